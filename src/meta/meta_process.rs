@@ -1,0 +1,184 @@
+//! The meta-process framework. A meta-process is a task that owns a blocking-style job (an
+//! accept loop, a socket) on behalf of an owner (a process, or another meta-process). It has
+//! an alias, never reused; messages sent to the alias reach its handle; it ends with its
+//! owner (cascading) and its monitors are told with DOWN.
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+
+use crate::error::{Error, Result};
+use crate::node::ids::Id;
+use crate::node::node::Node;
+use crate::node::registry::Entry;
+use crate::process::lifecycle::Lifecycle;
+use crate::process::message::ExitReason;
+
+/// The job a meta-process runs; its output is the reason it ended.
+pub type MetaFuture = Pin<Box<dyn Future<Output = ExitReason> + Send>>;
+
+/// Why a meta-process is asked to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopRequest {
+    /// Finish what was already queued, then end.
+    Graceful,
+    /// End at once (a connection resets its socket).
+    Abort,
+    /// Its owner ended.
+    OwnerDown,
+    /// The node is stopping.
+    NodeStopping,
+}
+
+impl StopRequest {
+    pub fn exit_reason(self) -> ExitReason {
+        match self {
+            StopRequest::Graceful => ExitReason::Normal,
+            StopRequest::Abort => ExitReason::Killed,
+            StopRequest::OwnerDown | StopRequest::NodeStopping => ExitReason::Shutdown,
+        }
+    }
+}
+
+/// What the rest of the node sees of a running meta-process. Every method is called from
+/// arbitrary threads and must never wait for the meta-process's job.
+pub trait MetaHandle: Send + Sync + 'static {
+    /// Shown as `kind` by inspect ("tcp server", "tcp connection", …).
+    fn kind(&self) -> &'static str;
+    /// Adds this meta-process's key/value pairs.
+    fn inspect(&self, out: &mut Vec<(String, String)>);
+    /// A message sent to the alias.
+    fn send(&self, _node: &Node, _from: Id, _tag: u64, _data: Bytes) -> Result<()> {
+        Err(Error::Unsupported)
+    }
+    /// Asks the job to end; idempotent.
+    fn stop(&self, request: StopRequest);
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// What a meta-process's constructor gets.
+pub struct MetaContext {
+    pub node: Node,
+    pub alias: Id,
+    pub owner: Id,
+}
+
+pub(crate) struct MetaShared {
+    pub(crate) alias: Id,
+    pub(crate) owner: Id,
+    pub(crate) handle: Arc<dyn MetaHandle>,
+    pub(crate) lifecycle: Lifecycle,
+}
+
+impl MetaShared {
+    pub(crate) fn stop_for_owner(&self, node_stopping: bool) {
+        self.handle.stop(if node_stopping { StopRequest::NodeStopping } else { StopRequest::OwnerDown });
+    }
+
+    pub(crate) fn inspect(&self, out: &mut Vec<(String, String)>) {
+        let (_, monitors, children) = self.lifecycle.counts();
+        out.push(("kind".into(), self.handle.kind().into()));
+        out.push(("alias".into(), self.alias.to_string()));
+        out.push(("owner".into(), self.owner.to_string()));
+        out.push(("monitored by".into(), monitors.to_string()));
+        out.push(("meta-processes".into(), children.to_string()));
+        self.handle.inspect(out);
+    }
+}
+
+/// The first stop request a meta-process received, and a way to wait for one.
+#[derive(Default)]
+pub struct StopSignal {
+    request: Mutex<Option<StopRequest>>,
+    notify: Notify,
+}
+
+impl StopSignal {
+    /// Records the request (an abort overrides an earlier graceful one) and wakes the job.
+    pub fn request(&self, request: StopRequest) {
+        let mut current = self.request.lock().unwrap();
+        match *current {
+            None => *current = Some(request),
+            Some(StopRequest::Graceful) if request != StopRequest::Graceful => *current = Some(request),
+            Some(_) => return,
+        }
+        drop(current);
+        self.notify.notify_one();
+    }
+
+    pub fn get(&self) -> Option<StopRequest> {
+        *self.request.lock().unwrap()
+    }
+
+    /// Waits for a request that arrives after the last one returned.
+    pub async fn wait(&self) -> StopRequest {
+        loop {
+            self.notify.notified().await;
+            if let Some(r) = self.get() {
+                return r;
+            }
+        }
+    }
+}
+
+impl Node {
+    /// Spawns a meta-process owned by `owner` (a live process or meta-process). `start`
+    /// builds its handle and job; if the owner is gone by then, both are dropped (closing
+    /// whatever the job held) and the spawn fails with NotFound.
+    pub fn spawn_meta(
+        &self,
+        owner: Id,
+        start: impl FnOnce(MetaContext) -> Result<(Arc<dyn MetaHandle>, MetaFuture)>,
+    ) -> Result<Id> {
+        if self.is_stopping() {
+            return Err(Error::NodeStopping);
+        }
+        let owner_entry = self.registry().get(owner).ok_or(Error::NotFound)?;
+        let alias = self.next_id();
+        let (handle, job) = start(MetaContext { node: self.clone(), alias, owner })?;
+        let shared = Arc::new(MetaShared { alias, owner, handle, lifecycle: Lifecycle::new() });
+        self.registry().insert(alias, Entry::Meta(shared.clone()));
+        if owner_entry.lifecycle().add_child(alias).is_err() {
+            self.registry().remove(alias);
+            return Err(Error::NotFound);
+        }
+        let node = self.clone();
+        self.runtime_handle().spawn(async move {
+            let reason = job.await;
+            node.release_meta(&shared, reason);
+        });
+        Ok(alias)
+    }
+
+    /// Asks a meta-process to end. NotFound if it already has.
+    pub fn stop_meta(&self, alias: Id, request: StopRequest) -> Result<()> {
+        self.registry().meta(alias)?.handle.stop(request);
+        Ok(())
+    }
+
+    /// The handle of a live meta-process, if it is of type `T`.
+    pub fn meta_handle<T: MetaHandle>(&self, alias: Id) -> Result<Arc<dyn MetaHandle>> {
+        let meta = self.registry().meta(alias)?;
+        if meta.handle.as_any().is::<T>() {
+            Ok(meta.handle.clone())
+        } else {
+            Err(Error::Unsupported)
+        }
+    }
+
+    fn release_meta(&self, shared: &MetaShared, reason: ExitReason) {
+        let ended = shared.lifecycle.finish();
+        self.registry().remove(shared.alias);
+        if let Some(owner) = self.registry().get(shared.owner) {
+            owner.lifecycle().remove_child(shared.alias);
+        }
+        if let Some(ended) = ended {
+            self.announce_end(shared.alias, ended, reason);
+        }
+        self.notify_released();
+    }
+}

@@ -1,0 +1,2 @@
+//! TCP meta-processes.
+pub mod pool;

@@ -1,0 +1,69 @@
+//! Synchronous request/reply. The caller blocks (safely, even inside a handler) until the
+//! target's handler answers through `reply`, the target ends, or the timeout passes.
+
+use std::collections::HashMap;
+use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::error::{Error, Result};
+use crate::node::ids::Id;
+use crate::node::node::Node;
+use crate::node::registry::Entry;
+use crate::process::current;
+use crate::process::message::Message;
+
+struct Pending {
+    target: Id,
+    answer: SyncSender<Bytes>,
+}
+
+/// Calls waiting for an answer, by reference.
+#[derive(Default)]
+pub(crate) struct Calls {
+    pending: Mutex<HashMap<u64, Pending>>,
+}
+
+impl Node {
+    /// Sends a request to process `to` and waits up to `timeout` for the answer.
+    pub fn call(&self, to: Id, tag: u64, data: Bytes, timeout: Duration) -> Result<Bytes> {
+        let from = current::process_of(self.serial()).unwrap_or(0);
+        if from == to {
+            return Err(Error::WrongContext);
+        }
+        let target = match self.registry().get(to) {
+            Some(Entry::Process(p)) => p,
+            Some(Entry::Meta(_)) => return Err(Error::Unsupported),
+            None => return Err(Error::NotFound),
+        };
+        let reference = self.next_id();
+        let (answer, receive) = sync_channel(1);
+        self.calls().pending.lock().unwrap().insert(reference, Pending { target: to, answer });
+        if let Err((e, _)) = target.push_bounded(Message::Call { from, reference, tag, data }) {
+            self.calls().pending.lock().unwrap().remove(&reference);
+            return Err(e);
+        }
+        self.count_sent(from);
+        drop(target);
+        let outcome = current::block(|| receive.recv_timeout(timeout));
+        self.calls().pending.lock().unwrap().remove(&reference);
+        match outcome {
+            Ok(bytes) => Ok(bytes),
+            Err(RecvTimeoutError::Timeout) => Err(Error::Timeout),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::NotFound),
+        }
+    }
+
+    /// Answers a call. NotFound if the caller stopped waiting (timeout) or it was answered.
+    pub fn reply(&self, reference: u64, data: Bytes) -> Result<()> {
+        let pending = self.calls().pending.lock().unwrap().remove(&reference).ok_or(Error::NotFound)?;
+        pending.answer.try_send(data).map_err(|_| Error::NotFound)
+    }
+
+    /// The target ended: its unanswered callers get NotFound now instead of at their timeout.
+    pub(crate) fn fail_calls_to(&self, pid: Id) {
+        self.calls().pending.lock().unwrap().retain(|_, p| p.target != pid);
+    }
+}

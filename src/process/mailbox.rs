@@ -1,0 +1,213 @@
+//! A process's mailbox: one FIFO queue, bounded for ordinary messages.
+//!
+//! Ordinary messages (user messages, calls, TCP data) count against the capacity; a sender
+//! finding it full gets `MailboxFull` and keeps its message. Lifecycle messages (DISCONNECT,
+//! DOWN, EXIT, stop requests) bypass the bound: they are one per event, and losing one would
+//! break a promise the runtime makes. A slot is freed when the handler has finished with the
+//! message, not when it is dequeued, so the bound also limits work in progress.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use tokio::sync::Notify;
+
+/// Whether a message counts against the mailbox capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    Bounded,
+    Lifecycle,
+}
+
+pub(crate) struct Queued<T> {
+    pub(crate) item: T,
+    pub(crate) class: Class,
+}
+
+pub(crate) enum PushError<T> {
+    Full(T),
+    Closed(T),
+}
+
+pub(crate) struct Mailbox<T> {
+    queue: Mutex<VecDeque<Queued<T>>>,
+    closed: AtomicBool,
+    /// Bounded messages queued or being handled.
+    bounded: AtomicUsize,
+    /// Everything queued (for inspect).
+    len: AtomicUsize,
+    /// 0 means unbounded.
+    capacity: usize,
+    /// Wakes the consumer.
+    arrived: Notify,
+    /// Wakes producers waiting for room.
+    room: Notify,
+    received: AtomicU64,
+}
+
+impl<T> Mailbox<T> {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Mailbox {
+            queue: Mutex::new(VecDeque::new()),
+            closed: AtomicBool::new(false),
+            bounded: AtomicUsize::new(0),
+            len: AtomicUsize::new(0),
+            capacity,
+            arrived: Notify::new(),
+            room: Notify::new(),
+            received: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn has_room(&self) -> bool {
+        self.capacity == 0 || self.bounded.load(Ordering::Acquire) < self.capacity
+    }
+
+    /// Appends a message; `front` puts it before everything queued (used by kill).
+    pub(crate) fn push(&self, item: T, class: Class) -> Result<(), PushError<T>> {
+        self.push_at(item, class, false)
+    }
+
+    pub(crate) fn push_front(&self, item: T, class: Class) -> Result<(), PushError<T>> {
+        self.push_at(item, class, true)
+    }
+
+    fn push_at(&self, item: T, class: Class, front: bool) -> Result<(), PushError<T>> {
+        {
+            let mut queue = self.queue.lock().unwrap();
+            if self.closed.load(Ordering::Relaxed) {
+                return Err(PushError::Closed(item));
+            }
+            if class == Class::Bounded {
+                if !self.has_room() {
+                    return Err(PushError::Full(item));
+                }
+                self.bounded.fetch_add(1, Ordering::AcqRel);
+            }
+            let queued = Queued { item, class };
+            if front {
+                queue.push_front(queued);
+            } else {
+                queue.push_back(queued);
+            }
+            self.len.fetch_add(1, Ordering::Relaxed);
+        }
+        self.received.fetch_add(1, Ordering::Relaxed);
+        self.arrived.notify_one();
+        Ok(())
+    }
+
+    /// Waits until a bounded message would fit. Returns false once the mailbox is closed.
+    pub(crate) async fn wait_for_room(&self) -> bool {
+        loop {
+            let notified = self.room.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_closed() {
+                return false;
+            }
+            if self.has_room() {
+                return true;
+            }
+            notified.await;
+        }
+    }
+
+    pub(crate) fn try_pop(&self) -> Option<Queued<T>> {
+        let item = self.queue.lock().unwrap().pop_front();
+        if item.is_some() {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        item
+    }
+
+    /// The next message, waiting for one if the queue is empty.
+    pub(crate) async fn recv(&self) -> Queued<T> {
+        loop {
+            if let Some(item) = self.try_pop() {
+                return item;
+            }
+            self.arrived.notified().await;
+        }
+    }
+
+    /// The handler has finished with a message of this class: free its slot.
+    pub(crate) fn done(&self, class: Class) {
+        // Producers wait only while the mailbox is exactly full, so only the step from full
+        // to not-full needs to wake them.
+        if class == Class::Bounded && self.bounded.fetch_sub(1, Ordering::AcqRel) == self.capacity {
+            self.room.notify_waiters();
+        }
+    }
+
+    /// Refuses further messages and returns what was still queued.
+    pub(crate) fn close(&self) -> Vec<T> {
+        let drained: Vec<T> = {
+            let mut queue = self.queue.lock().unwrap();
+            self.closed.store(true, Ordering::Release);
+            queue.drain(..).map(|q| q.item).collect()
+        };
+        self.len.store(0, Ordering::Relaxed);
+        self.room.notify_waiters();
+        drained
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_messages_respect_capacity_and_lifecycle_ones_bypass_it() {
+        let mb = Mailbox::new(2);
+        assert!(mb.push(1, Class::Bounded).is_ok());
+        assert!(mb.push(2, Class::Bounded).is_ok());
+        assert!(matches!(mb.push(3, Class::Bounded), Err(PushError::Full(3))));
+        assert!(mb.push(4, Class::Lifecycle).is_ok());
+        let first = mb.try_pop().unwrap();
+        assert_eq!(first.item, 1);
+        assert!(matches!(mb.push(5, Class::Bounded), Err(PushError::Full(5))), "slot held until done");
+        mb.done(first.class);
+        assert!(mb.push(5, Class::Bounded).is_ok());
+        let order: Vec<i32> = std::iter::from_fn(|| mb.try_pop().map(|q| q.item)).collect();
+        assert_eq!(order, vec![2, 4, 5]);
+    }
+
+    #[test]
+    fn closed_mailbox_refuses_and_returns_leftovers() {
+        let mb = Mailbox::new(0);
+        mb.push(1, Class::Bounded).ok().unwrap();
+        assert_eq!(mb.close(), vec![1]);
+        assert!(matches!(mb.push(2, Class::Lifecycle), Err(PushError::Closed(2))));
+    }
+
+    #[tokio::test]
+    async fn waiting_for_room_resumes_when_a_slot_frees() {
+        let mb = std::sync::Arc::new(Mailbox::new(1));
+        mb.push(1, Class::Bounded).ok().unwrap();
+        let waiter = tokio::spawn({
+            let mb = mb.clone();
+            async move { mb.wait_for_room().await }
+        });
+        tokio::task::yield_now().await;
+        let q = mb.try_pop().unwrap();
+        mb.done(q.class);
+        assert!(waiter.await.unwrap());
+    }
+}

@@ -1,0 +1,116 @@
+//! What a process receives. One enum covers user messages, calls, the TCP lifecycle of a
+//! connection and the lifecycle signals of monitors and links.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+
+use crate::meta::tcp::pool::Buf;
+use crate::node::ids::Id;
+
+/// Why a process or meta-process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitReason {
+    /// It stopped by itself, on purpose.
+    Normal,
+    /// It was stopped: by `stop`, by its supervisor, by its parent or by the node stopping.
+    Shutdown,
+    /// It was killed (`kill`): not trappable.
+    Killed,
+    /// A handler returned this non-zero code.
+    Error(i32),
+    /// A callback panicked (a Rust panic caught by the runtime, or a foreign one reported).
+    Panic,
+    /// Its init callback returned this non-zero code.
+    InitFailed(i32),
+    /// A supervisor gave up: more restarts than its intensity allows within its period.
+    MaxRestarts,
+}
+
+impl ExitReason {
+    /// Normal and Shutdown are the expected ends; the others propagate through links.
+    pub fn is_abnormal(&self) -> bool {
+        !matches!(self, ExitReason::Normal | ExitReason::Shutdown)
+    }
+}
+
+/// Why a TCP connection ended, as delivered in DISCONNECT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The peer closed its side cleanly (EOF between frames).
+    PeerClosed,
+    /// The peer reset the connection.
+    Reset,
+    /// A process closed it (graceful close or termination of the alias).
+    Closed,
+    /// A process aborted it (RST).
+    Aborted,
+    /// A frame header declared more than `max_length`.
+    MaxLengthExceeded,
+    /// The target process terminated.
+    TargetDown,
+    /// The target's mailbox was full and the mailbox policy is TERMINATE.
+    MailboxFull,
+    /// A read or write failed with an I/O error.
+    IoError,
+    /// The node is stopping.
+    NodeStopping,
+    /// The peer closed in the middle of a frame; the partial frame was not delivered.
+    FrameTruncated,
+    /// A frame header declared a length smaller than the header itself.
+    InvalidFrameLength,
+    /// The owner (the process that spawned the server or client) terminated.
+    ParentDown,
+    /// No process of the pool was alive to take the connection.
+    NoTarget,
+    /// Queued writes could not be flushed within the close timeout.
+    WriteTimeout,
+}
+
+/// Bytes carried by a message: shared bytes (borrowed by the handler) or a pool buffer
+/// (owned by the handler once delivered).
+#[derive(Debug)]
+pub enum Payload {
+    Bytes(Bytes),
+    Pooled(Buf),
+}
+
+impl Payload {
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Payload::Bytes(b) => b,
+            Payload::Pooled(b) => b.as_slice(),
+        }
+    }
+}
+
+/// Details of a TLS session, shown in CONNECT.
+#[derive(Debug, Clone, Default)]
+pub struct TlsInfo {
+    pub protocol_version: String,
+    pub cipher_suite: String,
+    pub alpn: Option<String>,
+    pub server_name: Option<String>,
+    pub peer_subject: Option<String>,
+}
+
+/// A message as a process's handler sees it.
+#[derive(Debug)]
+pub enum Message {
+    /// An opaque message from another process or a foreign thread (`from` = 0).
+    User { from: Id, tag: u64, data: Bytes },
+    /// A request expecting an answer through `Node::reply(reference, …)`.
+    Call { from: Id, reference: u64, tag: u64, data: Bytes },
+    /// A connection is established; `conn` is its alias.
+    Connect { conn: Id, local: SocketAddr, remote: SocketAddr, tls: Option<Box<TlsInfo>> },
+    /// Bytes read from a connection (one frame when framing is on).
+    Data { conn: Id, data: Payload },
+    /// The connection ended; always the last message for `conn`, always exactly one.
+    Disconnect { conn: Id, reason: DisconnectReason },
+    /// The connection's write queue drained below half of its limit after a WOULD_BLOCK.
+    Writable { conn: Id },
+    /// A monitored process or meta-process ended.
+    Down { id: Id, reference: u64, reason: ExitReason },
+    /// A linked process ended (delivered only while trapping exits).
+    Exit { from: Id, reason: ExitReason },
+}

@@ -1,0 +1,10 @@
+//! Processes (actors): mailbox, dispatch, calls, links and monitors, supervision.
+pub mod behavior;
+pub mod call;
+pub(crate) mod current;
+pub(crate) mod lifecycle;
+pub(crate) mod mailbox;
+pub mod message;
+#[allow(clippy::module_inception)]
+pub mod process;
+pub mod supervisor;

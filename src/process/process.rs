@@ -1,0 +1,328 @@
+//! Processes: spawn, the one-message-at-a-time dispatch loop, sending, names, stop and kill.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+
+use crate::error::{Error, Result};
+use crate::node::ids::Id;
+use crate::node::node::Node;
+use crate::node::registry::Entry;
+use crate::process::behavior::{Behavior, Context, Flow};
+use crate::process::current;
+use crate::process::lifecycle::Lifecycle;
+use crate::process::mailbox::{Class, Mailbox, PushError};
+use crate::process::message::{ExitReason, Message};
+
+/// Messages a dispatch loop yields the worker thread after, so one busy process cannot
+/// starve the others sharing its thread.
+const YIELD_EVERY: u32 = 64;
+
+/// How to spawn a process.
+#[derive(Debug, Clone, Default)]
+pub struct SpawnOptions {
+    /// Register the process under this name (atomically with the spawn).
+    pub name: Option<String>,
+    /// Mailbox bound in messages; None takes the node's default, Some(0) is unbounded.
+    pub mailbox_size: Option<usize>,
+    /// Bytes handed to `init`.
+    pub args: Vec<u8>,
+    /// Receive EXIT messages from linked processes instead of ending with them.
+    pub trap_exits: bool,
+    /// Link to this process before `init` runs.
+    pub link_to: Option<Id>,
+}
+
+/// What travels through a mailbox: messages for the handler and control signals.
+pub(crate) enum Envelope {
+    Message(Message),
+    /// End after everything queued before it (stop, node stop, supervisor shutdown).
+    Stop(ExitReason),
+    /// End as soon as the current handler returns.
+    Kill,
+    /// A linked process ended.
+    ExitSignal { from: Id, reason: ExitReason },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum State {
+    Init = 0,
+    Waiting = 1,
+    Running = 2,
+    Terminated = 3,
+}
+
+pub(crate) struct ProcessShared {
+    pub(crate) pid: Id,
+    pub(crate) name: Mutex<Option<String>>,
+    pub(crate) mailbox: Mailbox<Envelope>,
+    pub(crate) lifecycle: Lifecycle,
+    trap_exits: AtomicBool,
+    state: AtomicU8,
+    sent: AtomicU64,
+    kind: &'static str,
+}
+
+impl ProcessShared {
+    /// Queues a message that counts against the mailbox bound.
+    pub(crate) fn push_bounded(&self, message: Message) -> std::result::Result<(), (Error, Message)> {
+        match self.mailbox.push(Envelope::Message(message), Class::Bounded) {
+            Ok(()) => Ok(()),
+            Err(PushError::Full(Envelope::Message(m))) => Err((Error::MailboxFull, m)),
+            Err(PushError::Closed(Envelope::Message(m))) => Err((Error::NotFound, m)),
+            Err(_) => unreachable!("pushed a message"),
+        }
+    }
+
+    /// Queues a lifecycle envelope, which ignores the bound. False if the process ended.
+    pub(crate) fn push_lifecycle(&self, envelope: Envelope) -> bool {
+        self.mailbox.push(envelope, Class::Lifecycle).is_ok()
+    }
+
+    pub(crate) fn is_alive(&self) -> bool {
+        !self.mailbox.is_closed()
+    }
+
+    pub(crate) async fn wait_for_room(&self) -> bool {
+        self.mailbox.wait_for_room().await
+    }
+
+    fn set_state(&self, state: State) {
+        self.state.store(state as u8, Ordering::Relaxed);
+    }
+
+    fn state_name(&self) -> &'static str {
+        match self.state.load(Ordering::Relaxed) {
+            0 => "init",
+            1 => "waiting",
+            2 => "running",
+            _ => "terminated",
+        }
+    }
+
+    pub(crate) fn name(&self) -> Option<String> {
+        self.name.lock().unwrap().clone()
+    }
+
+    pub(crate) fn inspect(&self, out: &mut Vec<(String, String)>) {
+        let (links, monitors, metas) = self.lifecycle.counts();
+        let capacity = self.mailbox.capacity();
+        let mut add = |k: &str, v: String| out.push((k.to_owned(), v));
+        add("kind", self.kind.to_owned());
+        add("pid", self.pid.to_string());
+        add("name", self.name().unwrap_or_default());
+        add("state", self.state_name().to_owned());
+        add("mailbox", self.mailbox.len().to_string());
+        add("mailbox capacity", if capacity == 0 { "unbounded".into() } else { capacity.to_string() });
+        add("messages in", self.mailbox.received().to_string());
+        add("messages out", self.sent.load(Ordering::Relaxed).to_string());
+        add("trap exits", self.trap_exits.load(Ordering::Relaxed).to_string());
+        add("links", links.to_string());
+        add("monitored by", monitors.to_string());
+        add("meta-processes", metas.to_string());
+    }
+}
+
+impl Node {
+    /// Spawns a process running `behavior`. `init` runs on the calling thread before this
+    /// returns; if it fails, nothing is left behind and the error is `InitFailed`.
+    pub fn spawn(&self, mut behavior: Box<dyn Behavior>, options: SpawnOptions) -> Result<Id> {
+        if self.is_stopping() {
+            return Err(Error::NodeStopping);
+        }
+        let pid = self.next_id();
+        let mailbox_size = options.mailbox_size.unwrap_or(self.default_mailbox_size());
+        let shared = Arc::new(ProcessShared {
+            pid,
+            name: Mutex::new(None),
+            mailbox: Mailbox::new(mailbox_size),
+            lifecycle: Lifecycle::new(),
+            trap_exits: AtomicBool::new(options.trap_exits),
+            state: AtomicU8::new(State::Init as u8),
+            sent: AtomicU64::new(0),
+            kind: behavior.kind(),
+        });
+        self.registry().insert(pid, Entry::Process(shared.clone()));
+        if let Err(e) = self.prepare(&shared, &options) {
+            self.release_process(&shared, ExitReason::InitFailed(0));
+            return Err(e);
+        }
+        let ctx = Context { node: self, pid };
+        let init = current::run_as(self.serial(), pid, || {
+            catch_unwind(AssertUnwindSafe(|| self.with_logging(|| behavior.init(&ctx, &options.args))))
+        });
+        match init {
+            Ok(Ok(())) => {}
+            Ok(Err(code)) => {
+                self.release_process(&shared, ExitReason::InitFailed(code));
+                return Err(Error::InitFailed);
+            }
+            Err(_) => {
+                tracing::error!(pid, "init panicked");
+                self.release_process(&shared, ExitReason::Panic);
+                return Err(Error::InitFailed);
+            }
+        }
+        shared.set_state(State::Waiting);
+        self.runtime_handle().spawn(run(self.clone(), shared, behavior));
+        Ok(pid)
+    }
+
+    fn prepare(&self, shared: &ProcessShared, options: &SpawnOptions) -> Result<()> {
+        if let Some(name) = &options.name {
+            self.registry().register(name, shared)?;
+        }
+        if let Some(other) = options.link_to {
+            self.link(shared.pid, other)?;
+        }
+        Ok(())
+    }
+
+    /// Sends an opaque message to a process or meta-process. The sender is the process whose
+    /// callback is running on this thread, or 0 from a foreign thread.
+    pub fn send(&self, to: Id, tag: u64, data: Bytes) -> Result<()> {
+        let from = current::process_of(self.serial()).unwrap_or(0);
+        let result = match self.registry().get(to) {
+            Some(Entry::Process(p)) => p.push_bounded(Message::User { from, tag, data }).map_err(|(e, _)| e),
+            Some(Entry::Meta(m)) => m.handle.send(self, from, tag, data),
+            None => Err(Error::NotFound),
+        };
+        if result.is_ok() {
+            self.count_sent(from);
+        }
+        result
+    }
+
+    pub fn send_named(&self, name: &str, tag: u64, data: Bytes) -> Result<()> {
+        self.send(self.whereis(name)?, tag, data)
+    }
+
+    pub(crate) fn count_sent(&self, from: Id) {
+        if from != 0 {
+            if let Ok(p) = self.registry().process(from) {
+                p.sent.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub fn whereis(&self, name: &str) -> Result<Id> {
+        self.registry().whereis(name).ok_or(Error::NotFound)
+    }
+
+    pub fn register(&self, name: &str, pid: Id) -> Result<()> {
+        let p = self.registry().process(pid)?;
+        self.registry().register(name, &p)
+    }
+
+    pub fn unregister(&self, name: &str) -> Result<()> {
+        self.registry().unregister(name)
+    }
+
+    /// Asks a process to end with reason Shutdown after the messages already queued. A
+    /// process stopping itself (from its own callback) ends with reason Normal as soon as the
+    /// current callback returns.
+    pub fn stop_process(&self, pid: Id) -> Result<()> {
+        if current::process_of(self.serial()) == Some(pid) {
+            let p = self.registry().process(pid)?;
+            return p.mailbox.push_front(Envelope::Stop(ExitReason::Normal), Class::Lifecycle).map_err(|_| Error::NotFound);
+        }
+        let p = self.registry().process(pid)?;
+        p.push_lifecycle(Envelope::Stop(ExitReason::Shutdown)).then_some(()).ok_or(Error::NotFound)
+    }
+
+    /// Ends a process with reason Killed as soon as its current handler returns.
+    pub fn kill(&self, pid: Id) -> Result<()> {
+        let p = self.registry().process(pid)?;
+        p.mailbox.push_front(Envelope::Kill, Class::Lifecycle).map_err(|_| Error::NotFound)
+    }
+
+    pub fn set_trap_exits(&self, pid: Id, trap: bool) -> Result<()> {
+        let p = self.registry().process(pid)?;
+        p.trap_exits.store(trap, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub(crate) fn process_ref(&self, pid: Id) -> Result<Arc<ProcessShared>> {
+        self.registry().process(pid)
+    }
+
+    /// Ends a process: refuse new messages, run `terminate`, drop what was still queued,
+    /// leave the registry, then tell monitors, links and owned meta-processes.
+    fn finish_process(&self, shared: &Arc<ProcessShared>, mut behavior: Box<dyn Behavior>, reason: ExitReason) {
+        let leftovers = shared.mailbox.close();
+        let ctx = Context { node: self, pid: shared.pid };
+        let terminated = current::run_as(self.serial(), shared.pid, || {
+            catch_unwind(AssertUnwindSafe(|| behavior.terminate(&ctx, reason)))
+        });
+        if terminated.is_err() {
+            tracing::error!(pid = shared.pid, "terminate panicked");
+        }
+        drop(behavior);
+        drop(leftovers);
+        self.release_process(shared, reason);
+    }
+
+    fn release_process(&self, shared: &ProcessShared, reason: ExitReason) {
+        shared.mailbox.close();
+        shared.set_state(State::Terminated);
+        let ended = shared.lifecycle.finish();
+        self.registry().unregister_process(shared);
+        self.registry().remove(shared.pid);
+        self.fail_calls_to(shared.pid);
+        if reason.is_abnormal() {
+            tracing::debug!(pid = shared.pid, ?reason, "process terminated");
+        }
+        if let Some(ended) = ended {
+            self.announce_end(shared.pid, ended, reason);
+        }
+        self.notify_released();
+    }
+}
+
+/// The dispatch loop of one process.
+async fn run(node: Node, shared: Arc<ProcessShared>, mut behavior: Box<dyn Behavior>) {
+    let mut handled = 0u32;
+    let reason = loop {
+        let queued = shared.mailbox.recv().await;
+        shared.set_state(State::Running);
+        let flow = dispatch(&node, &shared, behavior.as_mut(), queued.item);
+        shared.mailbox.done(queued.class);
+        shared.set_state(State::Waiting);
+        if let Flow::Stop(reason) = flow {
+            break reason;
+        }
+        handled += 1;
+        if handled % YIELD_EVERY == 0 {
+            tokio::task::yield_now().await;
+        }
+    };
+    node.finish_process(&shared, behavior, reason);
+}
+
+fn dispatch(node: &Node, shared: &ProcessShared, behavior: &mut dyn Behavior, envelope: Envelope) -> Flow {
+    let message = match envelope {
+        Envelope::Message(m) => m,
+        Envelope::Stop(reason) => return Flow::Stop(reason),
+        Envelope::Kill => return Flow::Stop(ExitReason::Killed),
+        Envelope::ExitSignal { from, reason } => {
+            if shared.trap_exits.load(Ordering::Relaxed) {
+                Message::Exit { from, reason }
+            } else if reason.is_abnormal() {
+                return Flow::Stop(reason);
+            } else {
+                return Flow::Continue;
+            }
+        }
+    };
+    let ctx = Context { node, pid: shared.pid };
+    let outcome = current::run_as(node.serial(), shared.pid, || {
+        catch_unwind(AssertUnwindSafe(|| behavior.handle(&ctx, message)))
+    });
+    outcome.unwrap_or_else(|_| {
+        tracing::error!(pid = shared.pid, "handler panicked");
+        Flow::Stop(ExitReason::Panic)
+    })
+}
