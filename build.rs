@@ -1,0 +1,68 @@
+//! Generates `include/actnet.h` with cbindgen. The header is committed; the test workflow
+//! checks that a build leaves it unchanged. It is rewritten only when its text changes, so
+//! builds do not touch its modification time needlessly.
+
+use std::path::PathBuf;
+
+const PREAMBLE: &str = "\
+/*
+ * actnet: an actor runtime whose TCP sockets are meta-processes.
+ *
+ * Conventions (see README.md and docs/):
+ * - Every fallible function returns an actnet_status; 0 (ACTNET_STATUS_OK) is success and
+ *   out-parameters are written only on success. actnet_status_str() describes a code.
+ * - The node, behaviours, pools, buffers and inspect results are opaque pointers. Processes
+ *   and meta-processes are 64-bit ids that are never reused during a node's life: a stale id
+ *   gives ACTNET_STATUS_NOT_FOUND, never a crash.
+ * - Options structs start with struct_size; fill them with their _init() function first.
+ * - Callbacks take user_data first. A registration's free_user_data runs exactly once; if
+ *   the registering call fails, no callback runs and user_data stays the caller's.
+ * - A process's handle_message runs on a runtime worker thread, one message at a time,
+ *   never concurrently for one process; different processes run in parallel. Every function
+ *   may be called from any thread, including from callbacks, unless its comment says
+ *   otherwise (actnet_node_stop).
+ * - Bytes handed to a callback are borrowed until it returns, unless the field says that
+ *   ownership moves (actnet_message.buf).
+ * - Callbacks must not unwind (no C++ exceptions or longjmp out of them).
+ */";
+
+fn main() {
+    let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=build.rs");
+    link_args();
+
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    config.header = Some(PREAMBLE.to_owned());
+    config.after_includes = Some(version_macros());
+    let bindings = cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).generate().expect("cbindgen");
+    let mut text = Vec::new();
+    bindings.write(&mut text);
+    let path = crate_dir.join("include/actnet.h");
+    if std::fs::read(&path).ok().as_deref() != Some(&text[..]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+}
+
+fn version_macros() -> String {
+    let v = |k: &str| std::env::var(k).unwrap();
+    format!(
+        "\n#define ACTNET_VERSION_MAJOR {}\n#define ACTNET_VERSION_MINOR {}\n#define ACTNET_VERSION_PATCH {}\n#define ACTNET_VERSION_STRING \"{}\"\n",
+        v("CARGO_PKG_VERSION_MAJOR"),
+        v("CARGO_PKG_VERSION_MINOR"),
+        v("CARGO_PKG_VERSION_PATCH"),
+        v("CARGO_PKG_VERSION"),
+    )
+}
+
+/// The shared library's SONAME carries the major ABI version; only `actnet_*` is exported.
+fn link_args() {
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        let crate_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libactnet.so.{}", std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap());
+        println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={crate_dir}/src/ffi/exports.map");
+        println!("cargo:rerun-if-changed=src/ffi/exports.map");
+    }
+}

@@ -1,0 +1,289 @@
+//! The message a handler receives, as a flat C struct, and the reason codes it carries.
+
+use std::ffi::{c_char, CString};
+
+use crate::ffi::boundary::guard_or;
+use crate::ffi::buf::actnet_buf;
+use crate::process::message::{DisconnectReason, ExitReason, Message, Payload};
+
+/// What a message is; selects which `actnet_message` fields are meaningful.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum actnet_message_kind {
+    /// Opaque bytes from a process or foreign thread: `from`, `tag`, `data`/`len`.
+    ACTNET_MSG_USER = 1,
+    /// A request: `from`, `tag`, `data`/`len`, `reference` (answer with `actnet_process_reply`).
+    ACTNET_MSG_CALL = 2,
+    /// A connection is up: `id` (its alias), `local_addr`, `remote_addr`.
+    ACTNET_MSG_CONNECT = 3,
+    /// Bytes from a connection: `id`, `data`/`len`, and `buf` when it has a buffer pool.
+    ACTNET_MSG_DATA = 4,
+    /// The connection ended: `id`, `reason` (an `actnet_disconnect_reason`). Always last,
+    /// always exactly one per CONNECT.
+    ACTNET_MSG_DISCONNECT = 5,
+    /// The connection's write queue drained below half its limit after a `WOULD_BLOCK`: `id`.
+    ACTNET_MSG_WRITABLE = 6,
+    /// A monitored process or meta-process ended: `id`, `reference`, `reason` (an
+    /// `actnet_exit_reason`), `reason_code`.
+    ACTNET_MSG_DOWN = 7,
+    /// A linked process ended (only while trapping exits): `id` (= `from`), `reason`,
+    /// `reason_code`.
+    ACTNET_MSG_EXIT = 8,
+}
+
+/// Why a process or meta-process ended.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum actnet_exit_reason {
+    /// It ended by itself (`actnet_process_stop` on itself, or a meta-process closed normally).
+    ACTNET_EXIT_NORMAL = 0,
+    /// It was stopped: by `actnet_process_stop`, its supervisor, its owner or the node.
+    ACTNET_EXIT_SHUTDOWN = 1,
+    /// It was killed (`actnet_process_kill`, or a connection was aborted).
+    ACTNET_EXIT_KILLED = 2,
+    /// Its handler returned a non-zero code, given in `reason_code`.
+    ACTNET_EXIT_ERROR = 3,
+    /// A callback panicked inside the library.
+    ACTNET_EXIT_PANIC = 4,
+    /// Its init returned a non-zero code, given in `reason_code`.
+    ACTNET_EXIT_INIT_FAILED = 5,
+    /// A supervisor exceeded its restart intensity.
+    ACTNET_EXIT_MAX_RESTARTS = 6,
+}
+
+/// Why a connection ended (in DISCONNECT).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum actnet_disconnect_reason {
+    /// The peer closed its side cleanly.
+    ACTNET_DISCONNECT_PEER_CLOSED = 1,
+    /// The peer reset the connection.
+    ACTNET_DISCONNECT_RESET = 2,
+    /// A process closed it (`actnet_meta_terminate`), after flushing queued writes.
+    ACTNET_DISCONNECT_CLOSED = 3,
+    /// A process aborted it (`actnet_meta_abort`, RST).
+    ACTNET_DISCONNECT_ABORTED = 4,
+    /// A frame header declared more than `max_length`.
+    ACTNET_DISCONNECT_MAX_LENGTH_EXCEEDED = 5,
+    /// The target process ended (seen by other processes monitoring the alias only).
+    ACTNET_DISCONNECT_TARGET_DOWN = 6,
+    /// The target's mailbox was full and the mailbox policy is TERMINATE.
+    ACTNET_DISCONNECT_MAILBOX_FULL = 7,
+    /// A read or write failed.
+    ACTNET_DISCONNECT_IO_ERROR = 8,
+    /// The node is stopping.
+    ACTNET_DISCONNECT_NODE_STOPPING = 9,
+    /// The peer closed in the middle of a frame; the partial frame was dropped.
+    ACTNET_DISCONNECT_FRAME_TRUNCATED = 10,
+    /// A frame header declared a length smaller than the header itself.
+    ACTNET_DISCONNECT_INVALID_FRAME_LENGTH = 11,
+    /// The owner of the server or client terminated.
+    ACTNET_DISCONNECT_PARENT_DOWN = 12,
+    /// No process of the pool was alive to take the connection.
+    ACTNET_DISCONNECT_NO_TARGET = 13,
+    /// Queued writes could not be flushed within the close timeout.
+    ACTNET_DISCONNECT_WRITE_TIMEOUT = 14,
+}
+
+/// A message delivered to `handle_message`. Everything it points to is borrowed for the
+/// duration of the call, except `buf`, which the handler owns (see `buf`).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct actnet_message {
+    /// `sizeof(actnet_message)` as this library knows it; fields are only ever appended.
+    pub struct_size: u32,
+    /// An `actnet_message_kind`.
+    pub kind: u32,
+    /// The subject: the connection alias (CONNECT, DATA, DISCONNECT, WRITABLE), or the
+    /// process or meta-process that ended (DOWN, EXIT). 0 for USER and CALL.
+    pub id: u64,
+    /// The sender (USER, CALL; 0 when sent from a foreign thread; a meta-process alias when
+    /// forwarded), or the linked process (EXIT).
+    pub from: u64,
+    /// The sender's tag (USER, CALL).
+    pub tag: u64,
+    /// CALL: the reference to answer with `actnet_process_reply`. DOWN: the monitor's
+    /// reference.
+    pub reference: u64,
+    /// The bytes (USER, CALL, DATA); borrowed for the call. May be NULL when `len` is 0.
+    pub data: *const u8,
+    pub len: usize,
+    /// DATA from a connection with a buffer pool: the buffer holding `data`, now owned by the
+    /// handler, which must release it (`actnet_buf_free`) or hand it back as a write
+    /// (`actnet_tcp_write_buf`), now or later. NULL otherwise.
+    pub buf: *mut actnet_buf,
+    /// DISCONNECT: an `actnet_disconnect_reason`. DOWN, EXIT: an `actnet_exit_reason`.
+    pub reason: u32,
+    /// DOWN, EXIT with reason ERROR or INIT_FAILED: the code the callback returned.
+    pub reason_code: i32,
+    /// CONNECT: local and remote address as "ip:port" ("[ip6]:port"); borrowed.
+    pub local_addr: *const c_char,
+    pub remote_addr: *const c_char,
+}
+
+pub(crate) fn exit_reason(reason: ExitReason) -> (actnet_exit_reason, i32) {
+    use actnet_exit_reason::*;
+    match reason {
+        ExitReason::Normal => (ACTNET_EXIT_NORMAL, 0),
+        ExitReason::Shutdown => (ACTNET_EXIT_SHUTDOWN, 0),
+        ExitReason::Killed => (ACTNET_EXIT_KILLED, 0),
+        ExitReason::Error(code) => (ACTNET_EXIT_ERROR, code),
+        ExitReason::Panic => (ACTNET_EXIT_PANIC, 0),
+        ExitReason::InitFailed(code) => (ACTNET_EXIT_INIT_FAILED, code),
+        ExitReason::MaxRestarts => (ACTNET_EXIT_MAX_RESTARTS, 0),
+    }
+}
+
+pub(crate) fn disconnect_reason(reason: DisconnectReason) -> actnet_disconnect_reason {
+    use actnet_disconnect_reason::*;
+    match reason {
+        DisconnectReason::PeerClosed => ACTNET_DISCONNECT_PEER_CLOSED,
+        DisconnectReason::Reset => ACTNET_DISCONNECT_RESET,
+        DisconnectReason::Closed => ACTNET_DISCONNECT_CLOSED,
+        DisconnectReason::Aborted => ACTNET_DISCONNECT_ABORTED,
+        DisconnectReason::MaxLengthExceeded => ACTNET_DISCONNECT_MAX_LENGTH_EXCEEDED,
+        DisconnectReason::TargetDown => ACTNET_DISCONNECT_TARGET_DOWN,
+        DisconnectReason::MailboxFull => ACTNET_DISCONNECT_MAILBOX_FULL,
+        DisconnectReason::IoError => ACTNET_DISCONNECT_IO_ERROR,
+        DisconnectReason::NodeStopping => ACTNET_DISCONNECT_NODE_STOPPING,
+        DisconnectReason::FrameTruncated => ACTNET_DISCONNECT_FRAME_TRUNCATED,
+        DisconnectReason::InvalidFrameLength => ACTNET_DISCONNECT_INVALID_FRAME_LENGTH,
+        DisconnectReason::ParentDown => ACTNET_DISCONNECT_PARENT_DOWN,
+        DisconnectReason::NoTarget => ACTNET_DISCONNECT_NO_TARGET,
+        DisconnectReason::WriteTimeout => ACTNET_DISCONNECT_WRITE_TIMEOUT,
+    }
+}
+
+fn empty(kind: actnet_message_kind) -> actnet_message {
+    actnet_message {
+        struct_size: std::mem::size_of::<actnet_message>() as u32,
+        kind: kind as u32,
+        id: 0,
+        from: 0,
+        tag: 0,
+        reference: 0,
+        data: std::ptr::null(),
+        len: 0,
+        buf: std::ptr::null_mut(),
+        reason: 0,
+        reason_code: 0,
+        local_addr: std::ptr::null(),
+        remote_addr: std::ptr::null(),
+    }
+}
+
+fn with_bytes(mut view: actnet_message, bytes: &[u8]) -> actnet_message {
+    view.data = bytes.as_ptr();
+    view.len = bytes.len();
+    view
+}
+
+/// Builds the C view of `message` and runs `handler` on it. Borrowed storage lives until the
+/// handler returns; a pool buffer's ownership moves to the handler.
+pub(crate) fn with_view(message: Message, handler: impl FnOnce(&actnet_message) -> i32) -> i32 {
+    use actnet_message_kind::*;
+    match message {
+        Message::User { from, tag, data } => handler(&actnet_message { from, tag, ..with_bytes(empty(ACTNET_MSG_USER), &data) }),
+        Message::Call { from, reference, tag, data } => {
+            handler(&actnet_message { from, tag, reference, ..with_bytes(empty(ACTNET_MSG_CALL), &data) })
+        }
+        Message::Connect { conn, local, remote, .. } => {
+            let local = CString::new(local.to_string()).unwrap_or_default();
+            let remote = CString::new(remote.to_string()).unwrap_or_default();
+            handler(&actnet_message {
+                id: conn,
+                local_addr: local.as_ptr(),
+                remote_addr: remote.as_ptr(),
+                ..empty(ACTNET_MSG_CONNECT)
+            })
+        }
+        Message::Data { conn, data: Payload::Bytes(bytes) } => {
+            handler(&actnet_message { id: conn, ..with_bytes(empty(ACTNET_MSG_DATA), &bytes) })
+        }
+        Message::Data { conn, data: Payload::Pooled(buf) } => {
+            let (data, len) = (buf.as_slice().as_ptr(), buf.len());
+            let buf = buf.into_foreign() as *mut actnet_buf;
+            handler(&actnet_message { id: conn, data, len, buf, ..empty(ACTNET_MSG_DATA) })
+        }
+        Message::Disconnect { conn, reason } => {
+            handler(&actnet_message { id: conn, reason: disconnect_reason(reason) as u32, ..empty(ACTNET_MSG_DISCONNECT) })
+        }
+        Message::Writable { conn } => handler(&actnet_message { id: conn, ..empty(ACTNET_MSG_WRITABLE) }),
+        Message::Down { id, reference, reason } => {
+            let (reason, reason_code) = exit_reason(reason);
+            handler(&actnet_message { id, reference, reason: reason as u32, reason_code, ..empty(ACTNET_MSG_DOWN) })
+        }
+        Message::Exit { from, reason } => {
+            let (reason, reason_code) = exit_reason(reason);
+            handler(&actnet_message { id: from, from, reason: reason as u32, reason_code, ..empty(ACTNET_MSG_EXIT) })
+        }
+    }
+}
+
+fn name_of_kind(kind: u32) -> &'static str {
+    match kind {
+        1 => "USER\0",
+        2 => "CALL\0",
+        3 => "CONNECT\0",
+        4 => "DATA\0",
+        5 => "DISCONNECT\0",
+        6 => "WRITABLE\0",
+        7 => "DOWN\0",
+        8 => "EXIT\0",
+        _ => "unknown\0",
+    }
+}
+
+fn name_of_exit(reason: u32) -> &'static str {
+    match reason {
+        0 => "normal\0",
+        1 => "shutdown\0",
+        2 => "killed\0",
+        3 => "error\0",
+        4 => "panic\0",
+        5 => "init failed\0",
+        6 => "max restarts\0",
+        _ => "unknown\0",
+    }
+}
+
+fn name_of_disconnect(reason: u32) -> &'static str {
+    match reason {
+        1 => "peer closed\0",
+        2 => "reset\0",
+        3 => "closed\0",
+        4 => "aborted\0",
+        5 => "max length exceeded\0",
+        6 => "target down\0",
+        7 => "mailbox full\0",
+        8 => "I/O error\0",
+        9 => "node stopping\0",
+        10 => "frame truncated\0",
+        11 => "invalid frame length\0",
+        12 => "parent down\0",
+        13 => "no target\0",
+        14 => "write timeout\0",
+        _ => "unknown\0",
+    }
+}
+
+/// A static name for an `actnet_message_kind` ("DATA", …; "unknown" otherwise).
+#[no_mangle]
+pub extern "C" fn actnet_message_kind_str(kind: u32) -> *const c_char {
+    guard_or(c"unknown".as_ptr(), || name_of_kind(kind).as_ptr() as *const c_char)
+}
+
+/// A static name for an `actnet_exit_reason` ("normal", "killed", …).
+#[no_mangle]
+pub extern "C" fn actnet_exit_reason_str(reason: u32) -> *const c_char {
+    guard_or(c"unknown".as_ptr(), || name_of_exit(reason).as_ptr() as *const c_char)
+}
+
+/// A static name for an `actnet_disconnect_reason` ("peer closed", …).
+#[no_mangle]
+pub extern "C" fn actnet_disconnect_reason_str(reason: u32) -> *const c_char {
+    guard_or(c"unknown".as_ptr(), || name_of_disconnect(reason).as_ptr() as *const c_char)
+}

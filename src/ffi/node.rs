@@ -1,0 +1,195 @@
+//! Node options, start and stop, logging, version.
+
+use std::ffi::{c_char, c_void, CString};
+use std::sync::{Arc, Mutex};
+
+use crate::ffi::args::{self, actnet_node, FfiResult, Options};
+use crate::ffi::boundary::{guard, guard_or};
+use crate::ffi::process::mailbox_size;
+use crate::ffi::status::{actnet_status, actnet_status::*, check};
+use crate::ffi::user_data::{actnet_free_fn, UserData};
+use crate::node::logging::{LogLevel, LogSink};
+use crate::node::node::{Node, NodeOptions, DEFAULT_MAILBOX_SIZE};
+
+/// Log levels, most severe first.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum actnet_log_level {
+    ACTNET_LOG_OFF = 0,
+    ACTNET_LOG_ERROR = 1,
+    ACTNET_LOG_WARN = 2,
+    ACTNET_LOG_INFO = 3,
+    ACTNET_LOG_DEBUG = 4,
+    ACTNET_LOG_TRACE = 5,
+}
+
+/// Receives one log line: `level` is an `actnet_log_level`, `line` is borrowed for the call.
+/// Called from runtime threads and from threads calling into the library, possibly
+/// concurrently.
+#[allow(non_camel_case_types)]
+pub type actnet_log_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, level: u32, line: *const c_char)>;
+
+/// How to start a node. Fill with `actnet_node_options_init` first, then change fields.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct actnet_node_options {
+    /// `sizeof(actnet_node_options)`, set by `actnet_node_options_init`.
+    pub struct_size: u32,
+    /// Runtime worker threads; 0 (default) = one per core.
+    pub worker_threads: u32,
+    /// Node name (copied); NULL (default) means "actnet".
+    pub name: *const c_char,
+    /// An `actnet_log_level`; default `ACTNET_LOG_WARN`.
+    pub log_level: u32,
+    /// Mailbox bound of processes spawned without one: 0 means the library default (1024),
+    /// `ACTNET_MAILBOX_UNBOUNDED` means no bound.
+    pub default_mailbox_size: u32,
+    /// Log callback; NULL (default) writes human-readable lines to stderr.
+    pub log: actnet_log_fn,
+    /// Passed to `log`.
+    pub log_user_data: *mut c_void,
+    /// Called once with `log_user_data` when the node has stopped (may be NULL). Not called
+    /// if `actnet_node_start` fails.
+    pub free_log_user_data: actnet_free_fn,
+}
+
+impl Options for actnet_node_options {
+    fn struct_size(&self) -> u32 {
+        self.struct_size
+    }
+}
+
+/// Fills `options` with defaults. Returns `ACTNET_STATUS_NULL_ARGUMENT` if it is NULL.
+#[no_mangle]
+pub extern "C" fn actnet_node_options_init(options: *mut actnet_node_options) -> actnet_status {
+    guard(|| {
+        *args::out(options)? = actnet_node_options {
+            struct_size: std::mem::size_of::<actnet_node_options>() as u32,
+            worker_threads: 0,
+            name: std::ptr::null(),
+            log_level: actnet_log_level::ACTNET_LOG_WARN as u32,
+            default_mailbox_size: DEFAULT_MAILBOX_SIZE as u32,
+            log: None,
+            log_user_data: std::ptr::null_mut(),
+            free_log_user_data: None,
+        };
+        Ok(())
+    })
+}
+
+fn log_level(value: u32) -> Option<LogLevel> {
+    Some(match value {
+        0 => LogLevel::Off,
+        1 => LogLevel::Error,
+        2 => LogLevel::Warn,
+        3 => LogLevel::Info,
+        4 => LogLevel::Debug,
+        5 => LogLevel::Trace,
+        _ => return None,
+    })
+}
+
+/// Forwards log lines to the foreign callback until the node stops.
+struct ForeignLog {
+    callback: Mutex<Option<(unsafe extern "C" fn(*mut c_void, u32, *const c_char), UserData)>>,
+}
+
+impl LogSink for ForeignLog {
+    fn log(&self, level: LogLevel, line: &str) {
+        let callback = self.callback.lock().unwrap();
+        if let Some((log, user_data)) = callback.as_ref() {
+            let line = CString::new(line.replace('\0', " ")).unwrap_or_default();
+            unsafe { log(user_data.ptr, level as u32, line.as_ptr()) };
+        }
+    }
+
+    fn close(&self) {
+        let taken = self.callback.lock().unwrap().take();
+        drop(taken);
+    }
+}
+
+impl ForeignLog {
+    /// Forgets the callback without freeing its user_data (the caller keeps it).
+    fn disarm(&self) {
+        if let Some((_, user_data)) = self.callback.lock().unwrap().take() {
+            user_data.forget();
+        }
+    }
+}
+
+/// Reads the options; the log sink is made last, once nothing else can be refused.
+fn node_options(options: &actnet_node_options) -> FfiResult<(NodeOptions, Option<Arc<ForeignLog>>)> {
+    let name = unsafe { args::optional_string(options.name)? }.unwrap_or("actnet");
+    if name.is_empty() {
+        return Err(ACTNET_STATUS_INVALID_ARGUMENT);
+    }
+    let log_level = args::enum_value(options.log_level, log_level)?;
+    let log = options.log.map(|log| {
+        let user_data = UserData::new(options.log_user_data, options.free_log_user_data);
+        Arc::new(ForeignLog { callback: Mutex::new(Some((log, user_data))) })
+    });
+    let node_options = NodeOptions {
+        name: name.to_owned(),
+        worker_threads: options.worker_threads as usize,
+        log_level,
+        log_sink: log.clone().map(|l| l as Arc<dyn LogSink>),
+        default_mailbox_size: mailbox_size(options.default_mailbox_size).unwrap_or(DEFAULT_MAILBOX_SIZE),
+    };
+    Ok((node_options, log))
+}
+
+/// Starts a node: its runtime threads, registry and logger. `options` may be NULL for the
+/// defaults. On success `*node_out` receives the node, valid until `actnet_node_stop`
+/// returns OK. Any thread.
+///
+/// Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`, `INVALID_ARGUMENT` (bad level, empty name),
+/// `IO_ERROR` (threads could not start). On error `free_log_user_data` is not called: the
+/// caller still owns `log_user_data`.
+#[no_mangle]
+pub extern "C" fn actnet_node_start(options: *const actnet_node_options, node_out: *mut *mut actnet_node) -> actnet_status {
+    guard(|| {
+        let out = args::out(node_out)?;
+        let (options, log) = match options.is_null() {
+            true => (NodeOptions::default(), None),
+            false => node_options(args::options(options)?)?,
+        };
+        match Node::start(options) {
+            Ok(node) => {
+                *out = node.into_raw() as *mut actnet_node;
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(log) = log {
+                    log.disarm();
+                }
+                Err(e.into())
+            }
+        }
+    })
+}
+
+/// Stops a node: meta-processes first (connections deliver DISCONNECT with reason
+/// `NODE_STOPPING`), then every process after the messages already in its mailbox (each
+/// runs `terminate`), then the runtime threads are joined and the node is freed. Blocks until
+/// done; a handler that never returns keeps it waiting.
+///
+/// Errors: `WRONG_CONTEXT` when called from a callback or runtime thread of this node (the
+/// node keeps running; stop it from another thread), `NODE_STOPPING` if another stop is
+/// under way. On OK `node` is freed and must not be used again.
+#[no_mangle]
+pub extern "C" fn actnet_node_stop(node: *mut actnet_node) -> actnet_status {
+    guard(|| {
+        let borrowed = unsafe { args::node(node)? };
+        check(borrowed.stop())?;
+        drop(unsafe { Node::from_raw(node as *const c_void) });
+        Ok(())
+    })
+}
+
+/// The library version, e.g. "0.1.0" (static; matches `ACTNET_VERSION_STRING`).
+#[no_mangle]
+pub extern "C" fn actnet_version() -> *const c_char {
+    guard_or(std::ptr::null(), || concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char)
+}

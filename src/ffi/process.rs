@@ -1,0 +1,245 @@
+//! Spawning processes, names, sending, stopping, links and monitors.
+
+use std::ffi::c_char;
+
+use bytes::Bytes;
+
+use crate::ffi::args::{self, actnet_node, FfiResult, Options};
+use crate::ffi::behavior::{self, actnet_behavior};
+use crate::ffi::boundary::guard;
+use crate::ffi::status::{actnet_status, check};
+use crate::process::process::SpawnOptions;
+
+/// `mailbox_size` value meaning "no bound".
+pub const ACTNET_MAILBOX_UNBOUNDED: u32 = u32::MAX;
+
+/// How to spawn a process. Fill with `actnet_spawn_options_init` first.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct actnet_spawn_options {
+    /// `sizeof(actnet_spawn_options)`.
+    pub struct_size: u32,
+    /// Mailbox bound in messages: 0 (default) takes the node's default,
+    /// `ACTNET_MAILBOX_UNBOUNDED` means no bound.
+    pub mailbox_size: u32,
+    /// Register the process under this name (copied) as part of the spawn; NULL for none.
+    pub name: *const c_char,
+    /// Bytes handed to `init` (borrowed for the call).
+    pub args: *const u8,
+    pub args_len: usize,
+    /// Link to this process before `init` runs; 0 for none.
+    pub link_to: u64,
+    /// Receive ACTNET_MSG_EXIT from linked processes instead of ending with them.
+    pub trap_exits: bool,
+}
+
+impl Options for actnet_spawn_options {
+    fn struct_size(&self) -> u32 {
+        self.struct_size
+    }
+}
+
+/// Fills `options` with defaults.
+#[no_mangle]
+pub extern "C" fn actnet_spawn_options_init(options: *mut actnet_spawn_options) -> actnet_status {
+    guard(|| {
+        *args::out(options)? = actnet_spawn_options {
+            struct_size: std::mem::size_of::<actnet_spawn_options>() as u32,
+            mailbox_size: 0,
+            name: std::ptr::null(),
+            args: std::ptr::null(),
+            args_len: 0,
+            link_to: 0,
+            trap_exits: false,
+        };
+        Ok(())
+    })
+}
+
+pub(crate) fn mailbox_size(value: u32) -> Option<usize> {
+    match value {
+        0 => None,
+        ACTNET_MAILBOX_UNBOUNDED => Some(0),
+        n => Some(n as usize),
+    }
+}
+
+fn spawn_options(options: *const actnet_spawn_options, name: Option<&str>) -> FfiResult<SpawnOptions> {
+    let mut spawn = SpawnOptions { name: name.map(str::to_owned), ..Default::default() };
+    if options.is_null() {
+        return Ok(spawn);
+    }
+    let options = args::options(options)?;
+    if let Some(own) = unsafe { args::optional_string(options.name)? } {
+        if spawn.name.is_some() {
+            return Err(actnet_status::ACTNET_STATUS_INVALID_ARGUMENT);
+        }
+        spawn.name = Some(own.to_owned());
+    }
+    spawn.mailbox_size = mailbox_size(options.mailbox_size);
+    spawn.args = unsafe { args::bytes(options.args, options.args_len)? }.to_vec();
+    spawn.link_to = (options.link_to != 0).then_some(options.link_to);
+    spawn.trap_exits = options.trap_exits;
+    Ok(spawn)
+}
+
+/// Spawns a process running `behavior` (the process takes its own reference). `options` may
+/// be NULL. `init` runs on the calling thread before this returns. Any thread, including
+/// handlers. On success `*pid_out` receives the new process id.
+///
+/// Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`, `INVALID_ARGUMENT`, `NAME_TAKEN`, `NOT_FOUND`
+/// (`link_to` is not alive), `INIT_FAILED` (nothing is left running), `NODE_STOPPING`.
+#[no_mangle]
+pub extern "C" fn actnet_process_spawn(
+    node: *mut actnet_node,
+    behavior: *const actnet_behavior,
+    options: *const actnet_spawn_options,
+    pid_out: *mut u64,
+) -> actnet_status {
+    guard(|| {
+        let node = unsafe { args::node(node)? };
+        let out = args::out(pid_out)?;
+        let factory = behavior::factory(behavior)?;
+        let options = spawn_options(options, None)?;
+        *out = check(node.spawn(factory.create(), options))?;
+        Ok(())
+    })
+}
+
+/// Spawns a process registered under `name` (as `actnet_process_spawn` with `name` set;
+/// `options->name` must then be NULL).
+#[no_mangle]
+pub extern "C" fn actnet_process_spawn_register(
+    node: *mut actnet_node,
+    name: *const c_char,
+    behavior: *const actnet_behavior,
+    options: *const actnet_spawn_options,
+    pid_out: *mut u64,
+) -> actnet_status {
+    guard(|| {
+        let node = unsafe { args::node(node)? };
+        let out = args::out(pid_out)?;
+        let name = unsafe { args::string(name)? };
+        let factory = behavior::factory(behavior)?;
+        let options = spawn_options(options, Some(name))?;
+        *out = check(node.spawn(factory.create(), options))?;
+        Ok(())
+    })
+}
+
+/// Finds the process registered under `name`. Errors: `NULL_ARGUMENT`, `NOT_FOUND`.
+#[no_mangle]
+pub extern "C" fn actnet_name_lookup(node: *mut actnet_node, name: *const c_char, pid_out: *mut u64) -> actnet_status {
+    guard(|| {
+        let node = unsafe { args::node(node)? };
+        let out = args::out(pid_out)?;
+        *out = check(node.whereis(unsafe { args::string(name)? }))?;
+        Ok(())
+    })
+}
+
+/// Registers `name` (copied) for a live process that has no name yet.
+/// Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (empty), `NAME_TAKEN`, `NOT_FOUND`.
+#[no_mangle]
+pub extern "C" fn actnet_name_register(node: *mut actnet_node, name: *const c_char, pid: u64) -> actnet_status {
+    guard(|| {
+        let node = unsafe { args::node(node)? };
+        check(node.register(unsafe { args::string(name)? }, pid))
+    })
+}
+
+/// Frees a registered name; the process keeps running. Errors: `NULL_ARGUMENT`, `NOT_FOUND`.
+#[no_mangle]
+pub extern "C" fn actnet_name_unregister(node: *mut actnet_node, name: *const c_char) -> actnet_status {
+    guard(|| {
+        let node = unsafe { args::node(node)? };
+        check(node.unregister(unsafe { args::string(name)? }))
+    })
+}
+
+/// Sends an opaque message (`len` bytes at `data`, copied before returning, plus `tag`) to a
+/// process or meta-process. The receiver sees as `from` the process whose callback is running
+/// on this thread, or 0. Messages from one thread arrive in the order sent. Any thread.
+///
+/// Errors: `NULL_ARGUMENT` (data NULL with len > 0), `NOT_FOUND`, `MAILBOX_FULL` (nothing
+/// queued), `UNSUPPORTED` (a meta-process that takes no messages).
+#[no_mangle]
+pub extern "C" fn actnet_message_send(node: *mut actnet_node, to: u64, tag: u64, data: *const u8, len: usize) -> actnet_status {
+    guard(|| {
+        let node = unsafe { args::node(node)? };
+        let data = Bytes::copy_from_slice(unsafe { args::bytes(data, len)? });
+        check(node.send(to, tag, data))
+    })
+}
+
+/// As `actnet_message_send`, to the process registered under `name`.
+#[no_mangle]
+pub extern "C" fn actnet_message_send_name(
+    node: *mut actnet_node,
+    name: *const c_char,
+    tag: u64,
+    data: *const u8,
+    len: usize,
+) -> actnet_status {
+    guard(|| {
+        let node = unsafe { args::node(node)? };
+        let name = unsafe { args::string(name)? };
+        let data = Bytes::copy_from_slice(unsafe { args::bytes(data, len)? });
+        check(node.send_named(name, tag, data))
+    })
+}
+
+/// Stops a process with reason `ACTNET_EXIT_SHUTDOWN` after the messages already in its
+/// mailbox. Called by a process on itself (from its callback), it ends with reason
+/// `ACTNET_EXIT_NORMAL` as soon as the callback returns. Errors: `NOT_FOUND`.
+#[no_mangle]
+pub extern "C" fn actnet_process_stop(node: *mut actnet_node, pid: u64) -> actnet_status {
+    guard(|| check(unsafe { args::node(node)? }.stop_process(pid)))
+}
+
+/// Ends a process with reason `ACTNET_EXIT_KILLED` as soon as its current callback returns,
+/// dropping queued messages. Errors: `NOT_FOUND`.
+#[no_mangle]
+pub extern "C" fn actnet_process_kill(node: *mut actnet_node, pid: u64) -> actnet_status {
+    guard(|| check(unsafe { args::node(node)? }.kill(pid)))
+}
+
+/// Sets whether a process receives EXIT messages from linked processes (true) or ends with
+/// them when they end abnormally (false, the default). Errors: `NOT_FOUND`.
+#[no_mangle]
+pub extern "C" fn actnet_process_trap_exits(node: *mut actnet_node, pid: u64, trap: bool) -> actnet_status {
+    guard(|| check(unsafe { args::node(node)? }.set_trap_exits(pid, trap)))
+}
+
+/// Links two processes: when one ends abnormally (not NORMAL or SHUTDOWN), the other ends
+/// with the same reason, or receives EXIT if it traps exits. Errors: `NOT_FOUND`,
+/// `INVALID_ARGUMENT` (a == b).
+#[no_mangle]
+pub extern "C" fn actnet_process_link(node: *mut actnet_node, a: u64, b: u64) -> actnet_status {
+    guard(|| check(unsafe { args::node(node)? }.link(a, b)))
+}
+
+/// Removes a link. Errors: `NOT_FOUND` (a is gone).
+#[no_mangle]
+pub extern "C" fn actnet_process_unlink(node: *mut actnet_node, a: u64, b: u64) -> actnet_status {
+    guard(|| check(unsafe { args::node(node)? }.unlink(a, b)))
+}
+
+/// Makes `watcher` receive one DOWN message when `target` (a process or meta-process) ends.
+/// `*reference_out` identifies the monitor (it is in DOWN). Errors: `NOT_FOUND` (either is
+/// already gone: no DOWN will come).
+#[no_mangle]
+pub extern "C" fn actnet_process_monitor(node: *mut actnet_node, watcher: u64, target: u64, reference_out: *mut u64) -> actnet_status {
+    guard(|| {
+        let node = unsafe { args::node(node)? };
+        let out = args::out(reference_out)?;
+        *out = check(node.monitor(watcher, target))?;
+        Ok(())
+    })
+}
+
+/// Removes a monitor; no DOWN will come for it. Errors: `NOT_FOUND`.
+#[no_mangle]
+pub extern "C" fn actnet_process_demonitor(node: *mut actnet_node, watcher: u64, reference: u64) -> actnet_status {
+    guard(|| check(unsafe { args::node(node)? }.demonitor(watcher, reference)))
+}

@@ -1,0 +1,186 @@
+//! Supervisors: child specs and spawning.
+
+use std::ffi::c_char;
+
+use crate::ffi::args::{self, actnet_node, FfiResult, Options};
+use crate::ffi::behavior::{self, actnet_behavior};
+use crate::ffi::boundary::guard;
+use crate::ffi::process::mailbox_size;
+use crate::ffi::status::{actnet_status, actnet_status::*, check};
+use crate::process::process::SpawnOptions;
+use crate::process::supervisor::{ChildSpec, Restart, Strategy, SupervisorSpec};
+
+/// When a supervisor restarts a child that ended.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum actnet_restart {
+    /// Always (the default).
+    ACTNET_RESTART_PERMANENT = 0,
+    /// Only after an abnormal end (not NORMAL or SHUTDOWN).
+    ACTNET_RESTART_TRANSIENT = 1,
+    /// Never.
+    ACTNET_RESTART_TEMPORARY = 2,
+}
+
+/// Which children a supervisor restarts when one ends.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum actnet_strategy {
+    /// Only that child (the default).
+    ACTNET_STRATEGY_ONE_FOR_ONE = 0,
+    /// All children: the others are stopped, then all start again in order.
+    ACTNET_STRATEGY_ALL_FOR_ONE = 1,
+    /// That child and those started after it.
+    ACTNET_STRATEGY_REST_FOR_ONE = 2,
+}
+
+/// One child of a supervisor. Fill with `actnet_child_spec_init` first.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct actnet_child_spec {
+    /// `sizeof(actnet_child_spec)`.
+    pub struct_size: u32,
+    /// An `actnet_restart`; default `ACTNET_RESTART_PERMANENT`.
+    pub restart: u32,
+    /// Required: the child is registered under this name (copied), again after each restart.
+    pub name: *const c_char,
+    /// Required: the child's behaviour; the supervisor keeps its own reference.
+    pub behavior: *const actnet_behavior,
+    /// Bytes handed to the child's init on every start (copied).
+    pub args: *const u8,
+    pub args_len: usize,
+    /// As `actnet_spawn_options.mailbox_size`.
+    pub mailbox_size: u32,
+}
+
+impl Options for actnet_child_spec {
+    fn struct_size(&self) -> u32 {
+        self.struct_size
+    }
+}
+
+/// How to run a supervisor. Fill with `actnet_supervisor_options_init` first.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct actnet_supervisor_options {
+    /// `sizeof(actnet_supervisor_options)`.
+    pub struct_size: u32,
+    /// An `actnet_strategy`; default `ACTNET_STRATEGY_ONE_FOR_ONE`.
+    pub strategy: u32,
+    /// More than `intensity` restarts within `period_ms` ends the supervisor with reason
+    /// `ACTNET_EXIT_MAX_RESTARTS` (its children are stopped). Defaults 3 and 5000.
+    pub intensity: u32,
+    pub period_ms: u32,
+    /// The children, started in this order (the array is read during the call).
+    pub children: *const actnet_child_spec,
+    pub children_len: usize,
+    /// Register the supervisor under this name; NULL for none.
+    pub name: *const c_char,
+}
+
+impl Options for actnet_supervisor_options {
+    fn struct_size(&self) -> u32 {
+        self.struct_size
+    }
+}
+
+/// Fills `spec` with defaults (name and behavior must still be set).
+#[no_mangle]
+pub extern "C" fn actnet_child_spec_init(spec: *mut actnet_child_spec) -> actnet_status {
+    guard(|| {
+        *args::out(spec)? = actnet_child_spec {
+            struct_size: std::mem::size_of::<actnet_child_spec>() as u32,
+            restart: actnet_restart::ACTNET_RESTART_PERMANENT as u32,
+            name: std::ptr::null(),
+            behavior: std::ptr::null(),
+            args: std::ptr::null(),
+            args_len: 0,
+            mailbox_size: 0,
+        };
+        Ok(())
+    })
+}
+
+/// Fills `options` with defaults and no children.
+#[no_mangle]
+pub extern "C" fn actnet_supervisor_options_init(options: *mut actnet_supervisor_options) -> actnet_status {
+    guard(|| {
+        *args::out(options)? = actnet_supervisor_options {
+            struct_size: std::mem::size_of::<actnet_supervisor_options>() as u32,
+            strategy: actnet_strategy::ACTNET_STRATEGY_ONE_FOR_ONE as u32,
+            intensity: 3,
+            period_ms: 5000,
+            children: std::ptr::null(),
+            children_len: 0,
+            name: std::ptr::null(),
+        };
+        Ok(())
+    })
+}
+
+fn restart(value: u32) -> Option<Restart> {
+    Some(match value {
+        0 => Restart::Permanent,
+        1 => Restart::Transient,
+        2 => Restart::Temporary,
+        _ => return None,
+    })
+}
+
+fn strategy(value: u32) -> Option<Strategy> {
+    Some(match value {
+        0 => Strategy::OneForOne,
+        1 => Strategy::AllForOne,
+        2 => Strategy::RestForOne,
+        _ => return None,
+    })
+}
+
+fn child_spec(spec: &actnet_child_spec) -> FfiResult<ChildSpec> {
+    let spec = args::options(spec as *const actnet_child_spec)?;
+    Ok(ChildSpec {
+        name: unsafe { args::string(spec.name)? }.to_owned(),
+        factory: behavior::factory(spec.behavior)?,
+        args: unsafe { args::bytes(spec.args, spec.args_len)? }.to_vec(),
+        restart: args::enum_value(spec.restart, restart)?,
+        mailbox_size: mailbox_size(spec.mailbox_size),
+    })
+}
+
+/// Spawns a supervisor and starts its children in order before returning (each child's init
+/// runs on the calling thread). On success `*pid_out` receives the supervisor's pid.
+///
+/// Errors: `NULL_ARGUMENT`, `STRUCT_SIZE` (options or any child spec), `INVALID_ARGUMENT`,
+/// `NAME_TAKEN`, `INIT_FAILED` (a child failed to start: the ones started are stopped),
+/// `NODE_STOPPING`.
+#[no_mangle]
+pub extern "C" fn actnet_supervisor_spawn(
+    node: *mut actnet_node,
+    options: *const actnet_supervisor_options,
+    pid_out: *mut u64,
+) -> actnet_status {
+    guard(|| {
+        let node = unsafe { args::node(node)? };
+        let out = args::out(pid_out)?;
+        let options = args::options(options)?;
+        if options.children.is_null() && options.children_len > 0 {
+            return Err(ACTNET_STATUS_NULL_ARGUMENT);
+        }
+        let raw_children = match options.children_len {
+            0 => &[][..],
+            n => unsafe { std::slice::from_raw_parts(options.children, n) },
+        };
+        let children = raw_children.iter().map(child_spec).collect::<FfiResult<Vec<_>>>()?;
+        let spec = SupervisorSpec {
+            strategy: args::enum_value(options.strategy, strategy)?,
+            intensity: options.intensity,
+            period: args::millis(options.period_ms),
+            children,
+        };
+        let name = unsafe { args::optional_string(options.name)? }.map(str::to_owned);
+        *out = check(node.spawn_supervisor(spec, SpawnOptions { name, ..Default::default() }))?;
+        Ok(())
+    })
+}
