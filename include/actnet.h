@@ -264,6 +264,11 @@ enum actnet_exit_reason
    * A supervisor exceeded its restart intensity.
    */
   ACTNET_EXIT_MAX_RESTARTS = 6,
+  /**
+   * A connection ended for a reason other than a clean close; `reason_code` is its
+   * `actnet_disconnect_reason`.
+   */
+  ACTNET_EXIT_DISCONNECTED = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -401,6 +406,32 @@ enum actnet_strategy
 typedef enum actnet_strategy actnet_strategy;
 #else
 typedef uint32_t actnet_strategy;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a connection does when its target process's mailbox is full.
+ */
+enum actnet_mailbox_policy
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Stop reading the socket until the mailbox has room; TCP pushes back on the peer and
+   * nothing is lost (the default).
+   */
+  ACTNET_MAILBOX_POLICY_PAUSE = 0,
+  /**
+   * End the connection with DISCONNECT reason `MAILBOX_FULL`.
+   */
+  ACTNET_MAILBOX_POLICY_TERMINATE = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum actnet_mailbox_policy actnet_mailbox_policy;
+#else
+typedef uint32_t actnet_mailbox_policy;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -715,6 +746,152 @@ typedef struct actnet_supervisor_options {
    */
   const char *name;
 } actnet_supervisor_options;
+
+/**
+ * Framing of incoming bytes (all fields are checked when the server or client is created;
+ * negative values are refused).
+ */
+typedef struct actnet_chunk_options {
+  /**
+   * false (default): each DATA carries what one read returned.
+   */
+  bool enable;
+  /**
+   * > 0: every DATA is exactly this many bytes (header fields ignored).
+   */
+  int32_t fixed_length;
+  /**
+   * Header framing: bytes of header, at least `header_length_position +
+   * header_length_size`.
+   */
+  int32_t header_size;
+  /**
+   * Offset of the length field within the header.
+   */
+  int32_t header_length_position;
+  /**
+   * 1, 2 or 4: size of the big-endian length field.
+   */
+  int32_t header_length_size;
+  /**
+   * The length counts the header too (else only the payload).
+   */
+  bool header_length_includes_header;
+  /**
+   * > 0: a frame (header included) longer than this ends the connection with DISCONNECT
+   * reason `MAX_LENGTH_EXCEEDED`, before anything is allocated for it. 0: no limit.
+   */
+  int32_t max_length;
+} actnet_chunk_options;
+
+/**
+ * Options of every connection of a server, or of a client connection.
+ */
+typedef struct actnet_tcp_connection_options {
+  /**
+   * Most bytes one read takes (in raw mode the most one DATA carries); default 65535.
+   */
+  uint32_t read_buffer_size;
+  /**
+   * If set, DATA carries a buffer from this pool that the handler owns (see
+   * `actnet_message.buf`). Borrowed: the server or connection keeps its own reference.
+   */
+  const struct actnet_pool *read_buffer_pool;
+  struct actnet_chunk_options read_chunk;
+  /**
+   * Written when nothing was written for `keepalive_period_ms` (copied). NULL/0: off.
+   * Setting bytes with a period of 0 is refused.
+   */
+  const uint8_t *keepalive_bytes;
+  size_t keepalive_bytes_len;
+  uint32_t keepalive_period_ms;
+  /**
+   * OS-level TCP keepalive: 0 off (default), -1 the OS default, > 0 idle time and probe
+   * interval in seconds.
+   */
+  int32_t tcp_keepalive_s;
+  /**
+   * TCP_NODELAY; default true.
+   */
+  bool nodelay;
+  /**
+   * An `actnet_mailbox_policy`; default PAUSE.
+   */
+  uint32_t mailbox_policy;
+  /**
+   * Most bytes queued for writing per connection; a write past it returns
+   * `ACTNET_STATUS_WOULD_BLOCK` and WRITABLE follows. Default 4 MiB.
+   */
+  size_t write_queue_limit;
+  /**
+   * How long a graceful close waits for queued writes (then DISCONNECT reason
+   * `WRITE_TIMEOUT`); default 5000.
+   */
+  uint32_t close_timeout_ms;
+} actnet_tcp_connection_options;
+
+/**
+ * How to run a TCP server. Fill with `actnet_tcp_server_options_init` first.
+ */
+typedef struct actnet_tcp_server_options {
+  /**
+   * `sizeof(actnet_tcp_server_options)`.
+   */
+  uint32_t struct_size;
+  /**
+   * Port to listen on; 0 (default) lets the OS pick (see `port_out`).
+   */
+  uint16_t port;
+  /**
+   * Address or host name to listen on; NULL or "" (default) means every IPv4 interface.
+   */
+  const char *host;
+  /**
+   * listen() backlog; default 1024.
+   */
+  int32_t backlog;
+  /**
+   * Registered names of the processes connections are routed to, round-robin (a name
+   * not registered or dead is skipped for the next live one); NULL/0 routes everything to
+   * the owner. Copied.
+   */
+  const char *const *process_pool;
+  size_t process_pool_len;
+  /**
+   * SO_REUSEADDR (default true) and SO_REUSEPORT (default false).
+   */
+  bool reuse_address;
+  bool reuse_port;
+  struct actnet_tcp_connection_options connection;
+} actnet_tcp_server_options;
+
+/**
+ * How to connect. Fill with `actnet_tcp_client_options_init` first.
+ */
+typedef struct actnet_tcp_client_options {
+  /**
+   * `sizeof(actnet_tcp_client_options)`.
+   */
+  uint32_t struct_size;
+  /**
+   * Required.
+   */
+  uint16_t port;
+  /**
+   * Required: address or host name.
+   */
+  const char *host;
+  /**
+   * Default 5000.
+   */
+  uint32_t connect_timeout_ms;
+  /**
+   * Registered name of the process that receives the connection's messages; NULL
+   * (default) means the owner.
+   */
+  const char *process;
+  struct actnet_tcp_connection_options connection;
+} actnet_tcp_client_options;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1068,13 +1245,81 @@ actnet_status actnet_supervisor_options_init(struct actnet_supervisor_options *o
  * Spawns a supervisor and starts its children in order before returning (each child's init
  * runs on the calling thread). On success `*pid_out` receives the supervisor's pid.
  *
- * Errors: `NULL_ARGUMENT`, `STRUCT_SIZE` (options or any child spec), `INVALID_ARGUMENT`,
- * `NAME_TAKEN`, `INIT_FAILED` (a child failed to start: the ones started are stopped),
- * `NODE_STOPPING`.
+ * Errors: `NULL_ARGUMENT`, `STRUCT_SIZE` (options or any child spec), `INVALID_ARGUMENT`
+ * (an unknown strategy or restart, an empty or repeated child name), `NAME_TAKEN`,
+ * `INIT_FAILED` (a child failed to start, e.g. its init failed or its name is taken: the
+ * ones started are stopped), `NODE_STOPPING`.
  */
 actnet_status actnet_supervisor_spawn(struct actnet_node *node,
                                       const struct actnet_supervisor_options *options,
                                       uint64_t *pid_out);
+
+/**
+ * Fills `options` with defaults.
+ */
+actnet_status actnet_tcp_server_options_init(struct actnet_tcp_server_options *options);
+
+/**
+ * Fills `options` with defaults.
+ */
+actnet_status actnet_tcp_client_options_init(struct actnet_tcp_client_options *options);
+
+/**
+ * Binds, listens and spawns a TCP server meta-process owned by process `owner` (it ends
+ * with its owner, closing its listener and connections). The socket is bound before this
+ * returns, so binding errors come back here and no listener is ever left behind on error.
+ * Each accepted connection becomes a connection meta-process delivering CONNECT, DATA and
+ * DISCONNECT to the owner or a pool process. On success `*alias_out` receives the server's
+ * alias and, if `port_out` is not NULL, `*port_out` the bound port.
+ *
+ * Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`, `INVALID_ARGUMENT` (framing, keepalive or other
+ * options), `NOT_FOUND` (owner), `ADDRESS_IN_USE`, `DNS_FAILURE`, `IO_ERROR`,
+ * `NODE_STOPPING`.
+ */
+actnet_status actnet_tcp_server_spawn(struct actnet_node *node,
+                                      uint64_t owner,
+                                      const struct actnet_tcp_server_options *options,
+                                      uint64_t *alias_out,
+                                      uint16_t *port_out);
+
+/**
+ * Connects to `host:port` (waiting up to `connect_timeout_ms`; safe from a handler) and
+ * spawns a connection meta-process owned by process `owner`, delivering CONNECT, DATA and
+ * DISCONNECT to `process` (or the owner). On success `*alias_out` receives its alias, to
+ * which the caller may write at once.
+ *
+ * Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`, `INVALID_ARGUMENT`, `NOT_FOUND` (owner or
+ * process), `CONNECTION_REFUSED`, `HOST_UNREACHABLE`, `TIMEOUT`, `DNS_FAILURE`, `IO_ERROR`,
+ * `NODE_STOPPING`.
+ */
+actnet_status actnet_tcp_connect(struct actnet_node *node,
+                                 uint64_t owner,
+                                 const struct actnet_tcp_client_options *options,
+                                 uint64_t *alias_out);
+
+/**
+ * Writes `len` bytes at `data` to a connection. The bytes are copied before this returns
+ * (only if they cannot go to the socket at once). Writes from one thread go out in order.
+ *
+ * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (no such connection), `UNSUPPORTED` (not a
+ * connection), `WOULD_BLOCK` (the write queue is at its limit: nothing was queued; WRITABLE
+ * follows when it drains below half), `CLOSED` (the connection is closing).
+ */
+actnet_status actnet_tcp_write(struct actnet_node *node,
+                               uint64_t alias,
+                               const uint8_t *data,
+                               size_t len);
+
+/**
+ * Writes the content of a pool buffer the caller holds. On success ownership moves to the
+ * runtime, which returns the buffer to its pool once written: the caller must not touch or
+ * free it again. On error the caller still holds it.
+ *
+ * Errors: as `actnet_tcp_write`, plus `DOUBLE_FREE` (the caller does not hold `buf`).
+ */
+actnet_status actnet_tcp_write_buf(struct actnet_node *node,
+                                   uint64_t alias,
+                                   struct actnet_buf *buf);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -51,6 +51,9 @@ pub enum actnet_exit_reason {
     ACTNET_EXIT_INIT_FAILED = 5,
     /// A supervisor exceeded its restart intensity.
     ACTNET_EXIT_MAX_RESTARTS = 6,
+    /// A connection ended for a reason other than a clean close; `reason_code` is its
+    /// `actnet_disconnect_reason`.
+    ACTNET_EXIT_DISCONNECTED = 7,
 }
 
 /// Why a connection ended (in DISCONNECT).
@@ -134,6 +137,7 @@ pub(crate) fn exit_reason(reason: ExitReason) -> (actnet_exit_reason, i32) {
         ExitReason::Panic => (ACTNET_EXIT_PANIC, 0),
         ExitReason::InitFailed(code) => (ACTNET_EXIT_INIT_FAILED, code),
         ExitReason::MaxRestarts => (ACTNET_EXIT_MAX_RESTARTS, 0),
+        ExitReason::Disconnected(r) => (ACTNET_EXIT_DISCONNECTED, disconnect_reason(r) as i32),
     }
 }
 
@@ -246,6 +250,7 @@ fn name_of_exit(reason: u32) -> &'static str {
         4 => "panic\0",
         5 => "init failed\0",
         6 => "max restarts\0",
+        7 => "disconnected\0",
         _ => "unknown\0",
     }
 }

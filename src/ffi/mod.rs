@@ -13,4 +13,5 @@ pub mod node;
 pub mod process;
 pub mod status;
 pub mod supervisor;
+pub mod tcp;
 pub(crate) mod user_data;

@@ -30,7 +30,8 @@ impl Node {
     /// Sends a request to process `to` and waits up to `timeout` for the answer.
     pub fn call(&self, to: Id, tag: u64, data: Bytes, timeout: Duration) -> Result<Bytes> {
         let from = current::process_of(self.serial()).unwrap_or(0);
-        if from == to {
+        // 0 (a foreign thread) is never a process: calling id 0 is NotFound, not a self-call.
+        if from != 0 && from == to {
             return Err(Error::WrongContext);
         }
         let target = match self.registry().get(to) {

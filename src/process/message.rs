@@ -25,6 +25,8 @@ pub enum ExitReason {
     InitFailed(i32),
     /// A supervisor gave up: more restarts than its intensity allows within its period.
     MaxRestarts,
+    /// A connection meta-process ended for this reason (other than a normal close).
+    Disconnected(DisconnectReason),
 }
 
 impl ExitReason {
@@ -34,11 +36,12 @@ impl ExitReason {
     }
 }
 
-/// Why a TCP connection ended, as delivered in DISCONNECT.
+/// Why a TCP connection ended, as delivered in DISCONNECT. The values are the C ABI's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 pub enum DisconnectReason {
     /// The peer closed its side cleanly (EOF between frames).
-    PeerClosed,
+    PeerClosed = 1,
     /// The peer reset the connection.
     Reset,
     /// A process closed it (graceful close or termination of the alias).

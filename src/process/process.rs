@@ -44,6 +44,8 @@ pub(crate) enum Envelope {
     Kill,
     /// A linked process ended.
     ExitSignal { from: Id, reason: ExitReason },
+    /// Fires once every message queued before it has been handled (not seen by handlers).
+    Barrier(tokio::sync::oneshot::Sender<()>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +90,13 @@ impl ProcessShared {
 
     pub(crate) async fn wait_for_room(&self) -> bool {
         self.mailbox.wait_for_room().await
+    }
+
+    /// Resolves when everything queued so far has been handled, or the process has ended.
+    pub(crate) fn barrier(&self) -> tokio::sync::oneshot::Receiver<()> {
+        let (done, handled) = tokio::sync::oneshot::channel();
+        self.push_lifecycle(Envelope::Barrier(done));
+        handled
     }
 
     fn set_state(&self, state: State) {
@@ -307,6 +316,10 @@ fn dispatch(node: &Node, shared: &ProcessShared, behavior: &mut dyn Behavior, en
         Envelope::Message(m) => m,
         Envelope::Stop(reason) => return Flow::Stop(reason),
         Envelope::Kill => return Flow::Stop(ExitReason::Killed),
+        Envelope::Barrier(done) => {
+            let _ = done.send(());
+            return Flow::Continue;
+        }
         Envelope::ExitSignal { from, reason } => {
             if shared.trap_exits.load(Ordering::Relaxed) {
                 Message::Exit { from, reason }

@@ -1,2 +1,11 @@
 //! TCP meta-processes.
 pub mod pool;
+pub mod framing;
+pub mod connection;
+pub mod keepalive;
+pub mod options;
+pub(crate) mod transport;
+pub(crate) mod write_queue;
+pub mod client;
+pub(crate) mod routing;
+pub mod server;

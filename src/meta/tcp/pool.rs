@@ -247,6 +247,12 @@ impl Buf {
     }
 }
 
+impl AsRef<[u8]> for Buf {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
 impl Drop for Buf {
     fn drop(&mut self) {
         let header = unsafe { Box::from_raw(self.header.as_ptr()) };

@@ -1,0 +1,80 @@
+//! Client connections: connect (with a timeout; the error is returned to the caller), then
+//! run the same connection meta-process as accepted sockets.
+
+use std::net::SocketAddr;
+use std::sync::mpsc::sync_channel;
+use std::time::Duration;
+use std::sync::Arc;
+
+use tokio::net::TcpStream;
+
+use crate::error::{Error, Result};
+use crate::meta::tcp::connection::{spawn_connection, Target};
+use crate::meta::tcp::options::ConnectionOptions;
+use crate::node::ids::Id;
+use crate::node::node::Node;
+use crate::process::current;
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub host: String,
+    pub port: u16,
+    pub connect_timeout: Duration,
+    /// Registered name of the process that receives the connection's messages; None means
+    /// the owner.
+    pub target: Option<String>,
+    pub connection: ConnectionOptions,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            host: String::new(),
+            port: 0,
+            connect_timeout: Duration::from_secs(5),
+            target: None,
+            connection: ConnectionOptions::default(),
+        }
+    }
+}
+
+async fn connect(host: String, port: u16) -> Result<TcpStream> {
+    let addresses: Vec<SocketAddr> =
+        tokio::net::lookup_host((host.as_str(), port)).await.map_err(|_| Error::DnsFailure)?.collect();
+    let mut last = Error::DnsFailure;
+    for address in addresses {
+        match TcpStream::connect(address).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = Error::from_io(&e),
+        }
+    }
+    Err(last)
+}
+
+impl Node {
+    /// Connects to `host:port` and spawns a connection meta-process owned by process `owner`.
+    /// Blocks the caller (safely, even in a handler) until connected or failed.
+    pub fn tcp_connect(&self, owner: Id, options: ClientOptions) -> Result<Id> {
+        let config = Arc::new(options.connection.validate()?);
+        if options.host.is_empty() || options.port == 0 {
+            return Err(Error::InvalidArgument);
+        }
+        self.process_ref(owner)?;
+        let (target_pid, label) = match &options.target {
+            Some(name) => (self.whereis(name)?, name.clone()),
+            None => (owner, owner.to_string()),
+        };
+        let target = Target { process: self.process_ref(target_pid)?, label };
+        let (done, outcome) = sync_channel(1);
+        let (host, port, limit) = (options.host.clone(), options.port, options.connect_timeout);
+        self.runtime_handle().spawn(async move {
+            let result = match tokio::time::timeout(limit, connect(host, port)).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::Timeout),
+            };
+            let _ = done.send(result);
+        });
+        let stream = current::block(|| outcome.recv()).map_err(|_| Error::NodeStopping)??;
+        spawn_connection(self, owner, stream, target, config)
+    }
+}

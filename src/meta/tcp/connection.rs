@@ -1,0 +1,491 @@
+//! The connection meta-process: one per socket, accepted or connected.
+//!
+//! It delivers to one target process, in order: CONNECT, DATA…, and exactly one DISCONNECT
+//! with the reason. Reading waits for readiness before taking a buffer, so an idle
+//! connection holds none. When the target's mailbox is full it either pauses reading until
+//! there is room (TCP then pushes back on the peer; nothing is lost) or ends the connection
+//! (policy TERMINATE). When the peer closes, the connection first waits until the target has
+//! handled every DATA it delivered, so replies to the last request still go out, then
+//! flushes and closes. A graceful close flushes queued writes within the close timeout; an
+//! abort resets the socket at once.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+use bytes::{Bytes, BytesMut};
+use tokio::net::TcpStream;
+use tokio::sync::{oneshot, Notify};
+use tokio::time::{sleep_until, Instant, Sleep};
+
+use crate::error::{Error, Result};
+use crate::meta::meta_process::{MetaHandle, StopRequest, StopSignal};
+use crate::meta::tcp::framing::{Decoder, FrameError, Framing};
+use crate::meta::tcp::keepalive::configure_socket;
+use crate::meta::tcp::options::{ConnectionConfig, MailboxPolicy};
+use crate::meta::tcp::pool::{Buf, Pool};
+use crate::meta::tcp::transport::Transport;
+use crate::meta::tcp::write_queue::{Refused, Source, WriteQueue, Written};
+use crate::node::ids::Id;
+use crate::node::node::Node;
+use crate::process::message::{DisconnectReason, ExitReason, Message, Payload};
+use crate::process::process::{Envelope, ProcessShared};
+
+/// Most reads in a row before the task lets others run.
+const READS_PER_TURN: usize = 16;
+/// Size of the per-thread arena that reads without a pool land in.
+const ARENA_SIZE: usize = 256 * 1024;
+
+thread_local! {
+    /// Reads land here and are split off as shared chunks, so small reads cost no allocation
+    /// of their own and no connection holds a buffer between reads.
+    static ARENA: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+}
+
+/// The state a connection shares with handler threads (writes, inspect, stop).
+pub(crate) struct ConnShared {
+    alias: Id,
+    target: Arc<ProcessShared>,
+    target_label: String,
+    local: std::net::SocketAddr,
+    remote: std::net::SocketAddr,
+    writes: WriteQueue,
+    wake: Notify,
+    stop: StopSignal,
+    target_down: AtomicBool,
+    paused: AtomicBool,
+    bytes_in: AtomicU64,
+    /// The read buffer pool, if any: its counters are shown by inspect.
+    pool: Option<Pool>,
+}
+
+impl ConnShared {
+    /// Writes or queues bytes for the socket.
+    pub(crate) fn write(&self, source: Source<'_>) -> std::result::Result<(), Refused> {
+        match self.writes.write(source) {
+            Ok(Written::Done) => Ok(()),
+            Ok(Written::Queued) => {
+                self.wake.notify_one();
+                Ok(())
+            }
+            Err(refused) => {
+                if refused.error == Error::Closed {
+                    self.wake.notify_one();
+                }
+                Err(refused)
+            }
+        }
+    }
+}
+
+/// The handle the registry keeps for a connection.
+pub(crate) struct ConnHandle(pub(crate) Arc<ConnShared>);
+
+impl MetaHandle for ConnHandle {
+    fn kind(&self) -> &'static str {
+        "tcp connection"
+    }
+
+    fn inspect(&self, out: &mut Vec<(String, String)>) {
+        let c = &self.0;
+        let mut add = |k: &str, v: String| out.push((k.to_owned(), v));
+        add("local", c.local.to_string());
+        add("remote", c.remote.to_string());
+        add("process", c.target_label.clone());
+        add("bytes in", c.bytes_in.load(Ordering::Relaxed).to_string());
+        add("bytes out", c.writes.bytes_out().to_string());
+        add("queued write bytes", c.writes.queued().to_string());
+        add("reading paused", c.paused.load(Ordering::Relaxed).to_string());
+        if let Some(pool) = &c.pool {
+            pool.inspect("pool ", out);
+        }
+    }
+
+    /// A message sent to a connection's alias is written to the socket (the tag is ignored).
+    fn send(&self, _node: &Node, _from: Id, _tag: u64, data: Bytes) -> Result<()> {
+        self.0.write(Source::Borrowed(&data)).map_err(|r| r.error)
+    }
+
+    /// From the moment a stop is requested, writes are refused (CLOSED): what was queued
+    /// before is flushed (or dropped by an abort), nothing written after it goes out.
+    fn stop(&self, request: StopRequest) {
+        self.0.writes.stop_accepting();
+        self.0.stop.request(request);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Where a connection delivers, and how it shows that in inspect.
+pub(crate) struct Target {
+    pub(crate) process: Arc<ProcessShared>,
+    pub(crate) label: String,
+}
+
+/// Spawns a connection meta-process for a connected socket, owned by `owner`.
+pub(crate) fn spawn_connection(
+    node: &Node,
+    owner: Id,
+    stream: TcpStream,
+    target: Target,
+    config: Arc<ConnectionConfig>,
+) -> Result<Id> {
+    configure_socket(&stream, config.nodelay, config.os_keepalive).map_err(|e| Error::from_io(&e))?;
+    let transport = Arc::new(Transport::plain(stream));
+    let (local, remote) = transport.addresses().map_err(|e| Error::from_io(&e))?;
+    node.spawn_meta(owner, |ctx| {
+        let shared = Arc::new(ConnShared {
+            alias: ctx.alias,
+            target: target.process,
+            target_label: target.label,
+            local,
+            remote,
+            writes: WriteQueue::new(transport.clone(), config.write_queue_limit),
+            wake: Notify::new(),
+            stop: StopSignal::default(),
+            target_down: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            bytes_in: AtomicU64::new(0),
+            pool: config.pool.clone(),
+        });
+        let decoder = match config.framing {
+            Framing::None => None,
+            framing => Some(Decoder::new(framing)),
+        };
+        let connection = Connection { node: ctx.node, shared: shared.clone(), transport, config, decoder, pending: None };
+        Ok((Arc::new(ConnHandle(shared)) as Arc<dyn MetaHandle>, Box::pin(connection.run())))
+    })
+}
+
+struct Connection {
+    node: Node,
+    shared: Arc<ConnShared>,
+    transport: Arc<Transport>,
+    config: Arc<ConnectionConfig>,
+    decoder: Option<Decoder>,
+    /// A DATA message waiting for room in the target's mailbox (policy PAUSE).
+    pending: Option<Message>,
+}
+
+/// How reading ended.
+enum End {
+    /// The peer closed: drain, then close with this reason.
+    Eof(DisconnectReason),
+    /// Close now with this reason.
+    Now(DisconnectReason),
+}
+
+impl Connection {
+    async fn run(mut self) -> ExitReason {
+        let target = self.shared.target.clone();
+        let watcher = Arc::downgrade(&self.shared);
+        let watch = self.node.watch(target.pid, Box::new(move |_| target_went_down(&watcher)));
+        let reason = match watch {
+            Err(_) => DisconnectReason::TargetDown,
+            Ok(_) => {
+                let (local, remote) = (self.shared.local, self.shared.remote);
+                let connect = Message::Connect { conn: self.shared.alias, local, remote, tls: None };
+                target.push_lifecycle(Envelope::Message(connect));
+                self.serve().await
+            }
+        };
+        let reason = self.close(reason).await;
+        if let Ok(reference) = watch {
+            let disconnect = Message::Disconnect { conn: self.shared.alias, reason };
+            target.push_lifecycle(Envelope::Message(disconnect));
+            self.node.unwatch(target.pid, reference);
+        }
+        match reason {
+            DisconnectReason::PeerClosed | DisconnectReason::Closed => ExitReason::Normal,
+            DisconnectReason::NodeStopping | DisconnectReason::ParentDown => ExitReason::Shutdown,
+            other => ExitReason::Disconnected(other),
+        }
+    }
+
+    /// Reads, delivers and writes until something ends the connection.
+    async fn serve(&mut self) -> DisconnectReason {
+        let transport = self.transport.clone();
+        let shared = self.shared.clone();
+        let mut keepalive: Option<Pin<Box<Sleep>>> =
+            self.config.keepalive.as_ref().map(|(_, period)| Box::pin(tokio::time::sleep(*period)));
+        let mut draining: Option<(DisconnectReason, oneshot::Receiver<()>)> = None;
+        loop {
+            if let Some(reason) = self.requested_end() {
+                return reason;
+            }
+            let socket_full = match self.flush() {
+                Ok(full) => full,
+                Err(reason) => return reason,
+            };
+            if let Err(reason) = self.deliver_buffered() {
+                return reason;
+            }
+            let reading = draining.is_none() && self.pending.is_none();
+            shared.paused.store(self.pending.is_some(), Ordering::Relaxed);
+            tokio::select! {
+                biased;
+                _ = shared.stop.wait() => {}
+                _ = shared.wake.notified() => {}
+                _ = barrier(&mut draining), if draining.is_some() => {
+                    return draining.map(|(reason, _)| reason).unwrap_or(DisconnectReason::PeerClosed);
+                }
+                ready = transport.readable(), if reading => {
+                    if let Err(e) = ready {
+                        return io_reason(&e);
+                    }
+                    match self.read() {
+                        Some(End::Now(reason)) => return reason,
+                        Some(End::Eof(reason)) => draining = Some((reason, shared.target.barrier())),
+                        None => {}
+                    }
+                }
+                _ = transport.writable(), if socket_full => {}
+                _ = shared.target.wait_for_room(), if self.pending.is_some() => {}
+                _ = tick(&mut keepalive), if keepalive.is_some() => self.keepalive(&mut keepalive),
+            }
+        }
+    }
+
+    /// A stop request, the target's end, or a failed direct write.
+    fn requested_end(&self) -> Option<DisconnectReason> {
+        if let Some(request) = self.shared.stop.get() {
+            return Some(match request {
+                StopRequest::Graceful => DisconnectReason::Closed,
+                StopRequest::Abort => DisconnectReason::Aborted,
+                StopRequest::OwnerDown => DisconnectReason::ParentDown,
+                StopRequest::NodeStopping => DisconnectReason::NodeStopping,
+            });
+        }
+        if self.shared.target_down.load(Ordering::Acquire) {
+            return Some(DisconnectReason::TargetDown);
+        }
+        self.shared.writes.error().map(|kind| io_reason(&kind.into()))
+    }
+
+    /// Flushes queued writes; Ok(true) when the socket is full and writability must be awaited.
+    fn flush(&self) -> std::result::Result<bool, DisconnectReason> {
+        match self.shared.writes.flush() {
+            Ok((drained, writable_owed)) => {
+                if writable_owed {
+                    let message = Message::Writable { conn: self.shared.alias };
+                    self.shared.target.push_lifecycle(Envelope::Message(message));
+                }
+                Ok(!drained)
+            }
+            Err(e) => Err(io_reason(&e)),
+        }
+    }
+
+    /// Reads what the socket has, delivering as it goes, until it would block, the target's
+    /// mailbox fills up, or the turn is over.
+    fn read(&mut self) -> Option<End> {
+        for _ in 0..READS_PER_TURN {
+            if self.pending.is_some() {
+                return None;
+            }
+            let chunk = match self.read_chunk() {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => return None,
+                Err(e) => return Some(End::Now(io_reason(&e))),
+            };
+            let len = chunk.as_slice().len();
+            if len == 0 {
+                let truncated = self.decoder.as_ref().is_some_and(Decoder::has_partial);
+                let reason = if truncated { DisconnectReason::FrameTruncated } else { DisconnectReason::PeerClosed };
+                return Some(End::Eof(reason));
+            }
+            self.shared.bytes_in.fetch_add(len as u64, Ordering::Relaxed);
+            let result = match (&mut self.decoder, chunk) {
+                (None, chunk) => self.deliver(Message::Data { conn: self.shared.alias, data: chunk }),
+                (Some(decoder), Payload::Bytes(bytes)) => {
+                    decoder.push(bytes);
+                    self.deliver_buffered()
+                }
+                (Some(_), Payload::Pooled(_)) => unreachable!("framed reads land in the arena"),
+            };
+            if let Err(reason) = result {
+                return Some(End::Now(reason));
+            }
+        }
+        None
+    }
+
+    /// One non-blocking read: into a pool buffer (raw mode with a pool) or the thread's
+    /// arena. None when the socket has nothing after all.
+    fn read_chunk(&self) -> io::Result<Option<Payload>> {
+        let max = self.config.read_buffer_size;
+        let outcome = match (&self.config.pool, &self.decoder) {
+            (Some(pool), None) => {
+                let mut buf = pool.get();
+                let limit = max.min(buf.capacity());
+                self.transport.try_read(buf.vec_mut(), limit).map(|_| Payload::Pooled(buf))
+            }
+            _ => ARENA.with_borrow_mut(|arena| {
+                if arena.capacity() < max {
+                    *arena = BytesMut::with_capacity(ARENA_SIZE.max(max));
+                }
+                let n = self.transport.try_read(arena, max)?;
+                Ok(Payload::Bytes(arena.split_to(n).freeze()))
+            }),
+        };
+        match outcome {
+            Ok(payload) => Ok(Some(payload)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Delivers the pending message, then every complete frame the decoder holds, until the
+    /// target's mailbox is full.
+    fn deliver_buffered(&mut self) -> std::result::Result<(), DisconnectReason> {
+        if let Some(message) = self.pending.take() {
+            self.deliver(message)?;
+        }
+        while self.pending.is_none() {
+            let Some(decoder) = self.decoder.as_mut() else { break };
+            let frame = match decoder.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
+                Err(FrameError::TooLong { .. }) => return Err(DisconnectReason::MaxLengthExceeded),
+                Err(FrameError::InvalidLength { .. }) => return Err(DisconnectReason::InvalidFrameLength),
+            };
+            let data = match &self.config.pool {
+                Some(pool) => Payload::Pooled(pool.copy_from(&frame)),
+                None => Payload::Bytes(frame),
+            };
+            self.deliver(Message::Data { conn: self.shared.alias, data })?;
+        }
+        Ok(())
+    }
+
+    /// Queues a DATA message for the target, applying the mailbox policy when it is full.
+    fn deliver(&mut self, message: Message) -> std::result::Result<(), DisconnectReason> {
+        match self.shared.target.push_bounded(message) {
+            Ok(()) => Ok(()),
+            Err((Error::MailboxFull, message)) => match self.config.mailbox_policy {
+                MailboxPolicy::Pause => {
+                    self.pending = Some(message);
+                    Ok(())
+                }
+                MailboxPolicy::Terminate => Err(DisconnectReason::MailboxFull),
+            },
+            Err(_) => Err(DisconnectReason::TargetDown),
+        }
+    }
+
+    /// Writes the keepalive bytes if nothing was written for a full period, and re-arms.
+    fn keepalive(&self, timer: &mut Option<Pin<Box<Sleep>>>) {
+        let (Some((bytes, period)), Some(timer)) = (&self.config.keepalive, timer.as_mut()) else { return };
+        let due = self.shared.writes.last_write() + *period;
+        if Instant::now() >= due {
+            if self.shared.writes.write_keepalive(bytes) == Written::Queued {
+                self.shared.wake.notify_one();
+            }
+            timer.as_mut().reset(Instant::now() + *period);
+        } else {
+            timer.as_mut().reset(due);
+        }
+    }
+
+    /// Closes the socket: flush what is queued (unless aborting or broken) within the close
+    /// timeout, send FIN, release the socket. A flush that times out becomes WriteTimeout.
+    async fn close(&mut self, mut reason: DisconnectReason) -> DisconnectReason {
+        let writes = &self.shared.writes;
+        writes.stop_accepting();
+        let graceful = !matches!(reason, DisconnectReason::Aborted | DisconnectReason::Reset | DisconnectReason::IoError);
+        if graceful {
+            let deadline = Instant::now() + self.config.close_timeout;
+            loop {
+                match writes.flush() {
+                    Ok((true, _)) => break,
+                    Ok((false, _)) => {}
+                    Err(e) => {
+                        reason = io_reason(&e);
+                        break;
+                    }
+                }
+                tokio::select! {
+                    _ = self.transport.writable() => {}
+                    _ = self.shared.stop.wait() => {}
+                    _ = sleep_until(deadline) => {
+                        reason = DisconnectReason::WriteTimeout;
+                        break;
+                    }
+                }
+                if self.shared.stop.get() == Some(StopRequest::Abort) {
+                    reason = DisconnectReason::Aborted;
+                    break;
+                }
+            }
+        }
+        match reason {
+            DisconnectReason::Aborted | DisconnectReason::WriteTimeout => self.transport.reset_on_close(),
+            _ if graceful => self.transport.shutdown_write(),
+            _ => {}
+        }
+        writes.release();
+        self.pending = None;
+        reason
+    }
+}
+
+fn target_went_down(connection: &Weak<ConnShared>) {
+    if let Some(shared) = connection.upgrade() {
+        shared.target_down.store(true, Ordering::Release);
+        shared.wake.notify_one();
+    }
+}
+
+/// Waits for the drain barrier (the target handled every DATA delivered before the EOF).
+async fn barrier(draining: &mut Option<(DisconnectReason, oneshot::Receiver<()>)>) {
+    if let Some((_, handled)) = draining {
+        let _ = handled.await;
+    }
+}
+
+async fn tick(timer: &mut Option<Pin<Box<Sleep>>>) {
+    if let Some(timer) = timer {
+        timer.as_mut().await;
+    }
+}
+
+fn io_reason(e: &io::Error) -> DisconnectReason {
+    match e.kind() {
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
+            DisconnectReason::Reset
+        }
+        _ => DisconnectReason::IoError,
+    }
+}
+
+impl Node {
+    fn connection(&self, alias: Id) -> Result<Arc<ConnShared>> {
+        let handle = match self.meta_handle::<ConnHandle>(alias) {
+            // A live process is not a connection (as a meta-process of another kind is not).
+            Err(Error::NotFound) if self.process_ref(alias).is_ok() => return Err(Error::Unsupported),
+            other => other?,
+        };
+        let conn = handle.as_any().downcast_ref::<ConnHandle>().ok_or(Error::Unsupported)?;
+        Ok(conn.0.clone())
+    }
+
+    /// Writes `data` (copied if it cannot go out at once) to a connection.
+    pub fn tcp_write(&self, alias: Id, data: &[u8]) -> Result<()> {
+        self.connection(alias)?.write(Source::Borrowed(data)).map_err(|r| r.error)
+    }
+
+    /// Writes a pool buffer to a connection; it returns to its pool once written. On error
+    /// the buffer is handed back.
+    pub fn tcp_write_buf(&self, alias: Id, buf: Buf) -> std::result::Result<(), (Error, Buf)> {
+        let connection = match self.connection(alias) {
+            Ok(c) => c,
+            Err(e) => return Err((e, buf)),
+        };
+        connection.write(Source::Pooled(buf)).map_err(|r| (r.error, r.buf.expect("a refused pool write returns its buffer")))
+    }
+}

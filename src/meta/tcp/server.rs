@@ -1,0 +1,211 @@
+//! The TCP server meta-process. Creating it binds and listens at once, in the caller's
+//! thread, so "address in use" and bad options are reported synchronously; creation and
+//! spawn are one call, so a listening socket can never be left behind. The accept loop spawns
+//! a connection meta-process per socket, owned by the server: when the server ends (with its
+//! owner, or terminated on its own) its listener and every connection it spawned close.
+//! Accept errors never end the server: they are logged and retried with backoff.
+
+use std::any::Any;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::TcpListener;
+
+use crate::error::{Error, Result};
+use crate::meta::meta_process::{MetaHandle, StopRequest, StopSignal};
+use crate::meta::tcp::connection::spawn_connection;
+use crate::meta::tcp::options::{ConnectionConfig, ConnectionOptions};
+use crate::meta::tcp::pool::Pool;
+use crate::meta::tcp::routing::Router;
+use crate::node::ids::Id;
+use crate::node::node::Node;
+use crate::process::message::ExitReason;
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Address or name to listen on; empty means every IPv4 interface.
+    pub host: String,
+    /// 0 lets the OS pick; the bound address is returned.
+    pub port: u16,
+    pub backlog: i32,
+    /// Registered names to route connections to (round-robin); empty routes to the owner.
+    pub pool: Vec<String>,
+    pub reuse_address: bool,
+    pub reuse_port: bool,
+    pub connection: ConnectionOptions,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            host: String::new(),
+            port: 0,
+            backlog: 1024,
+            pool: Vec::new(),
+            reuse_address: true,
+            reuse_port: false,
+            connection: ConnectionOptions::default(),
+        }
+    }
+}
+
+struct ServerShared {
+    listener_addr: SocketAddr,
+    stop: StopSignal,
+    accepted: AtomicU64,
+    live: Arc<AtomicU64>,
+    no_target: AtomicU64,
+    accept_errors: AtomicU64,
+    /// The read buffer pool of its connections, if any: its counters are shown by inspect.
+    pool: Option<Pool>,
+}
+
+struct ServerHandle(Arc<ServerShared>);
+
+impl MetaHandle for ServerHandle {
+    fn kind(&self) -> &'static str {
+        "tcp server"
+    }
+
+    fn inspect(&self, out: &mut Vec<(String, String)>) {
+        let s = &self.0;
+        let mut add = |k: &str, v: String| out.push((k.to_owned(), v));
+        add("listener", s.listener_addr.to_string());
+        add("connections", s.live.load(Ordering::Relaxed).to_string());
+        add("accepted", s.accepted.load(Ordering::Relaxed).to_string());
+        add("no target", s.no_target.load(Ordering::Relaxed).to_string());
+        add("accept errors", s.accept_errors.load(Ordering::Relaxed).to_string());
+        if let Some(pool) = &s.pool {
+            pool.inspect("pool ", out);
+        }
+    }
+
+    fn stop(&self, request: StopRequest) {
+        self.0.stop.request(request);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Resolves `host:port` to the first address.
+pub(crate) fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    (host, port).to_socket_addrs().map_err(|_| Error::DnsFailure)?.next().ok_or(Error::DnsFailure)
+}
+
+fn bind(options: &ServerOptions) -> Result<std::net::TcpListener> {
+    let addr = resolve(&options.host, options.port)?;
+    let io = |e: std::io::Error| Error::from_io(&e);
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(io)?;
+    socket.set_reuse_address(options.reuse_address).map_err(io)?;
+    if options.reuse_port {
+        socket.set_reuse_port(true).map_err(io)?;
+    }
+    socket.set_nonblocking(true).map_err(io)?;
+    socket.bind(&addr.into()).map_err(io)?;
+    socket.listen(options.backlog.max(1)).map_err(io)?;
+    Ok(socket.into())
+}
+
+impl Node {
+    /// Binds, listens and spawns a TCP server owned by process `owner`. Returns its alias and
+    /// the bound address.
+    pub fn tcp_listen(&self, owner: Id, options: ServerOptions) -> Result<(Id, SocketAddr)> {
+        let config = Arc::new(options.connection.validate()?);
+        self.process_ref(owner)?;
+        let std_listener = self.with_logging(|| bind(&options))?;
+        let listener_addr = std_listener.local_addr().map_err(|e| Error::from_io(&e))?;
+        let listener = {
+            let _runtime = self.runtime_handle().enter();
+            TcpListener::from_std(std_listener).map_err(|e| Error::from_io(&e))?
+        };
+        let alias = self.spawn_meta(owner, |ctx| {
+            let shared = Arc::new(ServerShared {
+                listener_addr,
+                stop: StopSignal::default(),
+                accepted: AtomicU64::new(0),
+                live: Arc::new(AtomicU64::new(0)),
+                no_target: AtomicU64::new(0),
+                accept_errors: AtomicU64::new(0),
+                pool: config.pool.clone(),
+            });
+            let router = Router::new(ctx.owner, options.pool);
+            let job = accept_loop(ctx.node, ctx.alias, listener, shared.clone(), router, config);
+            Ok((Arc::new(ServerHandle(shared)) as Arc<dyn MetaHandle>, Box::pin(job)))
+        })?;
+        tracing::debug!(alias, %listener_addr, "tcp server listening");
+        Ok((alias, listener_addr))
+    }
+}
+
+async fn accept_loop(
+    node: Node,
+    alias: Id,
+    listener: TcpListener,
+    shared: Arc<ServerShared>,
+    router: Router,
+    config: Arc<ConnectionConfig>,
+) -> ExitReason {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            request = shared.stop.wait() => return request.exit_reason(),
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                backoff = FIRST_BACKOFF;
+                shared.accepted.fetch_add(1, Ordering::Relaxed);
+                start_connection(&node, alias, stream, peer, &shared, &router, &config);
+            }
+            Err(e) => {
+                // EMFILE, ENFILE, ECONNABORTED and the like: the server lives on.
+                shared.accept_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(alias, error = %e, retry_in = ?backoff, "accept failed");
+                tokio::select! {
+                    request = shared.stop.wait() => return request.exit_reason(),
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+fn start_connection(
+    node: &Node,
+    server: Id,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    shared: &ServerShared,
+    router: &Router,
+    config: &Arc<ConnectionConfig>,
+) {
+    let Some(target) = router.pick(node) else {
+        shared.no_target.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(server, %peer, "no live process in the pool; closing the connection");
+        return;
+    };
+    match spawn_connection(node, server, stream, target, config.clone()) {
+        Ok(conn) => {
+            shared.live.fetch_add(1, Ordering::Relaxed);
+            let live = shared.live.clone();
+            let counted = node.watch(conn, Box::new(move |_| {
+                live.fetch_sub(1, Ordering::Relaxed);
+            }));
+            if counted.is_err() {
+                shared.live.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        Err(e) => tracing::warn!(server, %peer, error = %e, "could not start a connection"),
+    }
+}

@@ -1,0 +1,247 @@
+//! The write side of a connection.
+//!
+//! A write from a handler thread goes straight to the socket (non-blocking) when nothing is
+//! queued, so the common echo path wakes no task; whatever the socket does not take is
+//! queued (borrowed bytes copied, pool buffers kept without copying) and the connection task
+//! flushes the queue with vectored writes, many queued messages per system call. Every socket
+//! write happens under the queue's lock, so bytes never interleave.
+//!
+//! The queue is bounded in bytes: a write that would pass the limit is refused with
+//! WouldBlock and nothing is queued (a single write larger than the limit is accepted into an
+//! empty queue, or it could never be written), and once the queue drains below half the
+//! limit the process is owed a WRITABLE message.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::{Buf as _, Bytes};
+use tokio::time::Instant;
+
+use crate::error::Error;
+use crate::meta::tcp::pool::Buf;
+use crate::meta::tcp::transport::Transport;
+
+/// Most buffers handed to one vectored write.
+const MAX_IOVECS: usize = 64;
+
+/// Bytes to write: borrowed from the caller (copied only if they must wait) or a pool
+/// buffer (returned to its pool once written).
+pub(crate) enum Source<'a> {
+    Borrowed(&'a [u8]),
+    Pooled(Buf),
+}
+
+impl Source<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Source::Borrowed(b) => b,
+            Source::Pooled(b) => b.as_slice(),
+        }
+    }
+
+    /// What is left after `written` bytes, as an owned chunk.
+    fn rest(self, written: usize) -> Bytes {
+        match self {
+            Source::Borrowed(b) => Bytes::copy_from_slice(&b[written..]),
+            Source::Pooled(b) => Bytes::from_owner(b).slice(written..),
+        }
+    }
+}
+
+/// A write refused, with the pool buffer handed back to the caller.
+pub(crate) struct Refused {
+    pub(crate) error: Error,
+    pub(crate) buf: Option<Buf>,
+}
+
+/// Whether the connection task must be woken to flush.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Written {
+    Done,
+    Queued,
+}
+
+struct Chunk {
+    bytes: Bytes,
+    /// Keepalive bytes do not count in "bytes out".
+    counted: bool,
+}
+
+struct State {
+    transport: Option<Arc<Transport>>,
+    chunks: VecDeque<Chunk>,
+    queued: usize,
+    refused: bool,
+    accepting: bool,
+    error: Option<io::ErrorKind>,
+}
+
+pub(crate) struct WriteQueue {
+    state: Mutex<State>,
+    limit: usize,
+    born: Instant,
+    bytes_out: AtomicU64,
+    last_write_ms: AtomicU64,
+}
+
+impl WriteQueue {
+    pub(crate) fn new(transport: Arc<Transport>, limit: usize) -> Self {
+        WriteQueue {
+            state: Mutex::new(State {
+                transport: Some(transport),
+                chunks: VecDeque::new(),
+                queued: 0,
+                refused: false,
+                accepting: true,
+                error: None,
+            }),
+            limit,
+            born: Instant::now(),
+            bytes_out: AtomicU64::new(0),
+            last_write_ms: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn bytes_out(&self) -> u64 {
+        self.bytes_out.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        self.state.lock().unwrap().queued
+    }
+
+    /// When the last bytes went out.
+    pub(crate) fn last_write(&self) -> Instant {
+        self.born + std::time::Duration::from_millis(self.last_write_ms.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn error(&self) -> Option<io::ErrorKind> {
+        self.state.lock().unwrap().error
+    }
+
+    fn wrote(&self, counted: usize) {
+        self.bytes_out.fetch_add(counted as u64, Ordering::Relaxed);
+        self.last_write_ms.store(self.born.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Writes what the socket takes now and queues the rest.
+    pub(crate) fn write(&self, source: Source<'_>) -> std::result::Result<Written, Refused> {
+        self.push(source, true)
+    }
+
+    /// Queues keepalive bytes (written like data, not counted as data).
+    pub(crate) fn write_keepalive(&self, bytes: &[u8]) -> Written {
+        self.push(Source::Borrowed(bytes), false).unwrap_or(Written::Done)
+    }
+
+    fn push(&self, source: Source<'_>, counted: bool) -> std::result::Result<Written, Refused> {
+        let len = source.bytes().len();
+        let mut state = self.state.lock().unwrap();
+        let refuse = |error, source: Source<'_>| {
+            let buf = match source {
+                Source::Pooled(b) => Some(b),
+                Source::Borrowed(_) => None,
+            };
+            Err(Refused { error, buf })
+        };
+        if !state.accepting {
+            return refuse(Error::Closed, source);
+        }
+        if state.queued > 0 && state.queued + len > self.limit {
+            state.refused = true;
+            return refuse(Error::WouldBlock, source);
+        }
+        if len == 0 {
+            return Ok(Written::Done);
+        }
+        let mut written = 0;
+        if state.chunks.is_empty() {
+            let transport = state.transport.clone().expect("accepting writes implies an open socket");
+            match transport.try_write_vectored(&[IoSlice::new(source.bytes())]) {
+                Ok(n) => written = n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    // The connection task sees the error and ends the connection with it.
+                    state.error = Some(e.kind());
+                    state.accepting = false;
+                    return refuse(Error::Closed, source);
+                }
+            }
+            if written > 0 {
+                self.wrote(if counted { written } else { 0 });
+            }
+            if written == len {
+                return Ok(Written::Done);
+            }
+        }
+        state.queued += len - written;
+        state.chunks.push_back(Chunk { bytes: source.rest(written), counted });
+        Ok(Written::Queued)
+    }
+
+    /// Writes queued chunks until the queue is empty (Ok(true)) or the socket is full
+    /// (Ok(false)). The second value says a WRITABLE message is now owed.
+    pub(crate) fn flush(&self) -> io::Result<(bool, bool)> {
+        let mut state = self.state.lock().unwrap();
+        let Some(transport) = state.transport.clone() else { return Ok((true, false)) };
+        let mut drained = true;
+        while !state.chunks.is_empty() {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let count = state.chunks.len().min(MAX_IOVECS);
+            for (slot, chunk) in slices.iter_mut().zip(state.chunks.iter()) {
+                *slot = IoSlice::new(&chunk.bytes);
+            }
+            match transport.try_write_vectored(&slices[..count]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.consume(&mut state, n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    drained = false;
+                    break;
+                }
+                Err(e) => {
+                    state.error = Some(e.kind());
+                    return Err(e);
+                }
+            }
+        }
+        let owed = state.refused && state.queued <= self.limit / 2;
+        if owed {
+            state.refused = false;
+        }
+        Ok((drained, owed))
+    }
+
+    fn consume(&self, state: &mut State, mut n: usize) {
+        state.queued -= n;
+        let mut counted = 0;
+        while n > 0 {
+            let front = state.chunks.front_mut().expect("wrote no more than was queued");
+            let take = n.min(front.bytes.len());
+            if front.counted {
+                counted += take;
+            }
+            front.bytes.advance(take);
+            n -= take;
+            if front.bytes.is_empty() {
+                state.chunks.pop_front();
+            }
+        }
+        self.wrote(counted);
+    }
+
+    /// Refuses further writes (the connection is closing); queued bytes may still flush.
+    pub(crate) fn stop_accepting(&self) {
+        self.state.lock().unwrap().accepting = false;
+    }
+
+    /// Drops the queue's hold on the socket, and what was still queued.
+    pub(crate) fn release(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.accepting = false;
+        state.transport = None;
+        state.chunks.clear();
+        state.queued = 0;
+    }
+}
