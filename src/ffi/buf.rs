@@ -48,6 +48,9 @@ pub(crate) fn as_header(buf: *mut actnet_buf) -> *mut Header {
 
 /// Takes a buffer back from foreign code (to free or write it).
 pub(crate) fn take(buf: *mut actnet_buf) -> Result<Buf, actnet_status> {
+    if buf.is_null() {
+        return Err(ACTNET_STATUS_NULL_ARGUMENT);
+    }
     unsafe { Buf::from_foreign(as_header(buf)) }.map_err(actnet_status::from)
 }
 
@@ -155,6 +158,9 @@ pub extern "C" fn actnet_buf_capacity(buf: *mut actnet_buf) -> usize {
 #[no_mangle]
 pub extern "C" fn actnet_buf_set_len(buf: *mut actnet_buf, len: usize) -> actnet_status {
     guard(|| {
+        if buf.is_null() {
+            return Err(ACTNET_STATUS_NULL_ARGUMENT);
+        }
         let bytes = unsafe { Buf::foreign_mut(as_header(buf)) }.map_err(actnet_status::from)?;
         if len > bytes.capacity() {
             return Err(ACTNET_STATUS_INVALID_ARGUMENT);

@@ -140,8 +140,12 @@ fn strategy(value: u32) -> Option<Strategy> {
 
 fn child_spec(spec: &actnet_child_spec) -> FfiResult<ChildSpec> {
     let spec = args::options(spec as *const actnet_child_spec)?;
+    let name = unsafe { args::string(spec.name)? };
+    if name.is_empty() {
+        return Err(ACTNET_STATUS_INVALID_ARGUMENT);
+    }
     Ok(ChildSpec {
-        name: unsafe { args::string(spec.name)? }.to_owned(),
+        name: name.to_owned(),
         factory: behavior::factory(spec.behavior)?,
         args: unsafe { args::bytes(spec.args, spec.args_len)? }.to_vec(),
         restart: args::enum_value(spec.restart, restart)?,
@@ -152,9 +156,10 @@ fn child_spec(spec: &actnet_child_spec) -> FfiResult<ChildSpec> {
 /// Spawns a supervisor and starts its children in order before returning (each child's init
 /// runs on the calling thread). On success `*pid_out` receives the supervisor's pid.
 ///
-/// Errors: `NULL_ARGUMENT`, `STRUCT_SIZE` (options or any child spec), `INVALID_ARGUMENT`,
-/// `NAME_TAKEN`, `INIT_FAILED` (a child failed to start: the ones started are stopped),
-/// `NODE_STOPPING`.
+/// Errors: `NULL_ARGUMENT`, `STRUCT_SIZE` (options or any child spec), `INVALID_ARGUMENT`
+/// (an unknown strategy or restart, an empty or repeated child name), `NAME_TAKEN`,
+/// `INIT_FAILED` (a child failed to start, e.g. its init failed or its name is taken: the
+/// ones started are stopped), `NODE_STOPPING`.
 #[no_mangle]
 pub extern "C" fn actnet_supervisor_spawn(
     node: *mut actnet_node,
@@ -173,6 +178,10 @@ pub extern "C" fn actnet_supervisor_spawn(
             n => unsafe { std::slice::from_raw_parts(options.children, n) },
         };
         let children = raw_children.iter().map(child_spec).collect::<FfiResult<Vec<_>>>()?;
+        // Two children under one name could never both be registered.
+        if children.iter().enumerate().any(|(i, c)| children[..i].iter().any(|d| d.name == c.name)) {
+            return Err(ACTNET_STATUS_INVALID_ARGUMENT);
+        }
         let spec = SupervisorSpec {
             strategy: args::enum_value(options.strategy, strategy)?,
             intensity: options.intensity,
