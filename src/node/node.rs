@@ -80,7 +80,12 @@ impl Node {
             n => n,
         };
         let thread_dispatch = dispatch.clone();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        // A process woken by a handler must be stealable by idle workers: in tokio's LIFO
+        // slot it would wait for that handler to return, however long it blocks.
+        #[cfg(tokio_unstable)]
+        builder.disable_lifo_slot();
+        let runtime = builder
             .worker_threads(workers)
             .thread_name(format!("actnet-{}", options.name))
             .enable_all()

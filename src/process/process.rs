@@ -305,10 +305,26 @@ async fn run(node: Node, shared: Arc<ProcessShared>, mut behavior: Box<dyn Behav
         }
         handled += 1;
         if handled % YIELD_EVERY == 0 {
-            tokio::task::yield_now().await;
+            yield_to_others().await;
         }
     };
     node.finish_process(&shared, behavior, reason);
+}
+
+/// Lets the worker run other tasks. Unlike `tokio::task::yield_now`, which parks the wake-up
+/// on this worker until it next idles (never, if the next handler blocks), a self-wake puts
+/// the process at the back of the worker's run queue, where idle workers can steal it.
+async fn yield_to_others() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 fn dispatch(node: &Node, shared: &ProcessShared, behavior: &mut dyn Behavior, envelope: Envelope) -> Flow {
