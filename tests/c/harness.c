@@ -65,7 +65,6 @@ static void push(probe *p, const probe_event *e) {
 
 static int32_t on_message(void *user_data, actnet_node *node, uint64_t pid, void *state,
                           const actnet_message *m) {
-  (void)node;
   (void)state;
   probe *p = user_data;
   probe_event e;
@@ -88,6 +87,18 @@ static int32_t on_message(void *user_data, actnet_node *node, uint64_t pid, void
   if (m->local_addr) snprintf(e.local_addr, sizeof e.local_addr, "%s", m->local_addr);
   if (m->remote_addr) snprintf(e.remote_addr, sizeof e.remote_addr, "%s", m->remote_addr);
   push(p, &e);
+  if (m->kind == ACTNET_MSG_USER && m->tag == PROBE_CMD_EXIT) {
+    int32_t code;
+    CHECK(m->len == sizeof code);
+    memcpy(&code, m->data, sizeof code);
+    return code;
+  }
+  if (m->kind == ACTNET_MSG_USER && m->tag == PROBE_CMD_STOP_SELF) {
+    CHECK_OK(actnet_process_stop(node, pid));
+  }
+  if (m->kind == ACTNET_MSG_CALL && m->tag == PROBE_CMD_ECHO) {
+    CHECK_OK(actnet_process_reply(node, m->reference, m->data, m->len));
+  }
   return 0;
 }
 
@@ -149,12 +160,13 @@ bool probe_next(probe *p, int timeout_ms, probe_event *out) {
   return true;
 }
 
-void probe_expect(probe *p, uint32_t kind, probe_event *out) {
+void probe_expect_at(probe *p, uint32_t kind, probe_event *out, const char *file, int line) {
   int64_t end = now_ms() + WAIT_MS;
   for (;;) {
     int left = (int)(end - now_ms());
     if (left <= 0 || !probe_next(p, left, out)) {
-      fprintf(stderr, "timed out waiting for a %s message\n", actnet_message_kind_str(kind));
+      fprintf(stderr, "%s:%d: timed out waiting for a %s message\n", file, line,
+              actnet_message_kind_str(kind));
       exit(1);
     }
     if (out->kind == kind) return;
@@ -201,4 +213,187 @@ uint64_t probe_spawn(actnet_node *node, probe *p, const char *name) {
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   CHECK_OK(actnet_behavior_free(b));
   return pid;
+}
+
+uint64_t probe_spawn_opts(actnet_node *node, probe *p, const actnet_spawn_options *options) {
+  actnet_behavior *b = probe_behavior(p);
+  uint64_t pid = 0;
+  CHECK_OK(actnet_process_spawn(node, b, options, &pid));
+  CHECK_OK(actnet_behavior_free(b));
+  return pid;
+}
+
+void probe_cmd_exit(actnet_node *node, uint64_t pid, int32_t code) {
+  CHECK_OK(actnet_message_send(node, pid, PROBE_CMD_EXIT, (const uint8_t *)&code, sizeof code));
+}
+
+bool probe_wait_terminated(probe *p, int n, int timeout_ms) {
+  struct timespec ts;
+  deadline(&ts, timeout_ms);
+  pthread_mutex_lock(&p->lock);
+  while (p->terminated < n) {
+    if (pthread_cond_timedwait(&p->cond, &p->lock, &ts) != 0 && p->terminated < n) break;
+  }
+  bool ok = p->terminated >= n;
+  pthread_mutex_unlock(&p->lock);
+  return ok;
+}
+
+void probe_expect_down_at(probe *p, uint64_t target, probe_event *out, const char *file, int line) {
+  int64_t end = now_ms() + WAIT_MS;
+  for (;;) {
+    int left = (int)(end - now_ms());
+    if (left <= 0 || !probe_next(p, left, out)) {
+      fprintf(stderr, "%s:%d: timed out waiting for DOWN of %llu\n", file, line, (unsigned long long)target);
+      exit(1);
+    }
+    if (out->kind == ACTNET_MSG_DOWN && out->id == target) return;
+    probe_event_clear(out);
+  }
+}
+
+bool inspect_value(actnet_node *node, uint64_t id, const char *key, char *out, size_t out_len) {
+  actnet_info *info = NULL;
+  if (actnet_inspect(node, id, &info) != ACTNET_STATUS_OK) return false;
+  const char *v = actnet_info_get(info, key);
+  bool found = v != NULL;
+  if (found) snprintf(out, out_len, "%s", v);
+  CHECK_OK(actnet_info_free(info));
+  return found;
+}
+
+const char *inspect_str(actnet_node *node, uint64_t id, const char *key) {
+  static char value[256];
+  if (!inspect_value(node, id, key, value, sizeof value)) {
+    fprintf(stderr, "inspect of %llu has no key \"%s\"\n", (unsigned long long)id, key);
+    exit(1);
+  }
+  return value;
+}
+
+struct gate {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  bool open;
+  int arrivals;
+};
+
+gate *gate_new(void) {
+  gate *g = calloc(1, sizeof *g);
+  CHECK(g != NULL);
+  pthread_mutex_init(&g->lock, NULL);
+  pthread_cond_init(&g->cond, NULL);
+  return g;
+}
+
+void gate_free(gate *g) {
+  pthread_mutex_destroy(&g->lock);
+  pthread_cond_destroy(&g->cond);
+  free(g);
+}
+
+void gate_open(gate *g) {
+  pthread_mutex_lock(&g->lock);
+  g->open = true;
+  pthread_cond_broadcast(&g->cond);
+  pthread_mutex_unlock(&g->lock);
+}
+
+bool gate_wait(gate *g, int timeout_ms) {
+  struct timespec ts;
+  deadline(&ts, timeout_ms);
+  pthread_mutex_lock(&g->lock);
+  g->arrivals++;
+  pthread_cond_broadcast(&g->cond);
+  while (!g->open) {
+    if (pthread_cond_timedwait(&g->cond, &g->lock, &ts) != 0 && !g->open) break;
+  }
+  bool open = g->open;
+  pthread_mutex_unlock(&g->lock);
+  return open;
+}
+
+bool gate_wait_arrivals(gate *g, int n, int timeout_ms) {
+  struct timespec ts;
+  deadline(&ts, timeout_ms);
+  pthread_mutex_lock(&g->lock);
+  while (g->arrivals < n) {
+    if (pthread_cond_timedwait(&g->cond, &g->lock, &ts) != 0 && g->arrivals < n) break;
+  }
+  bool ok = g->arrivals >= n;
+  pthread_mutex_unlock(&g->lock);
+  return ok;
+}
+
+struct evlog {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  evrec *recs;
+  int count, cap;
+};
+
+evlog *evlog_new(void) {
+  evlog *l = calloc(1, sizeof *l);
+  CHECK(l != NULL);
+  pthread_mutex_init(&l->lock, NULL);
+  pthread_cond_init(&l->cond, NULL);
+  return l;
+}
+
+void evlog_free(evlog *l) {
+  pthread_mutex_destroy(&l->lock);
+  pthread_cond_destroy(&l->cond);
+  free(l->recs);
+  free(l);
+}
+
+void evlog_push(evlog *l, const evrec *r) {
+  pthread_mutex_lock(&l->lock);
+  if (l->count == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    l->recs = realloc(l->recs, (size_t)l->cap * sizeof *l->recs);
+    CHECK(l->recs != NULL);
+  }
+  l->recs[l->count++] = *r;
+  pthread_cond_broadcast(&l->cond);
+  pthread_mutex_unlock(&l->lock);
+}
+
+void evlog_add(evlog *l, int what, uint64_t pid, uint64_t a, uint64_t b, int64_t c, const char *text) {
+  evrec r;
+  memset(&r, 0, sizeof r);
+  r.what = what;
+  r.pid = pid;
+  r.a = a;
+  r.b = b;
+  r.c = c;
+  if (text) snprintf(r.text, sizeof r.text, "%s", text);
+  evlog_push(l, &r);
+}
+
+int evlog_count(evlog *l) {
+  pthread_mutex_lock(&l->lock);
+  int n = l->count;
+  pthread_mutex_unlock(&l->lock);
+  return n;
+}
+
+bool evlog_wait(evlog *l, int n, int timeout_ms) {
+  struct timespec ts;
+  deadline(&ts, timeout_ms);
+  pthread_mutex_lock(&l->lock);
+  while (l->count < n) {
+    if (pthread_cond_timedwait(&l->cond, &l->lock, &ts) != 0 && l->count < n) break;
+  }
+  bool ok = l->count >= n;
+  pthread_mutex_unlock(&l->lock);
+  return ok;
+}
+
+evrec evlog_at(evlog *l, int i) {
+  pthread_mutex_lock(&l->lock);
+  CHECK(i >= 0 && i < l->count);
+  evrec r = l->recs[i];
+  pthread_mutex_unlock(&l->lock);
+  return r;
 }

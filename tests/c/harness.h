@@ -4,7 +4,9 @@
 #ifndef ACTNET_TEST_HARNESS_H
 #define ACTNET_TEST_HARNESS_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +62,8 @@ actnet_behavior *probe_behavior(probe *p);
 /* Waits up to timeout_ms for the next event. Returns true and fills *out if one came. */
 bool probe_next(probe *p, int timeout_ms, probe_event *out);
 /* Waits for the next event of `kind`, skipping others; fails the test on timeout. */
-void probe_expect(probe *p, uint32_t kind, probe_event *out);
+#define probe_expect(p, kind, out) probe_expect_at((p), (kind), (out), __FILE__, __LINE__)
+void probe_expect_at(probe *p, uint32_t kind, probe_event *out, const char *file, int line);
 /* True if no event arrives within timeout_ms. */
 bool probe_quiet(probe *p, int timeout_ms);
 void probe_event_clear(probe_event *e);
@@ -74,5 +77,63 @@ uint64_t probe_spawn(actnet_node *node, probe *p, const char *name);
 
 /* Milliseconds from a monotonic clock. */
 int64_t now_ms(void);
+
+/* Probe commands: after recording a message with one of these tags, the probe acts on it. */
+/* USER: the handler returns the int32_t in the message's 4 bytes (ends the process if != 0). */
+#define PROBE_CMD_EXIT UINT64_C(0xAC7E0000000000E1)
+/* USER: the probe stops itself (actnet_process_stop on its own pid: reason NORMAL). */
+#define PROBE_CMD_STOP_SELF UINT64_C(0xAC7E0000000000E2)
+/* CALL: the probe replies with the request's bytes. */
+#define PROBE_CMD_ECHO UINT64_C(0xAC7E0000000000E3)
+
+/* Sends PROBE_CMD_EXIT with `code` to `pid` (must succeed). */
+void probe_cmd_exit(actnet_node *node, uint64_t pid, int32_t code);
+/* Spawns one probe process with the given options (must succeed). */
+uint64_t probe_spawn_opts(actnet_node *node, probe *p, const actnet_spawn_options *options);
+/* Waits until at least n terminate callbacks ran for processes of this probe. */
+bool probe_wait_terminated(probe *p, int n, int timeout_ms);
+/* Waits (WAIT_MS) for a DOWN about `target`, skipping other events; fails the test on
+ * timeout. */
+#define probe_expect_down(p, target, out) probe_expect_down_at((p), (target), (out), __FILE__, __LINE__)
+void probe_expect_down_at(probe *p, uint64_t target, probe_event *out, const char *file, int line);
+
+/* Looks up `key` in the inspect result for `id` and copies its value into out (NUL-terminated).
+ * False if the inspect fails or the key is absent. */
+bool inspect_value(actnet_node *node, uint64_t id, const char *key, char *out, size_t out_len);
+/* As inspect_value, failing the test when the key is missing; returns a static buffer
+ * (not thread-safe, valid until the next call). */
+const char *inspect_str(actnet_node *node, uint64_t id, const char *key);
+
+/* A gate: handlers block on it (with a timeout, so a broken test cannot hang forever) until
+ * the test opens it. Also counts the waiters that arrived, so the test can wait for them. */
+typedef struct gate gate;
+gate *gate_new(void);
+void gate_free(gate *g);
+void gate_open(gate *g);
+/* Blocks until the gate is open; false on timeout. */
+bool gate_wait(gate *g, int timeout_ms);
+/* Waits until at least n callers have entered gate_wait (whether or not they left). */
+bool gate_wait_arrivals(gate *g, int n, int timeout_ms);
+
+/* A thread-safe, append-only log of records, for callbacks to report what happened in
+ * order, and for the test to wait for a number of them. */
+typedef struct evrec {
+  int what;      /* test-defined event type */
+  uint64_t pid;  /* the process that reported it */
+  uint64_t a, b; /* test-defined */
+  int64_t c;     /* test-defined */
+  char text[48]; /* test-defined, NUL-terminated */
+} evrec;
+typedef struct evlog evlog;
+evlog *evlog_new(void);
+void evlog_free(evlog *l);
+void evlog_push(evlog *l, const evrec *r);
+/* Builds and pushes a record. */
+void evlog_add(evlog *l, int what, uint64_t pid, uint64_t a, uint64_t b, int64_t c, const char *text);
+int evlog_count(evlog *l);
+/* Waits until the log holds at least n records. */
+bool evlog_wait(evlog *l, int n, int timeout_ms);
+/* Record i (0-based; must exist). */
+evrec evlog_at(evlog *l, int i);
 
 #endif

@@ -1,0 +1,136 @@
+/* Stale ids: every operation on a process or meta-process that has ended (and on ids never
+ * issued) is NOT_FOUND, never a crash, with out-parameters untouched; ids (pids, aliases,
+ * monitor references) are never reused: spawning and stopping many gives strictly
+ * increasing ids. */
+#include <string.h>
+
+#include "harness.h"
+
+static actnet_node *node;
+static probe *w;
+static uint64_t watcher;
+
+static void wait_down(uint64_t id) {
+  probe_event e;
+  probe_expect_down(w, id, &e);
+  probe_event_clear(&e);
+}
+
+static void expect_all_not_found(uint64_t id, actnet_behavior *b) {
+  const uint64_t untouched = 0xABCDEF;
+  uint64_t out = untouched;
+  actnet_info *info = NULL;
+  actnet_buf *buf = NULL;
+  CHECK_STATUS(actnet_message_send(node, id, 1, (const uint8_t *)"x", 1), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_message_send(node, id, 1, NULL, 0), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_call(node, id, 1, NULL, 0, 100, &buf), ACTNET_STATUS_NOT_FOUND);
+  CHECK(buf == NULL);
+  CHECK_STATUS(actnet_inspect(node, id, &info), ACTNET_STATUS_NOT_FOUND);
+  CHECK(info == NULL);
+  CHECK_STATUS(actnet_process_stop(node, id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_kill(node, id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_trap_exits(node, id, true), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_monitor(node, watcher, id, &out), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_monitor(node, id, watcher, &out), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_demonitor(node, id, 1), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_link(node, watcher, id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_link(node, id, watcher), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_unlink(node, id, watcher), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_meta_terminate(node, id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_meta_abort(node, id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_forwarder_spawn(node, id, NULL, &out), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_name_register(node, "stale-name", id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_name_lookup(node, "stale-name", &out), ACTNET_STATUS_NOT_FOUND);
+  if (id != 0) { /* link_to 0 means "no link" */
+    actnet_spawn_options so;
+    CHECK_OK(actnet_spawn_options_init(&so));
+    so.link_to = id;
+    so.name = "linked-to-stale";
+    CHECK_STATUS(actnet_process_spawn(node, b, &so, &out), ACTNET_STATUS_NOT_FOUND);
+    /* the failed spawn left its name free */
+    CHECK_STATUS(actnet_name_lookup(node, "linked-to-stale", &out), ACTNET_STATUS_NOT_FOUND);
+  }
+  CHECK(out == untouched);
+}
+
+int main(void) {
+  node = test_node_start();
+  w = probe_new();
+  watcher = probe_spawn(node, w, NULL);
+  probe *p = probe_new();
+  actnet_behavior *b = probe_behavior(p);
+
+  /* a stopped process */
+  uint64_t pid = probe_spawn(node, p, "stale");
+  uint64_t ref;
+  CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
+  CHECK_OK(actnet_process_stop(node, pid));
+  wait_down(pid);
+  CHECK_STATUS(actnet_message_send_name(node, "stale", 1, NULL, 0), ACTNET_STATUS_NOT_FOUND);
+  expect_all_not_found(pid, b);
+  CHECK_STATUS(actnet_process_demonitor(node, watcher, ref), ACTNET_STATUS_NOT_FOUND);
+
+  /* a killed process, a process that ended with an error */
+  pid = probe_spawn(node, p, NULL);
+  CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
+  CHECK_OK(actnet_process_kill(node, pid));
+  wait_down(pid);
+  expect_all_not_found(pid, b);
+  pid = probe_spawn(node, p, NULL);
+  CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
+  probe_cmd_exit(node, pid, 3);
+  wait_down(pid);
+  expect_all_not_found(pid, b);
+
+  /* a terminated forwarder */
+  uint64_t alias = 0;
+  CHECK_OK(actnet_forwarder_spawn(node, watcher, NULL, &alias));
+  CHECK_OK(actnet_process_monitor(node, watcher, alias, &ref));
+  CHECK_OK(actnet_meta_terminate(node, alias));
+  wait_down(alias);
+  expect_all_not_found(alias, b);
+
+  /* ids never issued */
+  expect_all_not_found(0, b);
+  expect_all_not_found(UINT64_MAX, b);
+  expect_all_not_found(alias + 1000000, b);
+
+  /* ids are never reused: spawn and stop many; every new id is larger than all before */
+  enum { N = 300 };
+  uint64_t last = alias;
+  int terminated_before = probe_terminated(p);
+  uint64_t first = 0;
+  for (int i = 0; i < N; i++) {
+    uint64_t id = 0;
+    CHECK_OK(actnet_process_spawn(node, b, NULL, &id));
+    CHECK(id > last);
+    if (i == 0) first = id;
+    last = id;
+    if (i % 3 == 0) {
+      uint64_t a = 0;
+      CHECK_OK(actnet_forwarder_spawn(node, id, NULL, &a));
+      CHECK(a > last);
+      last = a;
+      uint64_t r = 0;
+      CHECK_OK(actnet_process_monitor(node, watcher, id, &r));
+      CHECK(r > last);
+      last = r;
+    }
+    CHECK_OK(i % 2 ? actnet_process_stop(node, id) : actnet_process_kill(node, id));
+  }
+  CHECK(probe_wait_terminated(p, terminated_before + N, WAIT_MS));
+  /* after they are all gone, still larger */
+  uint64_t id = probe_spawn(node, p, NULL);
+  CHECK(id > last);
+  /* and a stale id from the batch is not found, whatever was spawned since */
+  wait_down(first);
+  CHECK_STATUS(actnet_process_monitor(node, watcher, first, &ref), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_message_send(node, first, 1, NULL, 0), ACTNET_STATUS_NOT_FOUND);
+
+  CHECK_OK(actnet_behavior_free(b));
+  CHECK_OK(actnet_node_stop(node));
+  probe_release(w);
+  probe_release(p);
+  printf("ok\n");
+  return 0;
+}
