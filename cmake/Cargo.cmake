@@ -50,3 +50,7 @@ set_target_properties(actnet_static PROPERTIES
   INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS};m")
 add_dependencies(actnet_static actnet_cargo)
 add_library(actnet::actnet_static ALIAS actnet_static)
+
+# Imported targets are SYSTEM by default: their include directory would be passed as -isystem,
+# hiding every warning in actnet.h from the examples and tests that are meant to catch them.
+set_target_properties(actnet actnet_static PROPERTIES SYSTEM OFF)

@@ -1,0 +1,16 @@
+# Runs a program and checks that it exits 0 and that its output matches every regex given.
+#   cmake -DPROGRAM=<exe> -DEXPECT_1=<regex> [-DEXPECT_2=<regex> ...] -P run_and_expect.cmake
+# (ctest's PASS_REGULAR_EXPRESSION alone would ignore the exit status.)
+execute_process(COMMAND "${PROGRAM}" RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}")
+if(err)
+  message("stderr:\n${err}")
+endif()
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "${PROGRAM} exited with ${result}")
+endif()
+foreach(i RANGE 1 9)
+  if(DEFINED EXPECT_${i} AND NOT out MATCHES "${EXPECT_${i}}")
+    message(FATAL_ERROR "${PROGRAM}: the output does not match '${EXPECT_${i}}'")
+  endif()
+endforeach()
