@@ -202,7 +202,8 @@ enum actnet_message_kind
   ACTNET_MSG_DATA = 4,
   /**
    * The connection ended: `id`, `reason` (an `actnet_disconnect_reason`). Always last,
-   * always exactly one per CONNECT.
+   * always exactly one per CONNECT. Writes to the alias fail from then on (CLOSED while
+   * it winds down, then NOT_FOUND; a monitor's DOWN marks the very end).
    */
   ACTNET_MSG_DISCONNECT = 5,
   /**
@@ -331,7 +332,8 @@ enum actnet_disconnect_reason
    */
   ACTNET_DISCONNECT_INVALID_FRAME_LENGTH = 11,
   /**
-   * The owner of the server or client terminated.
+   * The connection's owner ended: the process that made the client connection, or the
+   * server that accepted it (because its owner ended, or it was terminated).
    */
   ACTNET_DISCONNECT_PARENT_DOWN = 12,
   /**
@@ -339,9 +341,19 @@ enum actnet_disconnect_reason
    */
   ACTNET_DISCONNECT_NO_TARGET = 13,
   /**
-   * Queued writes could not be flushed within the close timeout.
+   * Queued writes could not be flushed within the close timeout and were dropped (on a
+   * node stop or owner end the reason stays NODE_STOPPING or PARENT_DOWN).
    */
   ACTNET_DISCONNECT_WRITE_TIMEOUT = 14,
+  /**
+   * The TLS handshake failed or timed out. Never in DISCONNECT (no CONNECT was delivered);
+   * seen as the `reason_code` of DOWN by monitors of the connection.
+   */
+  ACTNET_DISCONNECT_TLS_HANDSHAKE_FAILED = 15,
+  /**
+   * The TLS session failed after the handshake (an alert, a bad record).
+   */
+  ACTNET_DISCONNECT_TLS_ERROR = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -436,6 +448,35 @@ typedef uint32_t actnet_mailbox_policy;
 #endif // __cplusplus
 
 /**
+ * Whether a TLS server asks clients for a certificate.
+ */
+enum actnet_client_auth
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Never (the default).
+   */
+  ACTNET_CLIENT_AUTH_NONE = 0,
+  /**
+   * Verify a certificate if the client presents one (against the CA bundle).
+   */
+  ACTNET_CLIENT_AUTH_OPTIONAL = 1,
+  /**
+   * Refuse clients without a valid certificate (mutual TLS).
+   */
+  ACTNET_CLIENT_AUTH_REQUIRED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum actnet_client_auth actnet_client_auth;
+#else
+typedef uint32_t actnet_client_auth;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A behaviour handle (opaque). Processes and supervisor specs hold their own reference, so
  * it may be freed right after spawning.
  */
@@ -445,6 +486,12 @@ typedef struct actnet_behavior actnet_behavior;
  * A byte buffer (opaque): `len` bytes of content in `capacity` bytes of memory.
  */
 typedef struct actnet_buf actnet_buf;
+
+/**
+ * Certificates to present and CA certificates to trust (opaque). Shareable between servers,
+ * clients and threads; changes (rotation, a new CA bundle) apply to later handshakes.
+ */
+typedef struct actnet_certmanager actnet_certmanager;
 
 /**
  * The result of `actnet_inspect` (opaque): an ordered list of key/value strings.
@@ -530,6 +577,16 @@ typedef struct actnet_message {
    */
   const char *local_addr;
   const char *remote_addr;
+  /**
+   * CONNECT over TLS: the protocol version ("TLSv1.3"), cipher suite, negotiated ALPN
+   * protocol, server name the client asked for (SNI; on servers), and the subject of the
+   * peer's certificate (when it presented one), all borrowed. NULL when not TLS or absent.
+   */
+  const char *tls_version;
+  const char *tls_cipher;
+  const char *tls_alpn;
+  const char *tls_server_name;
+  const char *tls_peer_subject;
 } actnet_message;
 
 /**
@@ -586,7 +643,7 @@ typedef void (*actnet_free_fn)(void *user_data);
  */
 typedef struct actnet_pool_stats {
   /**
-   * Set to `sizeof(actnet_pool_stats)` before calling `actnet_pool_stats_get`.
+   * `sizeof(actnet_pool_stats)`, set by `actnet_pool_stats_init`.
    */
   uint32_t struct_size;
   uint64_t buffer_size;
@@ -800,7 +857,8 @@ typedef struct actnet_tcp_connection_options {
   struct actnet_chunk_options read_chunk;
   /**
    * Written when nothing was written for `keepalive_period_ms` (copied). NULL/0: off.
-   * Setting bytes with a period of 0 is refused.
+   * Setting bytes with a period of 0 is refused. Keepalive bytes are not counted in the
+   * connection's "bytes out".
    */
   const uint8_t *keepalive_bytes;
   size_t keepalive_bytes_len;
@@ -863,6 +921,26 @@ typedef struct actnet_tcp_server_options {
   bool reuse_address;
   bool reuse_port;
   struct actnet_tcp_connection_options connection;
+  /**
+   * TLS on every accepted connection, with certificates chosen per handshake by SNI from
+   * this manager; NULL (default) for plain TCP. Borrowed: the server keeps a reference and
+   * sees later changes (rotation, CA bundle).
+   */
+  const struct actnet_certmanager *tls_certmanager;
+  /**
+   * An `actnet_client_auth`; default NONE. OPTIONAL and REQUIRED need a CA bundle.
+   */
+  uint32_t tls_client_auth;
+  /**
+   * A client that has not completed the handshake by then is dropped (counted in the
+   * server's inspect); default 10000.
+   */
+  uint32_t tls_handshake_timeout_ms;
+  /**
+   * ALPN protocols offered, most preferred first (copied); NULL/0 for none.
+   */
+  const char *const *tls_alpn;
+  size_t tls_alpn_len;
 } actnet_tcp_server_options;
 
 /**
@@ -891,6 +969,34 @@ typedef struct actnet_tcp_client_options {
    */
   const char *process;
   struct actnet_tcp_connection_options connection;
+  /**
+   * Use TLS (also implied by `tls_certmanager`). The handshake completes before
+   * `actnet_tcp_connect` returns.
+   */
+  bool tls;
+  /**
+   * CA bundle to verify the server (default: the system's roots) and the default
+   * certificate to present when the server asks for one; NULL for neither. Borrowed.
+   */
+  const struct actnet_certmanager *tls_certmanager;
+  /**
+   * The name sent as SNI and checked against the server's certificate; NULL (default)
+   * means `host`.
+   */
+  const char *tls_server_name;
+  /**
+   * Accept any server certificate. For tests only: logged as a warning at every connect.
+   */
+  bool tls_insecure_skip_verify;
+  /**
+   * Default 10000.
+   */
+  uint32_t tls_handshake_timeout_ms;
+  /**
+   * ALPN protocols offered (copied); NULL/0 for none.
+   */
+  const char *const *tls_alpn;
+  size_t tls_alpn_len;
 } actnet_tcp_client_options;
 
 #ifdef __cplusplus
@@ -940,7 +1046,12 @@ actnet_status actnet_pool_free(struct actnet_pool *pool);
 actnet_status actnet_pool_get(struct actnet_pool *pool, struct actnet_buf **buf_out);
 
 /**
- * Reads the pool's counters into `*stats` (whose `struct_size` the caller sets).
+ * Fills `stats` with zeros and the right `struct_size`.
+ */
+actnet_status actnet_pool_stats_init(struct actnet_pool_stats *stats);
+
+/**
+ * Reads the pool's counters into `*stats` (prepared with `actnet_pool_stats_init`).
  */
 actnet_status actnet_pool_stats_get(struct actnet_pool *pool, struct actnet_pool_stats *stats);
 
@@ -1320,6 +1431,66 @@ actnet_status actnet_tcp_write(struct actnet_node *node,
 actnet_status actnet_tcp_write_buf(struct actnet_node *node,
                                    uint64_t alias,
                                    struct actnet_buf *buf);
+
+/**
+ * Creates an empty certificate manager. Free it with `actnet_certmanager_free`.
+ */
+actnet_status actnet_certmanager_new(struct actnet_certmanager **out);
+
+/**
+ * Releases the caller's reference. Servers and connections using it keep their own.
+ * Freeing twice is undefined behaviour.
+ */
+actnet_status actnet_certmanager_free(struct actnet_certmanager *manager);
+
+/**
+ * Sets or replaces (rotation) the certificate chain (PEM, end entity first) and private key
+ * (PEM: PKCS#8, PKCS#1 or SEC1; RSA, ECDSA or Ed25519) presented for `server_name` (as
+ * requested by SNI), or the default certificate when `server_name` is NULL. Clients present
+ * the default certificate when a server asks for one. New handshakes use it; live
+ * connections are not affected. Any thread.
+ *
+ * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (empty name), `BAD_CERTIFICATE` (bad PEM, no
+ * certificate, unsupported key type, key not matching the certificate; the reason is logged).
+ */
+actnet_status actnet_certmanager_set_cert_pem(struct actnet_certmanager *manager,
+                                              const char *server_name,
+                                              const uint8_t *chain_pem,
+                                              size_t chain_len,
+                                              const uint8_t *key_pem,
+                                              size_t key_len);
+
+/**
+ * As `actnet_certmanager_set_cert_pem`, reading the PEM files at `chain_path` and
+ * `key_path`. Errors: as that function, plus `IO_ERROR` (a file cannot be read).
+ */
+actnet_status actnet_certmanager_set_cert_files(struct actnet_certmanager *manager,
+                                                const char *server_name,
+                                                const char *chain_path,
+                                                const char *key_path);
+
+/**
+ * Removes the certificate for `server_name` (or the default when NULL).
+ * Errors: `NULL_ARGUMENT`, `NOT_FOUND`.
+ */
+actnet_status actnet_certmanager_remove_cert(struct actnet_certmanager *manager,
+                                             const char *server_name);
+
+/**
+ * Sets or replaces the CA bundle (PEM, one or more certificates) that verifies peers:
+ * client certificates on servers that ask for them (later handshakes of live servers use
+ * the new bundle), and server certificates on clients (instead of the system's roots).
+ * Errors: `NULL_ARGUMENT`, `BAD_CERTIFICATE`.
+ */
+actnet_status actnet_certmanager_set_ca_pem(struct actnet_certmanager *manager,
+                                            const uint8_t *pem,
+                                            size_t len);
+
+/**
+ * As `actnet_certmanager_set_ca_pem`, reading the PEM file at `path`.
+ * Errors: as that function, plus `IO_ERROR`.
+ */
+actnet_status actnet_certmanager_set_ca_file(struct actnet_certmanager *manager, const char *path);
 
 #ifdef __cplusplus
 }  // extern "C"

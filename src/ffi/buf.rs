@@ -23,7 +23,7 @@ pub struct actnet_pool {
 #[repr(C)]
 #[allow(non_camel_case_types)]
 pub struct actnet_pool_stats {
-    /// Set to `sizeof(actnet_pool_stats)` before calling `actnet_pool_stats_get`.
+    /// `sizeof(actnet_pool_stats)`, set by `actnet_pool_stats_init`.
     pub struct_size: u32,
     pub buffer_size: u64,
     /// Buffers holding memory now: idle + outstanding.
@@ -102,7 +102,23 @@ pub extern "C" fn actnet_pool_get(pool: *mut actnet_pool, buf_out: *mut *mut act
     })
 }
 
-/// Reads the pool's counters into `*stats` (whose `struct_size` the caller sets).
+/// Fills `stats` with zeros and the right `struct_size`.
+#[no_mangle]
+pub extern "C" fn actnet_pool_stats_init(stats: *mut actnet_pool_stats) -> actnet_status {
+    guard(|| {
+        *args::out(stats)? = actnet_pool_stats {
+            struct_size: std::mem::size_of::<actnet_pool_stats>() as u32,
+            buffer_size: 0,
+            allocated: 0,
+            idle: 0,
+            outstanding: 0,
+            allocations: 0,
+        };
+        Ok(())
+    })
+}
+
+/// Reads the pool's counters into `*stats` (prepared with `actnet_pool_stats_init`).
 #[no_mangle]
 pub extern "C" fn actnet_pool_stats_get(pool: *mut actnet_pool, stats: *mut actnet_pool_stats) -> actnet_status {
     guard(|| {

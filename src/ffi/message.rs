@@ -4,7 +4,7 @@ use std::ffi::{c_char, CString};
 
 use crate::ffi::boundary::guard_or;
 use crate::ffi::buf::actnet_buf;
-use crate::process::message::{DisconnectReason, ExitReason, Message, Payload};
+use crate::process::message::{DisconnectReason, ExitReason, Message, Payload, TlsInfo};
 
 /// What a message is; selects which `actnet_message` fields are meaningful.
 #[repr(u32)]
@@ -20,7 +20,8 @@ pub enum actnet_message_kind {
     /// Bytes from a connection: `id`, `data`/`len`, and `buf` when it has a buffer pool.
     ACTNET_MSG_DATA = 4,
     /// The connection ended: `id`, `reason` (an `actnet_disconnect_reason`). Always last,
-    /// always exactly one per CONNECT.
+    /// always exactly one per CONNECT. Writes to the alias fail from then on (CLOSED while
+    /// it winds down, then NOT_FOUND; a monitor's DOWN marks the very end).
     ACTNET_MSG_DISCONNECT = 5,
     /// The connection's write queue drained below half its limit after a `WOULD_BLOCK`: `id`.
     ACTNET_MSG_WRITABLE = 6,
@@ -83,12 +84,19 @@ pub enum actnet_disconnect_reason {
     ACTNET_DISCONNECT_FRAME_TRUNCATED = 10,
     /// A frame header declared a length smaller than the header itself.
     ACTNET_DISCONNECT_INVALID_FRAME_LENGTH = 11,
-    /// The owner of the server or client terminated.
+    /// The connection's owner ended: the process that made the client connection, or the
+    /// server that accepted it (because its owner ended, or it was terminated).
     ACTNET_DISCONNECT_PARENT_DOWN = 12,
     /// No process of the pool was alive to take the connection.
     ACTNET_DISCONNECT_NO_TARGET = 13,
-    /// Queued writes could not be flushed within the close timeout.
+    /// Queued writes could not be flushed within the close timeout and were dropped (on a
+    /// node stop or owner end the reason stays NODE_STOPPING or PARENT_DOWN).
     ACTNET_DISCONNECT_WRITE_TIMEOUT = 14,
+    /// The TLS handshake failed or timed out. Never in DISCONNECT (no CONNECT was delivered);
+    /// seen as the `reason_code` of DOWN by monitors of the connection.
+    ACTNET_DISCONNECT_TLS_HANDSHAKE_FAILED = 15,
+    /// The TLS session failed after the handshake (an alert, a bad record).
+    ACTNET_DISCONNECT_TLS_ERROR = 16,
 }
 
 /// A message delivered to `handle_message`. Everything it points to is borrowed for the
@@ -125,6 +133,14 @@ pub struct actnet_message {
     /// CONNECT: local and remote address as "ip:port" ("[ip6]:port"); borrowed.
     pub local_addr: *const c_char,
     pub remote_addr: *const c_char,
+    /// CONNECT over TLS: the protocol version ("TLSv1.3"), cipher suite, negotiated ALPN
+    /// protocol, server name the client asked for (SNI; on servers), and the subject of the
+    /// peer's certificate (when it presented one), all borrowed. NULL when not TLS or absent.
+    pub tls_version: *const c_char,
+    pub tls_cipher: *const c_char,
+    pub tls_alpn: *const c_char,
+    pub tls_server_name: *const c_char,
+    pub tls_peer_subject: *const c_char,
 }
 
 pub(crate) fn exit_reason(reason: ExitReason) -> (actnet_exit_reason, i32) {
@@ -158,6 +174,8 @@ pub(crate) fn disconnect_reason(reason: DisconnectReason) -> actnet_disconnect_r
         DisconnectReason::ParentDown => ACTNET_DISCONNECT_PARENT_DOWN,
         DisconnectReason::NoTarget => ACTNET_DISCONNECT_NO_TARGET,
         DisconnectReason::WriteTimeout => ACTNET_DISCONNECT_WRITE_TIMEOUT,
+        DisconnectReason::TlsHandshakeFailed => ACTNET_DISCONNECT_TLS_HANDSHAKE_FAILED,
+        DisconnectReason::TlsError => ACTNET_DISCONNECT_TLS_ERROR,
     }
 }
 
@@ -176,6 +194,32 @@ fn empty(kind: actnet_message_kind) -> actnet_message {
         reason_code: 0,
         local_addr: std::ptr::null(),
         remote_addr: std::ptr::null(),
+        tls_version: std::ptr::null(),
+        tls_cipher: std::ptr::null(),
+        tls_alpn: std::ptr::null(),
+        tls_server_name: std::ptr::null(),
+        tls_peer_subject: std::ptr::null(),
+    }
+}
+
+/// C strings for the TLS fields of CONNECT, kept alive for the handler call.
+struct TlsStrings([Option<CString>; 5]);
+
+impl TlsStrings {
+    fn new(tls: Option<&TlsInfo>) -> TlsStrings {
+        let c = |s: &str| CString::new(s.replace('\0', " ")).ok();
+        let Some(t) = tls else { return TlsStrings(Default::default()) };
+        TlsStrings([
+            c(&t.protocol_version),
+            c(&t.cipher_suite),
+            t.alpn.as_deref().and_then(c),
+            t.server_name.as_deref().and_then(c),
+            t.peer_subject.as_deref().and_then(c),
+        ])
+    }
+
+    fn ptr(&self, i: usize) -> *const c_char {
+        self.0[i].as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
     }
 }
 
@@ -194,13 +238,19 @@ pub(crate) fn with_view(message: Message, handler: impl FnOnce(&actnet_message) 
         Message::Call { from, reference, tag, data } => {
             handler(&actnet_message { from, tag, reference, ..with_bytes(empty(ACTNET_MSG_CALL), &data) })
         }
-        Message::Connect { conn, local, remote, .. } => {
+        Message::Connect { conn, local, remote, tls } => {
             let local = CString::new(local.to_string()).unwrap_or_default();
             let remote = CString::new(remote.to_string()).unwrap_or_default();
+            let tls = TlsStrings::new(tls.as_deref());
             handler(&actnet_message {
                 id: conn,
                 local_addr: local.as_ptr(),
                 remote_addr: remote.as_ptr(),
+                tls_version: tls.ptr(0),
+                tls_cipher: tls.ptr(1),
+                tls_alpn: tls.ptr(2),
+                tls_server_name: tls.ptr(3),
+                tls_peer_subject: tls.ptr(4),
                 ..empty(ACTNET_MSG_CONNECT)
             })
         }
@@ -271,6 +321,8 @@ fn name_of_disconnect(reason: u32) -> &'static str {
         12 => "parent down\0",
         13 => "no target\0",
         14 => "write timeout\0",
+        15 => "TLS handshake failed\0",
+        16 => "TLS error\0",
         _ => "unknown\0",
     }
 }

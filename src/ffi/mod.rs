@@ -14,4 +14,5 @@ pub mod process;
 pub mod status;
 pub mod supervisor;
 pub mod tcp;
+pub mod tls;
 pub(crate) mod user_data;

@@ -15,6 +15,8 @@ use crate::meta::tcp::options::{
     ConnectionOptions, MailboxPolicy, DEFAULT_CLOSE_TIMEOUT, DEFAULT_READ_BUFFER_SIZE, DEFAULT_WRITE_QUEUE_LIMIT,
 };
 use crate::meta::tcp::server::ServerOptions;
+use crate::meta::tcp::tls::{ClientTls, ServerTls, DEFAULT_HANDSHAKE_TIMEOUT};
+use crate::ffi::tls::{self, actnet_certmanager, actnet_client_auth};
 
 /// What a connection does when its target process's mailbox is full.
 #[repr(u32)]
@@ -60,7 +62,8 @@ pub struct actnet_tcp_connection_options {
     pub read_buffer_pool: *const actnet_pool,
     pub read_chunk: actnet_chunk_options,
     /// Written when nothing was written for `keepalive_period_ms` (copied). NULL/0: off.
-    /// Setting bytes with a period of 0 is refused.
+    /// Setting bytes with a period of 0 is refused. Keepalive bytes are not counted in the
+    /// connection's "bytes out".
     pub keepalive_bytes: *const u8,
     pub keepalive_bytes_len: usize,
     pub keepalive_period_ms: u32,
@@ -99,6 +102,18 @@ pub struct actnet_tcp_server_options {
     pub reuse_address: bool,
     pub reuse_port: bool,
     pub connection: actnet_tcp_connection_options,
+    /// TLS on every accepted connection, with certificates chosen per handshake by SNI from
+    /// this manager; NULL (default) for plain TCP. Borrowed: the server keeps a reference and
+    /// sees later changes (rotation, CA bundle).
+    pub tls_certmanager: *const actnet_certmanager,
+    /// An `actnet_client_auth`; default NONE. OPTIONAL and REQUIRED need a CA bundle.
+    pub tls_client_auth: u32,
+    /// A client that has not completed the handshake by then is dropped (counted in the
+    /// server's inspect); default 10000.
+    pub tls_handshake_timeout_ms: u32,
+    /// ALPN protocols offered, most preferred first (copied); NULL/0 for none.
+    pub tls_alpn: *const *const c_char,
+    pub tls_alpn_len: usize,
 }
 
 /// How to connect. Fill with `actnet_tcp_client_options_init` first.
@@ -116,6 +131,22 @@ pub struct actnet_tcp_client_options {
     /// (default) means the owner.
     pub process: *const c_char,
     pub connection: actnet_tcp_connection_options,
+    /// Use TLS (also implied by `tls_certmanager`). The handshake completes before
+    /// `actnet_tcp_connect` returns.
+    pub tls: bool,
+    /// CA bundle to verify the server (default: the system's roots) and the default
+    /// certificate to present when the server asks for one; NULL for neither. Borrowed.
+    pub tls_certmanager: *const actnet_certmanager,
+    /// The name sent as SNI and checked against the server's certificate; NULL (default)
+    /// means `host`.
+    pub tls_server_name: *const c_char,
+    /// Accept any server certificate. For tests only: logged as a warning at every connect.
+    pub tls_insecure_skip_verify: bool,
+    /// Default 10000.
+    pub tls_handshake_timeout_ms: u32,
+    /// ALPN protocols offered (copied); NULL/0 for none.
+    pub tls_alpn: *const *const c_char,
+    pub tls_alpn_len: usize,
 }
 
 impl Options for actnet_tcp_server_options {
@@ -168,6 +199,11 @@ pub extern "C" fn actnet_tcp_server_options_init(options: *mut actnet_tcp_server
             reuse_address: true,
             reuse_port: false,
             connection: default_connection_options(),
+            tls_certmanager: std::ptr::null(),
+            tls_client_auth: actnet_client_auth::ACTNET_CLIENT_AUTH_NONE as u32,
+            tls_handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT.as_millis() as u32,
+            tls_alpn: std::ptr::null(),
+            tls_alpn_len: 0,
         };
         Ok(())
     })
@@ -184,6 +220,13 @@ pub extern "C" fn actnet_tcp_client_options_init(options: *mut actnet_tcp_client
             connect_timeout_ms: 5000,
             process: std::ptr::null(),
             connection: default_connection_options(),
+            tls: false,
+            tls_certmanager: std::ptr::null(),
+            tls_server_name: std::ptr::null(),
+            tls_insecure_skip_verify: false,
+            tls_handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT.as_millis() as u32,
+            tls_alpn: std::ptr::null(),
+            tls_alpn_len: 0,
         };
         Ok(())
     })
@@ -219,6 +262,32 @@ fn connection_options(raw: &actnet_tcp_connection_options) -> FfiResult<Connecti
         write_queue_limit: raw.write_queue_limit,
         close_timeout: args::millis(raw.close_timeout_ms),
     })
+}
+
+fn server_tls(raw: &actnet_tcp_server_options) -> FfiResult<Option<ServerTls>> {
+    if raw.tls_certmanager.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(ServerTls {
+        manager: tls::manager(raw.tls_certmanager)?,
+        client_auth: args::enum_value(raw.tls_client_auth, tls::client_auth)?,
+        handshake_timeout: tls::timeout(raw.tls_handshake_timeout_ms),
+        alpn: tls::alpn(raw.tls_alpn, raw.tls_alpn_len)?,
+    }))
+}
+
+fn client_tls(raw: &actnet_tcp_client_options) -> FfiResult<Option<ClientTls>> {
+    if !raw.tls && raw.tls_certmanager.is_null() {
+        return Ok(None);
+    }
+    let manager = if raw.tls_certmanager.is_null() { None } else { Some(tls::manager(raw.tls_certmanager)?) };
+    Ok(Some(ClientTls {
+        manager,
+        server_name: unsafe { args::optional_string(raw.tls_server_name)? }.map(str::to_owned),
+        insecure_skip_verify: raw.tls_insecure_skip_verify,
+        alpn: tls::alpn(raw.tls_alpn, raw.tls_alpn_len)?,
+        handshake_timeout: tls::timeout(raw.tls_handshake_timeout_ms),
+    }))
 }
 
 fn names(list: *const *const c_char, len: usize) -> FfiResult<Vec<String>> {
@@ -262,6 +331,7 @@ pub extern "C" fn actnet_tcp_server_spawn(
             reuse_address: raw.reuse_address,
             reuse_port: raw.reuse_port,
             connection: connection_options(&raw.connection)?,
+            tls: server_tls(raw)?,
         };
         let (alias, address) = check(node.tcp_listen(owner, options))?;
         *out = alias;
@@ -297,6 +367,7 @@ pub extern "C" fn actnet_tcp_connect(
             connect_timeout: args::millis(raw.connect_timeout_ms),
             target: unsafe { args::optional_string(raw.process)? }.map(str::to_owned),
             connection: connection_options(&raw.connection)?,
+            tls: client_tls(raw)?,
         };
         *out = check(node.with_logging(|| node.tcp_connect(owner, options)))?;
         Ok(())

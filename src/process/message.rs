@@ -68,6 +68,10 @@ pub enum DisconnectReason {
     NoTarget,
     /// Queued writes could not be flushed within the close timeout.
     WriteTimeout,
+    /// The TLS handshake failed or timed out (no CONNECT was delivered; seen by monitors).
+    TlsHandshakeFailed,
+    /// The TLS session failed after the handshake (an alert, a record that does not decrypt).
+    TlsError,
 }
 
 /// Bytes carried by a message: shared bytes (borrowed by the handler) or a pool buffer

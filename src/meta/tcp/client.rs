@@ -9,8 +9,10 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 
 use crate::error::{Error, Result};
-use crate::meta::tcp::connection::{spawn_connection, Target};
+use crate::meta::tcp::connection::{spawn_connection, Setup, Target};
 use crate::meta::tcp::options::ConnectionOptions;
+use crate::meta::tcp::tls::{self, ClientTls};
+use crate::meta::tcp::transport::Transport;
 use crate::node::ids::Id;
 use crate::node::node::Node;
 use crate::process::current;
@@ -24,6 +26,8 @@ pub struct ClientOptions {
     /// the owner.
     pub target: Option<String>,
     pub connection: ConnectionOptions,
+    /// TLS; None for plain TCP. The handshake completes (or fails) before tcp_connect returns.
+    pub tls: Option<ClientTls>,
 }
 
 impl Default for ClientOptions {
@@ -34,13 +38,29 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(5),
             target: None,
             connection: ConnectionOptions::default(),
+            tls: None,
         }
     }
 }
 
-async fn connect(host: String, port: u16) -> Result<TcpStream> {
+/// Connects, then runs the TLS handshake if asked to.
+async fn establish(host: String, port: u16, limit: Duration, tls: Option<ClientTls>) -> Result<Transport> {
+    let tcp = match tokio::time::timeout(limit, connect(&host, port)).await {
+        Ok(result) => result?,
+        Err(_) => return Err(Error::Timeout),
+    };
+    match tls {
+        None => Ok(Transport::plain(tcp)),
+        Some(tls) => {
+            let (tcp, session) = tls::connect(tcp, &host, &tls).await?;
+            Ok(Transport::tls(tcp, session))
+        }
+    }
+}
+
+async fn connect(host: &str, port: u16) -> Result<TcpStream> {
     let addresses: Vec<SocketAddr> =
-        tokio::net::lookup_host((host.as_str(), port)).await.map_err(|_| Error::DnsFailure)?.collect();
+        tokio::net::lookup_host((host, port)).await.map_err(|_| Error::DnsFailure)?.collect();
     let mut last = Error::DnsFailure;
     for address in addresses {
         match TcpStream::connect(address).await {
@@ -67,14 +87,12 @@ impl Node {
         let target = Target { process: self.process_ref(target_pid)?, label };
         let (done, outcome) = sync_channel(1);
         let (host, port, limit) = (options.host.clone(), options.port, options.connect_timeout);
+        let dispatch = tracing::dispatcher::get_default(|d| d.clone());
         self.runtime_handle().spawn(async move {
-            let result = match tokio::time::timeout(limit, connect(host, port)).await {
-                Ok(result) => result,
-                Err(_) => Err(Error::Timeout),
-            };
-            let _ = done.send(result);
+            let result = tracing::dispatcher::with_default(&dispatch, || establish(host, port, limit, options.tls));
+            let _ = done.send(result.await);
         });
-        let stream = current::block(|| outcome.recv()).map_err(|_| Error::NodeStopping)??;
-        spawn_connection(self, owner, stream, target, config)
+        let transport = current::block(|| outcome.recv()).map_err(|_| Error::NodeStopping)??;
+        spawn_connection(self, owner, Setup::Ready(transport), target, config)
     }
 }

@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use bytes::{Bytes, BytesMut};
 use tokio::net::TcpStream;
@@ -27,11 +27,12 @@ use crate::meta::tcp::framing::{Decoder, FrameError, Framing};
 use crate::meta::tcp::keepalive::configure_socket;
 use crate::meta::tcp::options::{ConnectionConfig, MailboxPolicy};
 use crate::meta::tcp::pool::{Buf, Pool};
+use crate::meta::tcp::tls::{self, ServerTlsConfig};
 use crate::meta::tcp::transport::Transport;
 use crate::meta::tcp::write_queue::{Refused, Source, WriteQueue, Written};
 use crate::node::ids::Id;
 use crate::node::node::Node;
-use crate::process::message::{DisconnectReason, ExitReason, Message, Payload};
+use crate::process::message::{DisconnectReason, ExitReason, Message, Payload, TlsInfo};
 use crate::process::process::{Envelope, ProcessShared};
 
 /// Most reads in a row before the task lets others run.
@@ -60,6 +61,7 @@ pub(crate) struct ConnShared {
     bytes_in: AtomicU64,
     /// The read buffer pool, if any: its counters are shown by inspect.
     pool: Option<Pool>,
+    tls: OnceLock<TlsInfo>,
 }
 
 impl ConnShared {
@@ -99,6 +101,13 @@ impl MetaHandle for ConnHandle {
         add("bytes out", c.writes.bytes_out().to_string());
         add("queued write bytes", c.writes.queued().to_string());
         add("reading paused", c.paused.load(Ordering::Relaxed).to_string());
+        if let Some(tls) = c.tls.get() {
+            add("tls version", tls.protocol_version.clone());
+            add("tls cipher", tls.cipher_suite.clone());
+            add("tls alpn", tls.alpn.clone().unwrap_or_default());
+            add("tls server name", tls.server_name.clone().unwrap_or_default());
+            add("tls peer subject", tls.peer_subject.clone().unwrap_or_default());
+        }
         if let Some(pool) = &c.pool {
             pool.inspect("pool ", out);
         }
@@ -127,17 +136,32 @@ pub(crate) struct Target {
     pub(crate) label: String,
 }
 
+/// How a connection's socket becomes ready.
+pub(crate) enum Setup {
+    /// Connected (and, for TLS clients, handshaken) already.
+    Ready(Transport),
+    /// Accepted by a TLS server: handshake first; failures are counted in `failures`.
+    Accept { tcp: TcpStream, tls: Arc<ServerTlsConfig>, failures: Arc<AtomicU64> },
+}
+
+impl Setup {
+    fn addresses(&self) -> std::io::Result<(std::net::SocketAddr, std::net::SocketAddr)> {
+        match self {
+            Setup::Ready(transport) => transport.addresses(),
+            Setup::Accept { tcp, .. } => Ok((tcp.local_addr()?, tcp.peer_addr()?)),
+        }
+    }
+}
+
 /// Spawns a connection meta-process for a connected socket, owned by `owner`.
 pub(crate) fn spawn_connection(
     node: &Node,
     owner: Id,
-    stream: TcpStream,
+    setup: Setup,
     target: Target,
     config: Arc<ConnectionConfig>,
 ) -> Result<Id> {
-    configure_socket(&stream, config.nodelay, config.os_keepalive).map_err(|e| Error::from_io(&e))?;
-    let transport = Arc::new(Transport::plain(stream));
-    let (local, remote) = transport.addresses().map_err(|e| Error::from_io(&e))?;
+    let (local, remote) = setup.addresses().map_err(|e| Error::from_io(&e))?;
     node.spawn_meta(owner, |ctx| {
         let shared = Arc::new(ConnShared {
             alias: ctx.alias,
@@ -145,21 +169,55 @@ pub(crate) fn spawn_connection(
             target_label: target.label,
             local,
             remote,
-            writes: WriteQueue::new(transport.clone(), config.write_queue_limit),
+            writes: WriteQueue::new(config.write_queue_limit),
             wake: Notify::new(),
             stop: StopSignal::default(),
             target_down: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             bytes_in: AtomicU64::new(0),
             pool: config.pool.clone(),
+            tls: OnceLock::new(),
         });
-        let decoder = match config.framing {
-            Framing::None => None,
-            framing => Some(Decoder::new(framing)),
-        };
-        let connection = Connection { node: ctx.node, shared: shared.clone(), transport, config, decoder, pending: None };
-        Ok((Arc::new(ConnHandle(shared)) as Arc<dyn MetaHandle>, Box::pin(connection.run())))
+        let job = start(ctx.node, shared.clone(), setup, config);
+        Ok((Arc::new(ConnHandle(shared)) as Arc<dyn MetaHandle>, Box::pin(job)))
     })
+}
+
+/// Makes the socket ready (the server side of a TLS handshake, within its timeout), then
+/// serves the connection. A failed handshake ends it before CONNECT: the target never hears
+/// of it.
+async fn start(node: Node, shared: Arc<ConnShared>, setup: Setup, config: Arc<ConnectionConfig>) -> ExitReason {
+    let transport = match setup {
+        Setup::Ready(transport) => transport,
+        Setup::Accept { tcp, tls, failures } => {
+            let handshake = tokio::select! {
+                biased;
+                request = shared.stop.wait() => Err(std::io::Error::other(format!("stopped: {request:?}"))),
+                handshake = tls::accept(tcp, &tls) => handshake,
+            };
+            match handshake {
+                Ok((tcp, session)) => Transport::tls(tcp, session),
+                Err(e) => {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(remote = %shared.remote, error = %e, "TLS handshake failed");
+                    return ExitReason::Disconnected(DisconnectReason::TlsHandshakeFailed);
+                }
+            }
+        }
+    };
+    if let Err(e) = configure_socket(transport.tcp(), config.nodelay, config.os_keepalive) {
+        tracing::debug!(error = %e, "could not set socket options");
+    }
+    if let Some(info) = transport.tls_info() {
+        let _ = shared.tls.set(info.clone());
+    }
+    let transport = Arc::new(transport);
+    shared.writes.attach(transport.clone());
+    let decoder = match config.framing {
+        Framing::None => None,
+        framing => Some(Decoder::new(framing)),
+    };
+    Connection { node, shared, transport, config, decoder, pending: None }.run().await
 }
 
 struct Connection {
@@ -189,7 +247,8 @@ impl Connection {
             Err(_) => DisconnectReason::TargetDown,
             Ok(_) => {
                 let (local, remote) = (self.shared.local, self.shared.remote);
-                let connect = Message::Connect { conn: self.shared.alias, local, remote, tls: None };
+                let tls = self.shared.tls.get().cloned().map(Box::new);
+                let connect = Message::Connect { conn: self.shared.alias, local, remote, tls };
                 target.push_lifecycle(Envelope::Message(connect));
                 self.serve().await
             }
@@ -398,6 +457,7 @@ impl Connection {
         let writes = &self.shared.writes;
         writes.stop_accepting();
         let graceful = !matches!(reason, DisconnectReason::Aborted | DisconnectReason::Reset | DisconnectReason::IoError);
+        let mut flush_timed_out = false;
         if graceful {
             let deadline = Instant::now() + self.config.close_timeout;
             loop {
@@ -413,7 +473,8 @@ impl Connection {
                     _ = self.transport.writable() => {}
                     _ = self.shared.stop.wait() => {}
                     _ = sleep_until(deadline) => {
-                        reason = DisconnectReason::WriteTimeout;
+                        reason = timed_out(reason);
+                        flush_timed_out = true;
                         break;
                     }
                 }
@@ -424,13 +485,24 @@ impl Connection {
             }
         }
         match reason {
-            DisconnectReason::Aborted | DisconnectReason::WriteTimeout => self.transport.reset_on_close(),
+            _ if flush_timed_out => self.transport.reset_on_close(),
+            DisconnectReason::Aborted => self.transport.reset_on_close(),
             _ if graceful => self.transport.shutdown_write(),
             _ => {}
         }
         writes.release();
         self.pending = None;
         reason
+    }
+}
+
+/// The reason for a close whose queued writes did not flush in time: a stop of the node or
+/// of the owner keeps its own reason (the cause); any other close reports WriteTimeout, so
+/// the process learns that queued bytes were dropped.
+fn timed_out(reason: DisconnectReason) -> DisconnectReason {
+    match reason {
+        DisconnectReason::NodeStopping | DisconnectReason::ParentDown => reason,
+        _ => DisconnectReason::WriteTimeout,
     }
 }
 
@@ -456,6 +528,7 @@ async fn tick(timer: &mut Option<Pin<Box<Sleep>>>) {
 
 fn io_reason(e: &io::Error) -> DisconnectReason {
     match e.kind() {
+        io::ErrorKind::InvalidData => DisconnectReason::TlsError,
         io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
             DisconnectReason::Reset
         }

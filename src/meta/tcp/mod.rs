@@ -6,6 +6,8 @@ pub mod keepalive;
 pub mod options;
 pub(crate) mod transport;
 pub(crate) mod write_queue;
+pub mod certmanager;
 pub mod client;
 pub(crate) mod routing;
 pub mod server;
+pub mod tls;

@@ -16,10 +16,12 @@ use tokio::net::TcpListener;
 
 use crate::error::{Error, Result};
 use crate::meta::meta_process::{MetaHandle, StopRequest, StopSignal};
-use crate::meta::tcp::connection::spawn_connection;
+use crate::meta::tcp::connection::{spawn_connection, Setup};
 use crate::meta::tcp::options::{ConnectionConfig, ConnectionOptions};
 use crate::meta::tcp::pool::Pool;
 use crate::meta::tcp::routing::Router;
+use crate::meta::tcp::tls::{ServerTls, ServerTlsConfig};
+use crate::meta::tcp::transport::Transport;
 use crate::node::ids::Id;
 use crate::node::node::Node;
 use crate::process::message::ExitReason;
@@ -39,6 +41,8 @@ pub struct ServerOptions {
     pub reuse_address: bool,
     pub reuse_port: bool,
     pub connection: ConnectionOptions,
+    /// TLS on every accepted connection; None for plain TCP.
+    pub tls: Option<ServerTls>,
 }
 
 impl Default for ServerOptions {
@@ -51,6 +55,7 @@ impl Default for ServerOptions {
             reuse_address: true,
             reuse_port: false,
             connection: ConnectionOptions::default(),
+            tls: None,
         }
     }
 }
@@ -64,6 +69,8 @@ struct ServerShared {
     accept_errors: AtomicU64,
     /// The read buffer pool of its connections, if any: its counters are shown by inspect.
     pool: Option<Pool>,
+    tls: Option<Arc<ServerTlsConfig>>,
+    handshake_failures: Arc<AtomicU64>,
 }
 
 struct ServerHandle(Arc<ServerShared>);
@@ -81,6 +88,10 @@ impl MetaHandle for ServerHandle {
         add("accepted", s.accepted.load(Ordering::Relaxed).to_string());
         add("no target", s.no_target.load(Ordering::Relaxed).to_string());
         add("accept errors", s.accept_errors.load(Ordering::Relaxed).to_string());
+        add("tls", if s.tls.is_some() { "on" } else { "off" }.to_owned());
+        if s.tls.is_some() {
+            add("tls handshake failures", s.handshake_failures.load(Ordering::Relaxed).to_string());
+        }
         if let Some(pool) = &s.pool {
             pool.inspect("pool ", out);
         }
@@ -120,6 +131,7 @@ impl Node {
     /// the bound address.
     pub fn tcp_listen(&self, owner: Id, options: ServerOptions) -> Result<(Id, SocketAddr)> {
         let config = Arc::new(options.connection.validate()?);
+        let tls = self.with_logging(|| options.tls.clone().map(ServerTlsConfig::new).transpose())?.map(Arc::new);
         self.process_ref(owner)?;
         let std_listener = self.with_logging(|| bind(&options))?;
         let listener_addr = std_listener.local_addr().map_err(|e| Error::from_io(&e))?;
@@ -136,6 +148,8 @@ impl Node {
                 no_target: AtomicU64::new(0),
                 accept_errors: AtomicU64::new(0),
                 pool: config.pool.clone(),
+                tls,
+                handshake_failures: Arc::new(AtomicU64::new(0)),
             });
             let router = Router::new(ctx.owner, options.pool);
             let job = accept_loop(ctx.node, ctx.alias, listener, shared.clone(), router, config);
@@ -195,7 +209,11 @@ fn start_connection(
         tracing::warn!(server, %peer, "no live process in the pool; closing the connection");
         return;
     };
-    match spawn_connection(node, server, stream, target, config.clone()) {
+    let setup = match &shared.tls {
+        None => Setup::Ready(Transport::plain(stream)),
+        Some(tls) => Setup::Accept { tcp: stream, tls: tls.clone(), failures: shared.handshake_failures.clone() },
+    };
+    match spawn_connection(node, server, setup, target, config.clone()) {
         Ok(conn) => {
             shared.live.fetch_add(1, Ordering::Relaxed);
             let live = shared.live.clone();

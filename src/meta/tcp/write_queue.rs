@@ -87,10 +87,12 @@ pub(crate) struct WriteQueue {
 }
 
 impl WriteQueue {
-    pub(crate) fn new(transport: Arc<Transport>, limit: usize) -> Self {
+    /// A queue whose socket is attached later (after a TLS handshake); writes made before
+    /// that wait in the queue.
+    pub(crate) fn new(limit: usize) -> Self {
         WriteQueue {
             state: Mutex::new(State {
-                transport: Some(transport),
+                transport: None,
                 chunks: VecDeque::new(),
                 queued: 0,
                 refused: false,
@@ -102,6 +104,10 @@ impl WriteQueue {
             bytes_out: AtomicU64::new(0),
             last_write_ms: AtomicU64::new(0),
         }
+    }
+
+    pub(crate) fn attach(&self, transport: Arc<Transport>) {
+        self.state.lock().unwrap().transport = Some(transport);
     }
 
     pub(crate) fn bytes_out(&self) -> u64 {
@@ -157,8 +163,7 @@ impl WriteQueue {
             return Ok(Written::Done);
         }
         let mut written = 0;
-        if state.chunks.is_empty() {
-            let transport = state.transport.clone().expect("accepting writes implies an open socket");
+        if let (true, Some(transport)) = (state.chunks.is_empty(), state.transport.clone()) {
             match transport.try_write_vectored(&[IoSlice::new(source.bytes())]) {
                 Ok(n) => written = n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -173,7 +178,9 @@ impl WriteQueue {
                 self.wrote(if counted { written } else { 0 });
             }
             if written == len {
-                return Ok(Written::Done);
+                // TLS records the socket did not take yet still need the task to flush them.
+                let pending = transport.has_pending_output();
+                return Ok(if pending { Written::Queued } else { Written::Done });
             }
         }
         state.queued += len - written;
@@ -186,6 +193,9 @@ impl WriteQueue {
     pub(crate) fn flush(&self) -> io::Result<(bool, bool)> {
         let mut state = self.state.lock().unwrap();
         let Some(transport) = state.transport.clone() else { return Ok((true, false)) };
+        if !transport.flush_pending()? {
+            return Ok((false, false));
+        }
         let mut drained = true;
         while !state.chunks.is_empty() {
             let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
@@ -205,6 +215,9 @@ impl WriteQueue {
                     return Err(e);
                 }
             }
+        }
+        if drained && !transport.flush_pending()? {
+            drained = false;
         }
         let owed = state.refused && state.queued <= self.limit / 2;
         if owed {
