@@ -883,7 +883,7 @@ typedef struct actnet_tcp_connection_options {
   size_t write_queue_limit;
   /**
    * How long a graceful close waits for queued writes (then DISCONNECT reason
-   * `WRITE_TIMEOUT`); default 5000.
+   * `WRITE_TIMEOUT`); default 5000. A node stop waits at most 1000.
    */
   uint32_t close_timeout_ms;
 } actnet_tcp_connection_options;
@@ -1205,7 +1205,8 @@ actnet_status actnet_node_start(const struct actnet_node_options *options,
                                 struct actnet_node **node_out);
 
 /**
- * Stops a node: meta-processes first (connections deliver DISCONNECT with reason
+ * Stops a node: meta-processes first (connections flush their queued writes for at most a
+ * second, or their close timeout if shorter, and deliver DISCONNECT with reason
  * `NODE_STOPPING`), then every process after the messages already in its mailbox (each
  * runs `terminate`), then the runtime threads are joined and the node is freed. Blocks until
  * done; a handler that never returns keeps it waiting.

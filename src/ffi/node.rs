@@ -170,7 +170,8 @@ pub extern "C" fn actnet_node_start(options: *const actnet_node_options, node_ou
     })
 }
 
-/// Stops a node: meta-processes first (connections deliver DISCONNECT with reason
+/// Stops a node: meta-processes first (connections flush their queued writes for at most a
+/// second, or their close timeout if shorter, and deliver DISCONNECT with reason
 /// `NODE_STOPPING`), then every process after the messages already in its mailbox (each
 /// runs `terminate`), then the runtime threads are joined and the node is freed. Blocks until
 /// done; a handler that never returns keeps it waiting.

@@ -78,7 +78,7 @@ pub struct actnet_tcp_connection_options {
     /// `ACTNET_STATUS_WOULD_BLOCK` and WRITABLE follows. Default 4 MiB.
     pub write_queue_limit: usize,
     /// How long a graceful close waits for queued writes (then DISCONNECT reason
-    /// `WRITE_TIMEOUT`); default 5000.
+    /// `WRITE_TIMEOUT`); default 5000. A node stop waits at most 1000.
     pub close_timeout_ms: u32,
 }
 

@@ -37,6 +37,8 @@ use crate::process::process::{Envelope, ProcessShared};
 
 /// Most reads in a row before the task lets others run.
 const READS_PER_TURN: usize = 16;
+/// Longest a connection waits for its queued writes to flush when the node stops.
+const NODE_STOP_FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
 /// Size of the per-thread arena that reads without a pool land in.
 const ARENA_SIZE: usize = 256 * 1024;
 
@@ -459,7 +461,7 @@ impl Connection {
         let graceful = !matches!(reason, DisconnectReason::Aborted | DisconnectReason::Reset | DisconnectReason::IoError);
         let mut flush_timed_out = false;
         if graceful {
-            let deadline = Instant::now() + self.config.close_timeout;
+            let deadline = Instant::now() + flush_time(reason, self.config.close_timeout);
             loop {
                 match writes.flush() {
                     Ok((true, _)) => break,
@@ -493,6 +495,15 @@ impl Connection {
         writes.release();
         self.pending = None;
         reason
+    }
+}
+
+/// How long a close waits for queued writes: the close timeout, but at most a second when
+/// the node is stopping, so a peer that does not read cannot hold up the stop for long.
+fn flush_time(reason: DisconnectReason, close_timeout: std::time::Duration) -> std::time::Duration {
+    match reason {
+        DisconnectReason::NodeStopping => close_timeout.min(NODE_STOP_FLUSH),
+        _ => close_timeout,
     }
 }
 
