@@ -123,8 +123,11 @@ int main(int argc, char **argv) {
   const char *host = "127.0.0.1";
   unsigned long port = 0;
   for (int i = 1; i < argc; i++) {
+    char *end = NULL;
     if (i + 1 < argc && !strcmp(argv[i], "--host")) host = argv[++i];
-    else if (i + 1 < argc && !strcmp(argv[i], "--port")) port = strtoul(argv[++i], NULL, 10);
+    else if (i + 1 < argc && !strcmp(argv[i], "--port") && (port = strtoul(argv[i + 1], &end, 10)) <= 65535 &&
+             end != argv[i + 1] && !*end)
+      i++;
     else {
       fprintf(stderr, "usage: chat_server [--host H] [--port P]\n");
       return 2;

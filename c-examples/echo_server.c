@@ -5,13 +5,18 @@
  *               [--read-buffer N] [--buffer-pool]
  *               [--keepalive-bytes HEX --keepalive-period-ms MS] [--tcp-keepalive-s S]
  *               [--mailbox-policy pause|terminate]
+ *               [--tls-cert PEM --tls-key PEM [--tls-sni NAME=CERT,KEY]... [--tls-client-ca PEM]]
+ *               [--threads N]
  *
  * The first line on stdout is "listening on ADDR:PORT". Every DATA is echoed unchanged to
  * the connection it came from (or, with --report-lengths, answered with its length in
  * decimal and "\n"). The process that owns the server is registered as "echo"; with
  * --workers N, N workers registered as tcp_worker_0..N-1 run under a supervisor and
  * connections are routed to them round-robin. --greet makes the handling process write
- * "welcome NAME\n" on CONNECT. SIGINT or SIGTERM stops the node cleanly (exit 0).
+ * "welcome NAME\n" on CONNECT. With --tls-cert and --tls-key the server speaks TLS, with
+ * extra certificates chosen by SNI (--tls-sni, repeatable) and, with --tls-client-ca,
+ * requires client certificates signed by that CA (mutual TLS). --threads sets the runtime's
+ * worker threads (default: one per core). SIGINT or SIGTERM stops the node cleanly (exit 0).
  */
 #include <errno.h>
 #include <limits.h>
@@ -28,11 +33,15 @@ typedef struct config {
   const char *host;
   unsigned port;
   unsigned workers;
+  unsigned threads;
   bool greet;
   bool report_lengths;
   bool buffer_pool;
   actnet_tcp_server_options server;
   uint8_t keepalive[256];
+  const char *tls_cert, *tls_key, *tls_client_ca;
+  const char *tls_sni[16]; /* "NAME=CERT,KEY" */
+  int tls_sni_count;
 } config;
 
 static void usage(void) {
@@ -41,7 +50,9 @@ static void usage(void) {
           "                   [--fixed N | --header SIZE,POS,LENSIZE[,incl]] [--max-length N]\n"
           "                   [--read-buffer N] [--buffer-pool]\n"
           "                   [--keepalive-bytes HEX --keepalive-period-ms MS] [--tcp-keepalive-s S]\n"
-          "                   [--mailbox-policy pause|terminate]\n");
+          "                   [--mailbox-policy pause|terminate]\n"
+          "                   [--tls-cert PEM --tls-key PEM [--tls-sni NAME=CERT,KEY]... [--tls-client-ca PEM]]\n"
+          "                   [--threads N]\n");
   exit(2);
 }
 
@@ -95,6 +106,7 @@ static void parse(int argc, char **argv, config *c) {
     else if (!strcmp(arg, "--host")) c->host = value;
     else if (!strcmp(arg, "--port")) c->port = (unsigned)number(value, 0, 65535);
     else if (!strcmp(arg, "--workers")) c->workers = (unsigned)number(value, 0, 1000);
+    else if (!strcmp(arg, "--threads")) c->threads = (unsigned)number(value, 0, 1024);
     else if (!strcmp(arg, "--fixed")) {
       conn->read_chunk.enable = true;
       conn->read_chunk.fixed_length = (int32_t)number(value, 1, INT32_MAX);
@@ -110,6 +122,12 @@ static void parse(int argc, char **argv, config *c) {
       if (!strcmp(value, "pause")) conn->mailbox_policy = ACTNET_MAILBOX_POLICY_PAUSE;
       else if (!strcmp(value, "terminate")) conn->mailbox_policy = ACTNET_MAILBOX_POLICY_TERMINATE;
       else usage();
+    } else if (!strcmp(arg, "--tls-cert")) c->tls_cert = value;
+    else if (!strcmp(arg, "--tls-key")) c->tls_key = value;
+    else if (!strcmp(arg, "--tls-client-ca")) c->tls_client_ca = value;
+    else if (!strcmp(arg, "--tls-sni")) {
+      if (c->tls_sni_count == 16) usage();
+      c->tls_sni[c->tls_sni_count++] = value;
     } else usage();
     if (takes_value) i++;
   }
@@ -138,13 +156,15 @@ static void handler_terminate(void *user_data, actnet_node *node, uint64_t pid, 
   free(state);
 }
 
-/* Writes a reply; a peer that stops reading until the write queue is full is closed. */
+/* Drops a peer that stopped reading until its write queue filled up: what is queued could
+ * never be flushed, so the connection is reset rather than closed gracefully. */
+static void drop_stalled(actnet_node *node, uint64_t conn) {
+  fprintf(stderr, "echo_server: connection %llu is not reading; dropping it\n", (unsigned long long)conn);
+  actnet_meta_abort(node, conn);
+}
+
 static void reply(actnet_node *node, uint64_t conn, const void *data, size_t len) {
-  actnet_status s = actnet_tcp_write(node, conn, data, len);
-  if (s == ACTNET_STATUS_WOULD_BLOCK) {
-    fprintf(stderr, "echo_server: connection %llu is not reading; closing it\n", (unsigned long long)conn);
-    actnet_meta_terminate(node, conn);
-  }
+  if (actnet_tcp_write(node, conn, data, len) == ACTNET_STATUS_WOULD_BLOCK) drop_stalled(node, conn);
 }
 
 static int32_t handle_message(void *user_data, actnet_node *node, uint64_t pid, void *state,
@@ -170,7 +190,7 @@ static int32_t handle_message(void *user_data, actnet_node *node, uint64_t pid, 
         actnet_status st = actnet_tcp_write_buf(node, m->id, m->buf);
         if (st != ACTNET_STATUS_OK) {
           actnet_buf_free(m->buf);
-          if (st == ACTNET_STATUS_WOULD_BLOCK) actnet_meta_terminate(node, m->id);
+          if (st == ACTNET_STATUS_WOULD_BLOCK) drop_stalled(node, m->id);
         }
       } else {
         reply(node, m->id, m->data, m->len);
@@ -187,6 +207,32 @@ static void fail(const char *what, actnet_status s) {
   exit(1);
 }
 
+/* The certificate manager for --tls-*, or NULL without TLS. */
+static actnet_certmanager *tls_manager(void) {
+  if (!cfg.tls_cert && !cfg.tls_key && !cfg.tls_sni_count && !cfg.tls_client_ca) return NULL;
+  if (!cfg.tls_cert || !cfg.tls_key) {
+    fprintf(stderr, "echo_server: --tls-cert and --tls-key go together\n");
+    exit(2);
+  }
+  actnet_certmanager *m = NULL;
+  actnet_status s = actnet_certmanager_new(&m);
+  if (s) fail("certificate manager", s);
+  if ((s = actnet_certmanager_set_cert_files(m, NULL, cfg.tls_cert, cfg.tls_key))) fail(cfg.tls_cert, s);
+  for (int i = 0; i < cfg.tls_sni_count; i++) {
+    char name[256], cert[1024], key[1024];
+    if (sscanf(cfg.tls_sni[i], "%255[^=]=%1023[^,],%1023s", name, cert, key) != 3) {
+      fprintf(stderr, "echo_server: --tls-sni wants NAME=CERT,KEY, got '%s'\n", cfg.tls_sni[i]);
+      exit(2);
+    }
+    if ((s = actnet_certmanager_set_cert_files(m, name, cert, key))) fail(cfg.tls_sni[i], s);
+  }
+  if (cfg.tls_client_ca) {
+    if ((s = actnet_certmanager_set_ca_file(m, cfg.tls_client_ca))) fail(cfg.tls_client_ca, s);
+    cfg.server.tls_client_auth = ACTNET_CLIENT_AUTH_REQUIRED;
+  }
+  return m;
+}
+
 int main(int argc, char **argv) {
   cfg.host = "127.0.0.1";
   if (actnet_tcp_server_options_init(&cfg.server) != ACTNET_STATUS_OK) return 1;
@@ -200,8 +246,11 @@ int main(int argc, char **argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
+  actnet_node_options node_options;
+  actnet_node_options_init(&node_options);
+  node_options.worker_threads = cfg.threads;
   actnet_node *node = NULL;
-  actnet_status s = actnet_node_start(NULL, &node);
+  actnet_status s = actnet_node_start(&node_options, &node);
   if (s) fail("node start", s);
 
   actnet_behavior_callbacks cb;
@@ -253,10 +302,13 @@ int main(int argc, char **argv) {
   cfg.server.port = (uint16_t)cfg.port;
   cfg.server.process_pool = cfg.workers ? pool : NULL;
   cfg.server.process_pool_len = cfg.workers;
+  actnet_certmanager *tls = tls_manager();
+  cfg.server.tls_certmanager = tls;
   uint64_t server;
   uint16_t port = 0;
   if ((s = actnet_tcp_server_spawn(node, echo_pid, &cfg.server, &server, &port))) fail("listen", s);
   if (pool_handle) actnet_pool_free(pool_handle);
+  if (tls) actnet_certmanager_free(tls);
 
   printf("listening on %s:%u\n", cfg.host, (unsigned)port);
   fflush(stdout);

@@ -1,10 +1,13 @@
 /* tcp_client: connects through actnet, sends a message, prints what comes back.
  *
  *   tcp_client --host H --port P [--message TEXT] [--timeout-ms MS]
+ *              [--tls [--ca PEM] [--server-name NAME] [--insecure] [--cert PEM --key PEM]]
  *
  * Prints everything received to stdout until the peer closes the connection or nothing
  * arrives for the timeout (default 1000 ms), then exits 0. When the connection cannot be
- * made, prints the error to stderr and exits 1.
+ * made, prints the error to stderr and exits 1. With --tls it speaks TLS, verifying the server
+ * against --ca (default: the system's roots) for --server-name (default: the host), or not
+ * at all with --insecure; --cert/--key present a client certificate (mutual TLS).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,7 +44,9 @@ static int32_t on_message(void *user_data, actnet_node *node, uint64_t pid, void
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: tcp_client --host H --port P [--message TEXT] [--timeout-ms MS]\n");
+  fprintf(stderr,
+          "usage: tcp_client --host H --port P [--message TEXT] [--timeout-ms MS]\n"
+          "                  [--tls [--ca PEM] [--server-name NAME] [--insecure] [--cert PEM --key PEM]]\n");
   exit(2);
 }
 
@@ -73,16 +78,31 @@ static void wait_until_quiet(session *s, long timeout_ms) {
 
 int main(int argc, char **argv) {
   const char *host = NULL, *message = NULL;
+  const char *ca = NULL, *server_name = NULL, *cert = NULL, *key = NULL;
+  bool tls = false, insecure = false;
   long port = -1, timeout_ms = 1000;
   for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--tls")) {
+      tls = true;
+      continue;
+    }
+    if (!strcmp(argv[i], "--insecure")) {
+      insecure = true;
+      continue;
+    }
     if (i + 1 >= argc) usage();
     if (!strcmp(argv[i], "--host")) host = argv[++i];
+    else if (!strcmp(argv[i], "--ca")) ca = argv[++i];
+    else if (!strcmp(argv[i], "--server-name")) server_name = argv[++i];
+    else if (!strcmp(argv[i], "--cert")) cert = argv[++i];
+    else if (!strcmp(argv[i], "--key")) key = argv[++i];
     else if (!strcmp(argv[i], "--port")) port = number(argv[++i], 65535);
     else if (!strcmp(argv[i], "--message")) message = argv[++i];
     else if (!strcmp(argv[i], "--timeout-ms")) timeout_ms = number(argv[++i], 3600000);
     else usage();
   }
-  if (!host || port < 0) usage();
+  if (!host || port < 0 || (!cert != !key)) usage();
+  if ((ca || server_name || insecure || cert) && !tls) usage();
 
   session s = {.closed = false, .activity = 0};
   pthread_mutex_init(&s.lock, NULL);
@@ -90,7 +110,7 @@ int main(int argc, char **argv) {
 
   actnet_node_options node_options;
   actnet_node_options_init(&node_options);
-  node_options.log_level = ACTNET_LOG_ERROR;
+  node_options.log_level = ACTNET_LOG_WARN; /* shows the warning --insecure must give */
   actnet_node *node = NULL;
   actnet_behavior_callbacks cb;
   actnet_behavior_callbacks_init(&cb);
@@ -108,8 +128,24 @@ int main(int argc, char **argv) {
   actnet_tcp_client_options_init(&options);
   options.host = host;
   options.port = (uint16_t)port;
+  actnet_certmanager *manager = NULL;
+  actnet_status status = ACTNET_STATUS_OK;
+  if (tls) {
+    options.tls = true;
+    options.tls_server_name = server_name;
+    options.tls_insecure_skip_verify = insecure;
+    if (ca || cert) {
+      actnet_certmanager_new(&manager);
+      if (ca && (status = actnet_certmanager_set_ca_file(manager, ca)))
+        fprintf(stderr, "tcp_client: %s: %s\n", ca, actnet_status_str(status));
+      else if (cert && (status = actnet_certmanager_set_cert_files(manager, NULL, cert, key)))
+        fprintf(stderr, "tcp_client: %s: %s\n", cert, actnet_status_str(status));
+      options.tls_certmanager = manager;
+    }
+  }
   uint64_t conn = 0;
-  actnet_status status = actnet_tcp_connect(node, receiver, &options, &conn);
+  if (status == ACTNET_STATUS_OK) status = actnet_tcp_connect(node, receiver, &options, &conn);
+  if (manager) actnet_certmanager_free(manager);
   if (status != ACTNET_STATUS_OK) {
     fprintf(stderr, "tcp_client: cannot connect to %s:%ld: %s\n", host, port, actnet_status_str(status));
     actnet_node_stop(node);
