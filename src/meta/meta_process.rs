@@ -9,12 +9,12 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use tokio::sync::Notify;
 
 use crate::error::{Error, Result};
 use crate::node::ids::Id;
 use crate::node::node::Node;
 use crate::node::registry::Entry;
+use crate::node::wakeup::Wakeup;
 use crate::process::lifecycle::Lifecycle;
 use crate::process::message::ExitReason;
 
@@ -90,11 +90,12 @@ impl MetaShared {
     }
 }
 
-/// The first stop request a meta-process received, and a way to wait for one.
+/// The first stop request a meta-process received, and a way for its job (one task) to
+/// wait for one.
 #[derive(Default)]
 pub struct StopSignal {
     request: Mutex<Option<StopRequest>>,
-    notify: Notify,
+    wakeup: Wakeup,
 }
 
 impl StopSignal {
@@ -107,20 +108,20 @@ impl StopSignal {
             Some(_) => return,
         }
         drop(current);
-        self.notify.notify_one();
+        self.wakeup.notify();
     }
 
     pub fn get(&self) -> Option<StopRequest> {
         *self.request.lock().unwrap()
     }
 
-    /// Waits for a request that arrives after the last one returned.
+    /// Waits until a request has been made (at once if one was).
     pub async fn wait(&self) -> StopRequest {
         loop {
-            self.notify.notified().await;
             if let Some(r) = self.get() {
                 return r;
             }
+            self.wakeup.wait().await;
         }
     }
 }

@@ -4,3 +4,4 @@ pub mod logging;
 #[allow(clippy::module_inception)]
 pub mod node;
 pub(crate) mod registry;
+pub mod wakeup;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::error::{Error, Result};
 use crate::meta::meta_process::MetaShared;
-use crate::node::ids::Id;
+use crate::node::ids::{Id, IdMap};
 use crate::process::lifecycle::Lifecycle;
 use crate::process::process::ProcessShared;
 
@@ -28,7 +28,7 @@ impl Entry {
 
 #[derive(Default)]
 pub(crate) struct Registry {
-    entries: RwLock<HashMap<Id, Entry>>,
+    entries: RwLock<IdMap<Entry>>,
     names: Mutex<HashMap<String, Id>>,
 }
 

@@ -1,7 +1,6 @@
 //! Synchronous request/reply. The caller blocks (safely, even inside a handler) until the
 //! target's handler answers through `reply`, the target ends, or the timeout passes.
 
-use std::collections::HashMap;
 use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -9,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::error::{Error, Result};
-use crate::node::ids::Id;
+use crate::node::ids::{Id, IdMap};
 use crate::node::node::Node;
 use crate::node::registry::Entry;
 use crate::process::current;
@@ -23,7 +22,7 @@ struct Pending {
 /// Calls waiting for an answer, by reference.
 #[derive(Default)]
 pub(crate) struct Calls {
-    pending: Mutex<HashMap<u64, Pending>>,
+    pending: Mutex<IdMap<Pending>>,
 }
 
 impl Node {
@@ -46,7 +45,7 @@ impl Node {
             self.calls().pending.lock().unwrap().remove(&reference);
             return Err(e);
         }
-        self.count_sent(from);
+        current::count_sent(self.serial());
         drop(target);
         let outcome = current::block(|| receive.recv_timeout(timeout));
         self.calls().pending.lock().unwrap().remove(&reference);

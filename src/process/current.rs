@@ -3,21 +3,33 @@
 //! stop from inside a handler, and to block safely while a handler waits for a reply.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::node::ids::Id;
 
+/// The process whose callback runs on this thread.
+#[derive(Clone, Copy)]
+struct Current {
+    serial: usize,
+    pid: Id,
+    /// Its "messages out" counter, valid while the callback runs.
+    sent: *const AtomicU64,
+}
+
+const NONE: Current = Current { serial: 0, pid: 0, sent: std::ptr::null() };
+
 thread_local! {
-    /// (node serial, pid) of the callback running on this thread; (0, 0) outside callbacks.
-    static CURRENT: Cell<(usize, Id)> = const { Cell::new((0, 0)) };
+    /// The callback running on this thread; NONE outside callbacks.
+    static CURRENT: Cell<Current> = const { Cell::new(NONE) };
     /// Serial of the node whose runtime owns this thread; 0 for foreign threads.
     static RUNTIME_OF: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Runs `f` as process `pid` of node `serial`, restoring the previous value after (callbacks
-/// can nest: an init runs inside the handler that spawned it).
-pub(crate) fn run_as<R>(serial: usize, pid: Id, f: impl FnOnce() -> R) -> R {
-    let previous = CURRENT.with(|c| c.replace((serial, pid)));
-    struct Restore((usize, Id));
+/// Runs `f` as process `pid` of node `serial` (counting its sends in `sent`), restoring the
+/// previous value after (callbacks can nest: an init runs inside the handler that spawned it).
+pub(crate) fn run_as<R>(serial: usize, pid: Id, sent: &AtomicU64, f: impl FnOnce() -> R) -> R {
+    let previous = CURRENT.with(|c| c.replace(Current { serial, pid, sent }));
+    struct Restore(Current);
     impl Drop for Restore {
         fn drop(&mut self) {
             CURRENT.with(|c| c.set(self.0));
@@ -29,8 +41,17 @@ pub(crate) fn run_as<R>(serial: usize, pid: Id, f: impl FnOnce() -> R) -> R {
 
 /// The process whose callback is running on this thread, if it belongs to node `serial`.
 pub(crate) fn process_of(serial: usize) -> Option<Id> {
-    let (node, pid) = CURRENT.with(|c| c.get());
-    (node == serial && pid != 0).then_some(pid)
+    let current = CURRENT.with(|c| c.get());
+    (current.serial == serial && current.pid != 0).then_some(current.pid)
+}
+
+/// Counts a message sent by the process whose callback runs on this thread, if any.
+pub(crate) fn count_sent(serial: usize) {
+    let current = CURRENT.with(|c| c.get());
+    if current.serial == serial && !current.sent.is_null() {
+        // Valid: run_as keeps the process alive while its callback runs.
+        unsafe { &*current.sent }.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 pub(crate) fn mark_runtime_thread(serial: usize) {

@@ -160,7 +160,7 @@ impl Node {
             return Err(e);
         }
         let ctx = Context { node: self, pid };
-        let init = current::run_as(self.serial(), pid, || {
+        let init = current::run_as(self.serial(), pid, &shared.sent, || {
             catch_unwind(AssertUnwindSafe(|| self.with_logging(|| behavior.init(&ctx, &options.args))))
         });
         match init {
@@ -200,21 +200,13 @@ impl Node {
             None => Err(Error::NotFound),
         };
         if result.is_ok() {
-            self.count_sent(from);
+            current::count_sent(self.serial());
         }
         result
     }
 
     pub fn send_named(&self, name: &str, tag: u64, data: Bytes) -> Result<()> {
         self.send(self.whereis(name)?, tag, data)
-    }
-
-    pub(crate) fn count_sent(&self, from: Id) {
-        if from != 0 {
-            if let Ok(p) = self.registry().process(from) {
-                p.sent.fetch_add(1, Ordering::Relaxed);
-            }
-        }
     }
 
     pub fn whereis(&self, name: &str) -> Result<Id> {
@@ -263,7 +255,7 @@ impl Node {
     fn finish_process(&self, shared: &Arc<ProcessShared>, mut behavior: Box<dyn Behavior>, reason: ExitReason) {
         let leftovers = shared.mailbox.close();
         let ctx = Context { node: self, pid: shared.pid };
-        let terminated = current::run_as(self.serial(), shared.pid, || {
+        let terminated = current::run_as(self.serial(), shared.pid, &shared.sent, || {
             catch_unwind(AssertUnwindSafe(|| behavior.terminate(&ctx, reason)))
         });
         if terminated.is_err() {
@@ -347,7 +339,7 @@ fn dispatch(node: &Node, shared: &ProcessShared, behavior: &mut dyn Behavior, en
         }
     };
     let ctx = Context { node, pid: shared.pid };
-    let outcome = current::run_as(node.serial(), shared.pid, || {
+    let outcome = current::run_as(node.serial(), shared.pid, &shared.sent, || {
         catch_unwind(AssertUnwindSafe(|| behavior.handle(&ctx, message)))
     });
     outcome.unwrap_or_else(|_| {
