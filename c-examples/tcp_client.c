@@ -5,7 +5,8 @@
  *
  * Prints everything received to stdout until the peer closes the connection or nothing
  * arrives for the timeout (default 1000 ms), then exits 0. When the connection cannot be
- * made, prints the error to stderr and exits 1. With --tls it speaks TLS, verifying the server
+ * made, or ends for a reason other than a close (a reset, a TLS error such as a refused
+ * client certificate), prints the error to stderr and exits 1. With --tls it speaks TLS, verifying the server
  * against --ca (default: the system's roots) for --server-name (default: the host), or not
  * at all with --insecure; --cert/--key present a client certificate (mutual TLS).
  */
@@ -24,6 +25,7 @@ typedef struct session {
   pthread_mutex_t lock;
   pthread_cond_t changed;
   bool closed;
+  uint32_t reason;        /* the DISCONNECT reason, once closed */
   unsigned long activity; /* bumped on every DATA, so the main thread can tell idle time */
 } session;
 
@@ -36,7 +38,10 @@ static int32_t on_message(void *user_data, actnet_node *node, uint64_t pid, void
     fflush(stdout);
   }
   pthread_mutex_lock(&s->lock);
-  if (m->kind == ACTNET_MSG_DISCONNECT) s->closed = true;
+  if (m->kind == ACTNET_MSG_DISCONNECT) {
+    s->closed = true;
+    s->reason = m->reason;
+  }
   s->activity++;
   pthread_cond_signal(&s->changed);
   pthread_mutex_unlock(&s->lock);
@@ -156,8 +161,15 @@ int main(int argc, char **argv) {
     if (status != ACTNET_STATUS_OK) fprintf(stderr, "tcp_client: write failed: %s\n", actnet_status_str(status));
   }
   wait_until_quiet(&s, timeout_ms);
+  int exit_code = 0;
+  pthread_mutex_lock(&s.lock);
+  if (s.closed && s.reason != ACTNET_DISCONNECT_PEER_CLOSED && s.reason != ACTNET_DISCONNECT_CLOSED) {
+    fprintf(stderr, "tcp_client: connection to %s:%ld ended: %s\n", host, port, actnet_disconnect_reason_str(s.reason));
+    exit_code = 1;
+  }
+  pthread_mutex_unlock(&s.lock);
   actnet_node_stop(node);
   pthread_mutex_destroy(&s.lock);
   pthread_cond_destroy(&s.changed);
-  return 0;
+  return exit_code;
 }

@@ -346,8 +346,9 @@ enum actnet_disconnect_reason
    */
   ACTNET_DISCONNECT_WRITE_TIMEOUT = 14,
   /**
-   * The TLS handshake failed or timed out. Never in DISCONNECT (no CONNECT was delivered);
-   * seen as the `reason_code` of DOWN by monitors of the connection.
+   * The TLS handshake failed or timed out. Never in DISCONNECT (no CONNECT was delivered):
+   * such failures are logged and counted in the server's inspect ("tls handshake
+   * failures").
    */
   ACTNET_DISCONNECT_TLS_HANDSHAKE_FAILED = 15,
   /**
@@ -579,8 +580,9 @@ typedef struct actnet_message {
   const char *remote_addr;
   /**
    * CONNECT over TLS: the protocol version ("TLSv1.3"), cipher suite, negotiated ALPN
-   * protocol, server name the client asked for (SNI; on servers), and the subject of the
-   * peer's certificate (when it presented one), all borrowed. NULL when not TLS or absent.
+   * protocol, server name (the one the client asked for on servers, the one sent on
+   * clients), and the subject of the peer's certificate when it presented one, in RFC 4514
+   * style ("CN=localhost, O=Example"), all borrowed. NULL when not TLS or absent.
    */
   const char *tls_version;
   const char *tls_cipher;
@@ -1401,8 +1403,11 @@ actnet_status actnet_tcp_server_spawn(struct actnet_node *node,
  * which the caller may write at once.
  *
  * Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`, `INVALID_ARGUMENT`, `NOT_FOUND` (owner or
- * process), `CONNECTION_REFUSED`, `HOST_UNREACHABLE`, `TIMEOUT`, `DNS_FAILURE`, `IO_ERROR`,
- * `NODE_STOPPING`.
+ * process), `CONNECTION_REFUSED`, `HOST_UNREACHABLE`, `TIMEOUT` (connecting, or the TLS
+ * handshake), `DNS_FAILURE`, `CERTIFICATE_INVALID` (the server's certificate failed
+ * verification), `TLS_ERROR`, `IO_ERROR`, `NODE_STOPPING`. With TLS 1.3 a server that
+ * refuses the client's certificate does so after the client's handshake completes: the
+ * connect succeeds and a DISCONNECT (reason `TLS_ERROR`) follows at once.
  */
 actnet_status actnet_tcp_connect(struct actnet_node *node,
                                  uint64_t owner,
@@ -1452,7 +1457,8 @@ actnet_status actnet_certmanager_free(struct actnet_certmanager *manager);
  * connections are not affected. Any thread.
  *
  * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (empty name), `BAD_CERTIFICATE` (bad PEM, no
- * certificate, unsupported key type, key not matching the certificate; the reason is logged).
+ * certificate, unsupported key type, key not matching the certificate; the reason is written
+ * to stderr as a warning).
  */
 actnet_status actnet_certmanager_set_cert_pem(struct actnet_certmanager *manager,
                                               const char *server_name,

@@ -92,8 +92,9 @@ pub enum actnet_disconnect_reason {
     /// Queued writes could not be flushed within the close timeout and were dropped (on a
     /// node stop or owner end the reason stays NODE_STOPPING or PARENT_DOWN).
     ACTNET_DISCONNECT_WRITE_TIMEOUT = 14,
-    /// The TLS handshake failed or timed out. Never in DISCONNECT (no CONNECT was delivered);
-    /// seen as the `reason_code` of DOWN by monitors of the connection.
+    /// The TLS handshake failed or timed out. Never in DISCONNECT (no CONNECT was delivered):
+    /// such failures are logged and counted in the server's inspect ("tls handshake
+    /// failures").
     ACTNET_DISCONNECT_TLS_HANDSHAKE_FAILED = 15,
     /// The TLS session failed after the handshake (an alert, a bad record).
     ACTNET_DISCONNECT_TLS_ERROR = 16,
@@ -134,8 +135,9 @@ pub struct actnet_message {
     pub local_addr: *const c_char,
     pub remote_addr: *const c_char,
     /// CONNECT over TLS: the protocol version ("TLSv1.3"), cipher suite, negotiated ALPN
-    /// protocol, server name the client asked for (SNI; on servers), and the subject of the
-    /// peer's certificate (when it presented one), all borrowed. NULL when not TLS or absent.
+    /// protocol, server name (the one the client asked for on servers, the one sent on
+    /// clients), and the subject of the peer's certificate when it presented one, in RFC 4514
+    /// style ("CN=localhost, O=Example"), all borrowed. NULL when not TLS or absent.
     pub tls_version: *const c_char,
     pub tls_cipher: *const c_char,
     pub tls_alpn: *const c_char,

@@ -348,8 +348,11 @@ pub extern "C" fn actnet_tcp_server_spawn(
 /// which the caller may write at once.
 ///
 /// Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`, `INVALID_ARGUMENT`, `NOT_FOUND` (owner or
-/// process), `CONNECTION_REFUSED`, `HOST_UNREACHABLE`, `TIMEOUT`, `DNS_FAILURE`, `IO_ERROR`,
-/// `NODE_STOPPING`.
+/// process), `CONNECTION_REFUSED`, `HOST_UNREACHABLE`, `TIMEOUT` (connecting, or the TLS
+/// handshake), `DNS_FAILURE`, `CERTIFICATE_INVALID` (the server's certificate failed
+/// verification), `TLS_ERROR`, `IO_ERROR`, `NODE_STOPPING`. With TLS 1.3 a server that
+/// refuses the client's certificate does so after the client's handshake completes: the
+/// connect succeeds and a DISCONNECT (reason `TLS_ERROR`) follows at once.
 #[no_mangle]
 pub extern "C" fn actnet_tcp_connect(
     node: *mut actnet_node,

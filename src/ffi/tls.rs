@@ -9,6 +9,7 @@ use crate::ffi::boundary::guard;
 use crate::ffi::status::{actnet_status, actnet_status::*, check};
 use crate::meta::tcp::certmanager::CertManager;
 use crate::meta::tcp::tls::ClientAuth;
+use crate::node::logging::outside_node;
 
 /// Certificates to present and CA certificates to trust (opaque). Shareable between servers,
 /// clients and threads; changes (rotation, a new CA bundle) apply to later handshakes.
@@ -66,7 +67,10 @@ pub(crate) fn timeout(ms: u32) -> Duration {
 #[no_mangle]
 pub extern "C" fn actnet_certmanager_new(out: *mut *mut actnet_certmanager) -> actnet_status {
     guard(|| {
-        *args::out(out)? = Box::into_raw(Box::new(actnet_certmanager { manager: CertManager::new() }));
+        // The out-parameter is checked before the manager exists: in `*place? = value` the
+        // value is evaluated first, so a NULL `out` would leak it.
+        let out = args::out(out)?;
+        *out = Box::into_raw(Box::new(actnet_certmanager { manager: CertManager::new() }));
         Ok(())
     })
 }
@@ -91,7 +95,8 @@ pub extern "C" fn actnet_certmanager_free(manager: *mut actnet_certmanager) -> a
 /// connections are not affected. Any thread.
 ///
 /// Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (empty name), `BAD_CERTIFICATE` (bad PEM, no
-/// certificate, unsupported key type, key not matching the certificate; the reason is logged).
+/// certificate, unsupported key type, key not matching the certificate; the reason is written
+/// to stderr as a warning).
 #[no_mangle]
 pub extern "C" fn actnet_certmanager_set_cert_pem(
     manager: *mut actnet_certmanager,
@@ -106,7 +111,7 @@ pub extern "C" fn actnet_certmanager_set_cert_pem(
         let name = unsafe { args::optional_string(server_name)? };
         let chain = unsafe { args::bytes(chain_pem, chain_len)? };
         let key = unsafe { args::bytes(key_pem, key_len)? };
-        check(manager.set_certificate_pem(name, chain, key))
+        check(outside_node(|| manager.set_certificate_pem(name, chain, key)))
     })
 }
 
@@ -124,7 +129,7 @@ pub extern "C" fn actnet_certmanager_set_cert_files(
         let name = unsafe { args::optional_string(server_name)? };
         let chain = Path::new(unsafe { args::string(chain_path)? });
         let key = Path::new(unsafe { args::string(key_path)? });
-        check(manager.set_certificate_files(name, chain, key))
+        check(outside_node(|| manager.set_certificate_files(name, chain, key)))
     })
 }
 
@@ -146,7 +151,8 @@ pub extern "C" fn actnet_certmanager_remove_cert(manager: *mut actnet_certmanage
 pub extern "C" fn actnet_certmanager_set_ca_pem(manager: *mut actnet_certmanager, pem: *const u8, len: usize) -> actnet_status {
     guard(|| {
         let manager = self::manager(manager)?;
-        check(manager.set_ca_pem(unsafe { args::bytes(pem, len)? }))
+        let pem = unsafe { args::bytes(pem, len)? };
+        check(outside_node(|| manager.set_ca_pem(pem)))
     })
 }
 
@@ -156,6 +162,7 @@ pub extern "C" fn actnet_certmanager_set_ca_pem(manager: *mut actnet_certmanager
 pub extern "C" fn actnet_certmanager_set_ca_file(manager: *mut actnet_certmanager, path: *const c_char) -> actnet_status {
     guard(|| {
         let manager = self::manager(manager)?;
-        check(manager.set_ca_file(Path::new(unsafe { args::string(path)? })))
+        let path = Path::new(unsafe { args::string(path)? });
+        check(outside_node(|| manager.set_ca_file(path)))
     })
 }

@@ -101,3 +101,12 @@ impl Visit for TextVisitor {
         }
     }
 }
+
+/// Runs `f` with warnings going to stderr, for library calls made outside any node (such as
+/// loading certificates), so that their reasons are not lost. A node's own threads keep the
+/// node's logger.
+pub fn outside_node<R>(f: impl FnOnce() -> R) -> R {
+    static FALLBACK: std::sync::OnceLock<Dispatch> = std::sync::OnceLock::new();
+    let fallback = FALLBACK.get_or_init(|| dispatch("actnet", LogLevel::Warn, None));
+    tracing::dispatcher::with_default(fallback, f)
+}

@@ -52,8 +52,8 @@ async fn establish(host: String, port: u16, limit: Duration, tls: Option<ClientT
     match tls {
         None => Ok(Transport::plain(tcp)),
         Some(tls) => {
-            let (tcp, session) = tls::connect(tcp, &host, &tls).await?;
-            Ok(Transport::tls(tcp, session))
+            let (tcp, session, server_name) = tls::connect(tcp, &host, &tls).await?;
+            Ok(Transport::tls(tcp, session).with_server_name(server_name))
         }
     }
 }

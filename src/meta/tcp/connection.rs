@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use bytes::{Bytes, BytesMut};
 use tokio::net::TcpStream;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 use tokio::time::{sleep_until, Instant, Sleep};
 
 use crate::error::{Error, Result};
@@ -32,6 +32,7 @@ use crate::meta::tcp::transport::Transport;
 use crate::meta::tcp::write_queue::{Refused, Source, WriteQueue, Written};
 use crate::node::ids::Id;
 use crate::node::node::Node;
+use crate::node::wakeup::Wakeup;
 use crate::process::message::{DisconnectReason, ExitReason, Message, Payload, TlsInfo};
 use crate::process::process::{Envelope, ProcessShared};
 
@@ -56,7 +57,7 @@ pub(crate) struct ConnShared {
     local: std::net::SocketAddr,
     remote: std::net::SocketAddr,
     writes: WriteQueue,
-    wake: Notify,
+    wake: Wakeup,
     stop: StopSignal,
     target_down: AtomicBool,
     paused: AtomicBool,
@@ -72,12 +73,12 @@ impl ConnShared {
         match self.writes.write(source) {
             Ok(Written::Done) => Ok(()),
             Ok(Written::Queued) => {
-                self.wake.notify_one();
+                self.wake.notify();
                 Ok(())
             }
             Err(refused) => {
                 if refused.error == Error::Closed {
-                    self.wake.notify_one();
+                    self.wake.notify();
                 }
                 Err(refused)
             }
@@ -172,7 +173,7 @@ pub(crate) fn spawn_connection(
             local,
             remote,
             writes: WriteQueue::new(config.write_queue_limit),
-            wake: Notify::new(),
+            wake: Wakeup::default(),
             stop: StopSignal::default(),
             target_down: AtomicBool::new(false),
             paused: AtomicBool::new(false),
@@ -291,7 +292,7 @@ impl Connection {
             tokio::select! {
                 biased;
                 _ = shared.stop.wait() => {}
-                _ = shared.wake.notified() => {}
+                _ = shared.wake.wait() => {}
                 _ = barrier(&mut draining), if draining.is_some() => {
                     return draining.map(|(reason, _)| reason).unwrap_or(DisconnectReason::PeerClosed);
                 }
@@ -445,7 +446,7 @@ impl Connection {
         let due = self.shared.writes.last_write() + *period;
         if Instant::now() >= due {
             if self.shared.writes.write_keepalive(bytes) == Written::Queued {
-                self.shared.wake.notify_one();
+                self.shared.wake.notify();
             }
             timer.as_mut().reset(Instant::now() + *period);
         } else {
@@ -520,7 +521,7 @@ fn timed_out(reason: DisconnectReason) -> DisconnectReason {
 fn target_went_down(connection: &Weak<ConnShared>) {
     if let Some(shared) = connection.upgrade() {
         shared.target_down.store(true, Ordering::Release);
-        shared.wake.notify_one();
+        shared.wake.notify();
     }
 }
 

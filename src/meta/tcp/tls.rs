@@ -168,7 +168,8 @@ pub(crate) async fn accept(tcp: TcpStream, config: &ServerTlsConfig) -> io::Resu
 }
 
 /// Runs the client side of a handshake with `host` (or the configured server name).
-pub(crate) async fn connect(tcp: TcpStream, host: &str, tls: &ClientTls) -> Result<(TcpStream, rustls::Connection)> {
+/// Also returns the server name used (sent as SNI and verified).
+pub(crate) async fn connect(tcp: TcpStream, host: &str, tls: &ClientTls) -> Result<(TcpStream, rustls::Connection, String)> {
     let name = tls.server_name.as_deref().unwrap_or(host);
     let server_name = ServerName::try_from(name.to_owned()).map_err(|_| Error::InvalidArgument)?;
     if tls.insecure_skip_verify {
@@ -179,7 +180,7 @@ pub(crate) async fn connect(tcp: TcpStream, host: &str, tls: &ClientTls) -> Resu
     match tokio::time::timeout(limit, connector.connect(server_name, tcp)).await {
         Ok(Ok(stream)) => {
             let (tcp, session) = stream.into_inner();
-            Ok((tcp, session.into()))
+            Ok((tcp, session.into(), name.to_owned()))
         }
         Ok(Err(e)) => Err(classify(&e)),
         Err(_) => Err(Error::Timeout),

@@ -104,6 +104,14 @@ impl Transport {
         Transport::Tls(TlsTransport { tcp, session: Mutex::new(session), buffered, info })
     }
 
+    /// Records the server name a client sent (the session only knows it on servers).
+    pub(crate) fn with_server_name(mut self, name: String) -> Transport {
+        if let Transport::Tls(t) = &mut self {
+            t.info.server_name.get_or_insert(name);
+        }
+        self
+    }
+
     pub(crate) fn tcp(&self) -> &TcpStream {
         match self {
             Transport::Plain(tcp) => tcp,
