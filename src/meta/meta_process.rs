@@ -6,7 +6,9 @@
 use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
@@ -91,38 +93,54 @@ impl MetaShared {
 }
 
 /// The first stop request a meta-process received, and a way for its job (one task) to
-/// wait for one.
+/// wait for one. An abort overrides an earlier graceful request.
 #[derive(Default)]
 pub struct StopSignal {
-    request: Mutex<Option<StopRequest>>,
+    /// 0 for none, else 1 + the request's index (an atomic, read on every loop turn).
+    request: AtomicU8,
     wakeup: Wakeup,
 }
 
+const REQUESTS: [StopRequest; 4] =
+    [StopRequest::Graceful, StopRequest::Abort, StopRequest::OwnerDown, StopRequest::NodeStopping];
+
 impl StopSignal {
-    /// Records the request (an abort overrides an earlier graceful one) and wakes the job.
+    /// Records the request and wakes the job.
     pub fn request(&self, request: StopRequest) {
-        let mut current = self.request.lock().unwrap();
-        match *current {
-            None => *current = Some(request),
-            Some(StopRequest::Graceful) if request != StopRequest::Graceful => *current = Some(request),
-            Some(_) => return,
+        let code = REQUESTS.iter().position(|r| *r == request).unwrap() as u8 + 1;
+        let graceful = 1;
+        let recorded = self.request.fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| match current {
+            0 => Some(code),
+            g if g == graceful && code != graceful => Some(code),
+            _ => None,
+        });
+        if recorded.is_ok() {
+            self.wakeup.notify();
         }
-        drop(current);
-        self.wakeup.notify();
     }
 
     pub fn get(&self) -> Option<StopRequest> {
-        *self.request.lock().unwrap()
+        match self.request.load(Ordering::Acquire) {
+            0 => None,
+            code => Some(REQUESTS[code as usize - 1]),
+        }
+    }
+
+    /// Ready once a request has been made.
+    pub fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<StopRequest> {
+        loop {
+            if let Some(r) = self.get() {
+                return Poll::Ready(r);
+            }
+            if self.wakeup.poll_wait(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
     }
 
     /// Waits until a request has been made (at once if one was).
     pub async fn wait(&self) -> StopRequest {
-        loop {
-            if let Some(r) = self.get() {
-                return r;
-            }
-            self.wakeup.wait().await;
-        }
+        std::future::poll_fn(|cx| self.poll_wait(cx)).await
     }
 }
 
@@ -159,16 +177,6 @@ impl Node {
     pub fn stop_meta(&self, alias: Id, request: StopRequest) -> Result<()> {
         self.registry().meta(alias)?.handle.stop(request);
         Ok(())
-    }
-
-    /// The handle of a live meta-process, if it is of type `T`.
-    pub fn meta_handle<T: MetaHandle>(&self, alias: Id) -> Result<Arc<dyn MetaHandle>> {
-        let meta = self.registry().meta(alias)?;
-        if meta.handle.as_any().is::<T>() {
-            Ok(meta.handle.clone())
-        } else {
-            Err(Error::Unsupported)
-        }
     }
 
     fn release_meta(&self, shared: &MetaShared, reason: ExitReason) {

@@ -45,6 +45,12 @@ impl Registry {
         self.entries.read().unwrap().get(&id).cloned()
     }
 
+    /// Runs `f` on the entry (or None) under the read lock; `f` must not block or take the
+    /// registry's locks.
+    pub(crate) fn with_entry<R>(&self, id: Id, f: impl FnOnce(Option<&Entry>) -> R) -> R {
+        f(self.entries.read().unwrap().get(&id))
+    }
+
     pub(crate) fn process(&self, id: Id) -> Result<Arc<ProcessShared>> {
         match self.entries.read().unwrap().get(&id) {
             Some(Entry::Process(p)) => Ok(p.clone()),

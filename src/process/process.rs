@@ -88,7 +88,9 @@ impl ProcessShared {
         !self.mailbox.is_closed()
     }
 
-    pub(crate) async fn wait_for_room(&self) -> bool {
+    /// Waits until a bounded message would fit (owning the process, so the future can be
+    /// kept across polls). False once the process has ended.
+    pub(crate) async fn wait_for_room(self: Arc<Self>) -> bool {
         self.mailbox.wait_for_room().await
     }
 

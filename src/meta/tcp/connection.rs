@@ -12,7 +12,9 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::io;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::task::Poll;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -32,6 +34,7 @@ use crate::meta::tcp::transport::Transport;
 use crate::meta::tcp::write_queue::{Refused, Source, WriteQueue, Written};
 use crate::node::ids::Id;
 use crate::node::node::Node;
+use crate::node::registry::Entry;
 use crate::node::wakeup::Wakeup;
 use crate::process::message::{DisconnectReason, ExitReason, Message, Payload, TlsInfo};
 use crate::process::process::{Envelope, ProcessShared};
@@ -126,6 +129,8 @@ impl MetaHandle for ConnHandle {
     fn stop(&self, request: StopRequest) {
         self.0.writes.stop_accepting();
         self.0.stop.request(request);
+        // The loop looks at the request on every turn but waits on `wake` alone.
+        self.0.wake.notify();
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -172,7 +177,7 @@ pub(crate) fn spawn_connection(
             target_label: target.label,
             local,
             remote,
-            writes: WriteQueue::new(config.write_queue_limit),
+            writes: WriteQueue::new(config.write_queue_limit, config.keepalive.is_some()),
             wake: Wakeup::default(),
             stop: StopSignal::default(),
             target_down: AtomicBool::new(false),
@@ -233,6 +238,27 @@ struct Connection {
     pending: Option<Message>,
 }
 
+/// What the connection is waiting for on a turn of its loop.
+#[derive(Clone, Copy)]
+struct Wait {
+    reading: bool,
+    socket_full: bool,
+}
+
+/// What woke the connection.
+enum Event {
+    /// A stop request, a queued write, the target's end.
+    Signal,
+    Readable,
+    Writable,
+    /// The target's mailbox has room again.
+    Room,
+    /// The target has handled every DATA delivered before the peer closed.
+    Drained,
+    Keepalive,
+    Failed(io::Error),
+}
+
 /// How reading ended.
 enum End {
     /// The peer closed: drain, then close with this reason.
@@ -271,8 +297,6 @@ impl Connection {
 
     /// Reads, delivers and writes until something ends the connection.
     async fn serve(&mut self) -> DisconnectReason {
-        let transport = self.transport.clone();
-        let shared = self.shared.clone();
         let mut keepalive: Option<Pin<Box<Sleep>>> =
             self.config.keepalive.as_ref().map(|(_, period)| Box::pin(tokio::time::sleep(*period)));
         let mut draining: Option<(DisconnectReason, oneshot::Receiver<()>)> = None;
@@ -280,37 +304,79 @@ impl Connection {
             if let Some(reason) = self.requested_end() {
                 return reason;
             }
-            let socket_full = match self.flush() {
-                Ok(full) => full,
-                Err(reason) => return reason,
+            let socket_full = match self.shared.writes.needs_flush() {
+                true => match self.flush() {
+                    Ok(full) => full,
+                    Err(reason) => return reason,
+                },
+                false => false,
             };
             if let Err(reason) = self.deliver_buffered() {
                 return reason;
             }
-            let reading = draining.is_none() && self.pending.is_none();
-            shared.paused.store(self.pending.is_some(), Ordering::Relaxed);
-            tokio::select! {
-                biased;
-                _ = shared.stop.wait() => {}
-                _ = shared.wake.wait() => {}
-                _ = barrier(&mut draining), if draining.is_some() => {
-                    return draining.map(|(reason, _)| reason).unwrap_or(DisconnectReason::PeerClosed);
-                }
-                ready = transport.readable(), if reading => {
-                    if let Err(e) = ready {
-                        return io_reason(&e);
-                    }
-                    match self.read() {
-                        Some(End::Now(reason)) => return reason,
-                        Some(End::Eof(reason)) => draining = Some((reason, shared.target.barrier())),
-                        None => {}
-                    }
-                }
-                _ = transport.writable(), if socket_full => {}
-                _ = shared.target.wait_for_room(), if self.pending.is_some() => {}
-                _ = tick(&mut keepalive), if keepalive.is_some() => self.keepalive(&mut keepalive),
+            let paused = self.pending.is_some();
+            if self.shared.paused.load(Ordering::Relaxed) != paused {
+                self.shared.paused.store(paused, Ordering::Relaxed);
+            }
+            // Waiting for mailbox room is rare (PAUSE with a full mailbox): only then is that
+            // future made.
+            let mut room = paused.then(|| Box::pin(self.shared.target.clone().wait_for_room()));
+            let wait = Wait { reading: draining.is_none() && !paused, socket_full };
+            let event = poll_fn(|cx| self.poll_event(cx, wait, &mut draining, &mut room, &mut keepalive)).await;
+            match event {
+                Event::Signal | Event::Writable | Event::Room => {}
+                Event::Drained => return draining.map(|(reason, _)| reason).unwrap_or(DisconnectReason::PeerClosed),
+                Event::Failed(e) => return io_reason(&e),
+                Event::Readable => match self.read() {
+                    Some(End::Now(reason)) => return reason,
+                    Some(End::Eof(reason)) => draining = Some((reason, self.shared.target.barrier())),
+                    None => {}
+                },
+                Event::Keepalive => self.keepalive(&mut keepalive),
             }
         }
+    }
+
+    /// One poll of everything the connection waits for, in priority order. Each source keeps
+    /// the task's waker, so the task wakes for whichever comes first.
+    fn poll_event(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        wait: Wait,
+        draining: &mut Option<(DisconnectReason, oneshot::Receiver<()>)>,
+        room: &mut Option<Pin<Box<impl std::future::Future<Output = bool>>>>,
+        keepalive: &mut Option<Pin<Box<Sleep>>>,
+    ) -> Poll<Event> {
+        // Stop requests also ring `wake` (ConnHandle::stop), so one waker slot covers both.
+        if self.shared.stop.get().is_some() || self.shared.wake.poll_wait(cx).is_ready() {
+            return Poll::Ready(Event::Signal);
+        }
+        if let Some((_, handled)) = draining {
+            if Pin::new(handled).poll(cx).is_ready() {
+                return Poll::Ready(Event::Drained);
+            }
+        }
+        if wait.reading {
+            if let Poll::Ready(ready) = self.transport.poll_readable(cx) {
+                return Poll::Ready(ready.map_or_else(Event::Failed, |()| Event::Readable));
+            }
+        }
+        if wait.socket_full {
+            if let Poll::Ready(ready) = self.transport.poll_writable(cx) {
+                return Poll::Ready(ready.map_or_else(Event::Failed, |()| Event::Writable));
+            }
+        }
+        if let Some(room) = room {
+            if room.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Event::Room);
+            }
+        }
+        if let Some(timer) = keepalive {
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Event::Keepalive);
+            }
+        }
+        Poll::Pending
     }
 
     /// A stop request, the target's end, or a failed direct write.
@@ -346,6 +412,15 @@ impl Connection {
     /// Reads what the socket has, delivering as it goes, until it would block, the target's
     /// mailbox fills up, or the turn is over.
     fn read(&mut self) -> Option<End> {
+        let end = self.read_turn();
+        // A TLS read may have produced records to send (alerts, tickets, key updates).
+        if self.transport.has_pending_output() {
+            self.shared.writes.mark_pending();
+        }
+        end
+    }
+
+    fn read_turn(&mut self) -> Option<End> {
         for _ in 0..READS_PER_TURN {
             if self.pending.is_some() {
                 return None;
@@ -525,19 +600,6 @@ fn target_went_down(connection: &Weak<ConnShared>) {
     }
 }
 
-/// Waits for the drain barrier (the target handled every DATA delivered before the EOF).
-async fn barrier(draining: &mut Option<(DisconnectReason, oneshot::Receiver<()>)>) {
-    if let Some((_, handled)) = draining {
-        let _ = handled.await;
-    }
-}
-
-async fn tick(timer: &mut Option<Pin<Box<Sleep>>>) {
-    if let Some(timer) = timer {
-        timer.as_mut().await;
-    }
-}
-
 fn io_reason(e: &io::Error) -> DisconnectReason {
     match e.kind() {
         io::ErrorKind::InvalidData => DisconnectReason::TlsError,
@@ -549,28 +611,34 @@ fn io_reason(e: &io::Error) -> DisconnectReason {
 }
 
 impl Node {
-    fn connection(&self, alias: Id) -> Result<Arc<ConnShared>> {
-        let handle = match self.meta_handle::<ConnHandle>(alias) {
+    /// Runs `f` on a live connection, under the registry's read lock: no reference counts
+    /// change hands on this per-write path.
+    fn with_connection<R>(&self, alias: Id, f: impl FnOnce(&ConnShared) -> R) -> Result<R> {
+        self.registry().with_entry(alias, |entry| match entry {
+            Some(Entry::Meta(meta)) => match meta.handle.as_any().downcast_ref::<ConnHandle>() {
+                Some(conn) => Ok(f(&conn.0)),
+                None => Err(Error::Unsupported),
+            },
             // A live process is not a connection (as a meta-process of another kind is not).
-            Err(Error::NotFound) if self.process_ref(alias).is_ok() => return Err(Error::Unsupported),
-            other => other?,
-        };
-        let conn = handle.as_any().downcast_ref::<ConnHandle>().ok_or(Error::Unsupported)?;
-        Ok(conn.0.clone())
+            Some(Entry::Process(_)) => Err(Error::Unsupported),
+            None => Err(Error::NotFound),
+        })
     }
 
     /// Writes `data` (copied if it cannot go out at once) to a connection.
     pub fn tcp_write(&self, alias: Id, data: &[u8]) -> Result<()> {
-        self.connection(alias)?.write(Source::Borrowed(data)).map_err(|r| r.error)
+        self.with_connection(alias, |c| c.write(Source::Borrowed(data)).map_err(|r| r.error))?
     }
 
     /// Writes a pool buffer to a connection; it returns to its pool once written. On error
     /// the buffer is handed back.
     pub fn tcp_write_buf(&self, alias: Id, buf: Buf) -> std::result::Result<(), (Error, Buf)> {
-        let connection = match self.connection(alias) {
-            Ok(c) => c,
-            Err(e) => return Err((e, buf)),
-        };
-        connection.write(Source::Pooled(buf)).map_err(|r| (r.error, r.buf.expect("a refused pool write returns its buffer")))
+        let mut buf = Some(buf);
+        let written = self.with_connection(alias, |c| c.write(Source::Pooled(buf.take().expect("once"))));
+        match written {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(refused)) => Err((refused.error, refused.buf.expect("a refused pool write returns its buffer"))),
+            Err(e) => Err((e, buf.take().expect("not written"))),
+        }
     }
 }

@@ -11,6 +11,7 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::task::{Context, Poll};
 
 use bytes::{BufMut, BytesMut};
 use socket2::SockRef;
@@ -130,11 +131,16 @@ impl Transport {
         Ok((self.tcp().local_addr()?, self.tcp().peer_addr()?))
     }
 
-    pub(crate) async fn readable(&self) -> io::Result<()> {
+    /// Ready when a read may make progress (TLS: also when decrypted bytes are waiting).
+    pub(crate) fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self {
-            Transport::Tls(t) if t.buffered.load(Ordering::Acquire) => Ok(()),
-            _ => self.tcp().readable().await,
+            Transport::Tls(t) if t.buffered.load(Ordering::Acquire) => Poll::Ready(Ok(())),
+            _ => self.tcp().poll_read_ready(cx),
         }
+    }
+
+    pub(crate) fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.tcp().poll_write_ready(cx)
     }
 
     pub(crate) async fn writable(&self) -> io::Result<()> {

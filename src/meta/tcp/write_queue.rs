@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::{Buf as _, Bytes};
@@ -80,16 +80,21 @@ struct State {
 
 pub(crate) struct WriteQueue {
     state: Mutex<State>,
+    /// Something waits to be flushed (queued chunks, TLS records) or an error to report:
+    /// the connection task checks this on every turn without taking the lock.
+    needs_flush: AtomicBool,
     limit: usize,
     born: Instant,
+    track_time: bool,
     bytes_out: AtomicU64,
     last_write_ms: AtomicU64,
 }
 
 impl WriteQueue {
     /// A queue whose socket is attached later (after a TLS handshake); writes made before
-    /// that wait in the queue.
-    pub(crate) fn new(limit: usize) -> Self {
+    /// that wait in the queue. `track_time` records when bytes last went out (keepalive needs
+    /// it; reading the clock on every write costs otherwise).
+    pub(crate) fn new(limit: usize, track_time: bool) -> Self {
         WriteQueue {
             state: Mutex::new(State {
                 transport: None,
@@ -99,8 +104,10 @@ impl WriteQueue {
                 accepting: true,
                 error: None,
             }),
+            needs_flush: AtomicBool::new(false),
             limit,
             born: Instant::now(),
+            track_time,
             bytes_out: AtomicU64::new(0),
             last_write_ms: AtomicU64::new(0),
         }
@@ -123,13 +130,28 @@ impl WriteQueue {
         self.born + std::time::Duration::from_millis(self.last_write_ms.load(Ordering::Relaxed))
     }
 
+    /// Records that the transport holds output to flush (TLS records a read produced).
+    pub(crate) fn mark_pending(&self) {
+        self.needs_flush.store(true, Ordering::Release);
+    }
+
+    /// Whether the connection task has anything to flush (or an error to see).
+    pub(crate) fn needs_flush(&self) -> bool {
+        self.needs_flush.load(Ordering::Acquire)
+    }
+
     pub(crate) fn error(&self) -> Option<io::ErrorKind> {
+        if !self.needs_flush() {
+            return None;
+        }
         self.state.lock().unwrap().error
     }
 
     fn wrote(&self, counted: usize) {
         self.bytes_out.fetch_add(counted as u64, Ordering::Relaxed);
-        self.last_write_ms.store(self.born.elapsed().as_millis() as u64, Ordering::Relaxed);
+        if self.track_time {
+            self.last_write_ms.store(self.born.elapsed().as_millis() as u64, Ordering::Relaxed);
+        }
     }
 
     /// Writes what the socket takes now and queues the rest.
@@ -171,6 +193,7 @@ impl WriteQueue {
                     // The connection task sees the error and ends the connection with it.
                     state.error = Some(e.kind());
                     state.accepting = false;
+                    self.needs_flush.store(true, Ordering::Release);
                     return refuse(Error::Closed, source);
                 }
             }
@@ -179,12 +202,16 @@ impl WriteQueue {
             }
             if written == len {
                 // TLS records the socket did not take yet still need the task to flush them.
-                let pending = transport.has_pending_output();
-                return Ok(if pending { Written::Queued } else { Written::Done });
+                if !transport.has_pending_output() {
+                    return Ok(Written::Done);
+                }
+                self.needs_flush.store(true, Ordering::Release);
+                return Ok(Written::Queued);
             }
         }
         state.queued += len - written;
         state.chunks.push_back(Chunk { bytes: source.rest(written), counted });
+        self.needs_flush.store(true, Ordering::Release);
         Ok(Written::Queued)
     }
 
@@ -218,6 +245,9 @@ impl WriteQueue {
         }
         if drained && !transport.flush_pending()? {
             drained = false;
+        }
+        if drained && state.error.is_none() {
+            self.needs_flush.store(false, Ordering::Release);
         }
         let owed = state.refused && state.queued <= self.limit / 2;
         if owed {
