@@ -72,9 +72,9 @@ impl Node {
             });
             let job = {
                 let forwarder = forwarder.clone();
-                Box::pin(async move { forwarder.stop.wait().await.exit_reason() })
+                async move { forwarder.stop.wait().await.exit_reason() }
             };
-            Ok((forwarder as Arc<dyn MetaHandle>, job as _))
+            Ok((forwarder as Arc<dyn MetaHandle>, job))
         })
     }
 }

@@ -5,7 +5,6 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -19,9 +18,6 @@ use crate::node::registry::Entry;
 use crate::node::wakeup::Wakeup;
 use crate::process::lifecycle::Lifecycle;
 use crate::process::message::ExitReason;
-
-/// The job a meta-process runs; its output is the reason it ended.
-pub type MetaFuture = Pin<Box<dyn Future<Output = ExitReason> + Send>>;
 
 /// Why a meta-process is asked to end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,11 +144,16 @@ impl Node {
     /// Spawns a meta-process owned by `owner` (a live process or meta-process). `start`
     /// builds its handle and job; if the owner is gone by then, both are dropped (closing
     /// whatever the job held) and the spawn fails with NotFound.
-    pub fn spawn_meta(
+    pub fn spawn_meta<F>(
         &self,
         owner: Id,
-        start: impl FnOnce(MetaContext) -> Result<(Arc<dyn MetaHandle>, MetaFuture)>,
-    ) -> Result<Id> {
+        start: impl FnOnce(MetaContext) -> Result<(Arc<dyn MetaHandle>, F)>,
+    ) -> Result<Id>
+    where
+        // The job's output is the reason it ended. Being generic (not boxed) keeps it inside
+        // tokio's task allocation: one allocation per meta-process, not two.
+        F: Future<Output = ExitReason> + Send + 'static,
+    {
         if self.is_stopping() {
             return Err(Error::NodeStopping);
         }

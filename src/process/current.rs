@@ -2,8 +2,9 @@
 //! thread belongs to a node's runtime. Used to fill in a message's sender, to refuse a node
 //! stop from inside a handler, and to block safely while a handler waits for a reply.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use crate::node::ids::Id;
 
@@ -14,21 +15,50 @@ struct Current {
     pid: Id,
     /// Its "messages out" counter, valid while the callback runs.
     sent: *const AtomicU64,
+    /// More messages are queued for it right behind this one.
+    in_batch: bool,
 }
 
-const NONE: Current = Current { serial: 0, pid: 0, sent: std::ptr::null() };
+const NONE: Current = Current { serial: 0, pid: 0, sent: std::ptr::null(), in_batch: false };
 
 thread_local! {
     /// The callback running on this thread; NONE outside callbacks.
     static CURRENT: Cell<Current> = const { Cell::new(NONE) };
     /// Serial of the node whose runtime owns this thread; 0 for foreign threads.
     static RUNTIME_OF: Cell<usize> = const { Cell::new(0) };
+    /// Work put off until the end of the batch (flushing writes).
+    static DEFERRED: RefCell<Vec<Arc<dyn Deferred>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Work a handler's call puts off until its process has handled the messages queued behind
+/// the current one: several small writes to one connection then go out in one system call.
+pub(crate) trait Deferred: Send + Sync {
+    fn run(&self);
+}
+
+/// Whether the handler running on this thread is part of a batch (more messages queued for
+/// its process), so work can be deferred to the batch's end.
+pub(crate) fn in_batch() -> bool {
+    CURRENT.with(|c| c.get().in_batch)
+}
+
+/// Runs `work` at the end of the current batch (see `run_deferred`).
+pub(crate) fn defer(work: Arc<dyn Deferred>) {
+    DEFERRED.with(|d| d.borrow_mut().push(work));
+}
+
+/// Runs the deferred work; the dispatch loop calls it when its batch ends.
+pub(crate) fn run_deferred() {
+    while let Some(work) = DEFERRED.with(|d| d.borrow_mut().pop()) {
+        work.run();
+    }
 }
 
 /// Runs `f` as process `pid` of node `serial` (counting its sends in `sent`), restoring the
 /// previous value after (callbacks can nest: an init runs inside the handler that spawned it).
-pub(crate) fn run_as<R>(serial: usize, pid: Id, sent: &AtomicU64, f: impl FnOnce() -> R) -> R {
-    let previous = CURRENT.with(|c| c.replace(Current { serial, pid, sent }));
+/// `in_batch` says more messages for the process are queued behind this one.
+pub(crate) fn run_as<R>(serial: usize, pid: Id, sent: &AtomicU64, in_batch: bool, f: impl FnOnce() -> R) -> R {
+    let previous = CURRENT.with(|c| c.replace(Current { serial, pid, sent, in_batch }));
     struct Restore(Current);
     impl Drop for Restore {
         fn drop(&mut self) {

@@ -162,7 +162,7 @@ impl Node {
             return Err(e);
         }
         let ctx = Context { node: self, pid };
-        let init = current::run_as(self.serial(), pid, &shared.sent, || {
+        let init = current::run_as(self.serial(), pid, &shared.sent, false, || {
             catch_unwind(AssertUnwindSafe(|| self.with_logging(|| behavior.init(&ctx, &options.args))))
         });
         match init {
@@ -257,7 +257,7 @@ impl Node {
     fn finish_process(&self, shared: &Arc<ProcessShared>, mut behavior: Box<dyn Behavior>, reason: ExitReason) {
         let leftovers = shared.mailbox.close();
         let ctx = Context { node: self, pid: shared.pid };
-        let terminated = current::run_as(self.serial(), shared.pid, &shared.sent, || {
+        let terminated = current::run_as(self.serial(), shared.pid, &shared.sent, false, || {
             catch_unwind(AssertUnwindSafe(|| behavior.terminate(&ctx, reason)))
         });
         if terminated.is_err() {
@@ -291,14 +291,21 @@ async fn run(node: Node, shared: Arc<ProcessShared>, mut behavior: Box<dyn Behav
     let reason = loop {
         let queued = shared.mailbox.recv().await;
         shared.set_state(State::Running);
-        let flow = dispatch(&node, &shared, behavior.as_mut(), queued.item);
+        // While more messages wait right behind this one, handlers may defer work (writes)
+        // to the end of the batch; the batch ends before any await.
+        let more = shared.mailbox.len() > 0;
+        let flow = dispatch(&node, &shared, behavior.as_mut(), queued.item, more);
         shared.mailbox.done(queued.class);
         shared.set_state(State::Waiting);
+        handled += 1;
+        let yielding = handled % YIELD_EVERY == 0;
+        if !more || yielding || matches!(flow, Flow::Stop(_)) {
+            current::run_deferred();
+        }
         if let Flow::Stop(reason) = flow {
             break reason;
         }
-        handled += 1;
-        if handled % YIELD_EVERY == 0 {
+        if yielding {
             yield_to_others().await;
         }
     };
@@ -321,7 +328,7 @@ async fn yield_to_others() {
     .await
 }
 
-fn dispatch(node: &Node, shared: &ProcessShared, behavior: &mut dyn Behavior, envelope: Envelope) -> Flow {
+fn dispatch(node: &Node, shared: &ProcessShared, behavior: &mut dyn Behavior, envelope: Envelope, in_batch: bool) -> Flow {
     let message = match envelope {
         Envelope::Message(m) => m,
         Envelope::Stop(reason) => return Flow::Stop(reason),
@@ -341,7 +348,7 @@ fn dispatch(node: &Node, shared: &ProcessShared, behavior: &mut dyn Behavior, en
         }
     };
     let ctx = Context { node, pid: shared.pid };
-    let outcome = current::run_as(node.serial(), shared.pid, &shared.sent, || {
+    let outcome = current::run_as(node.serial(), shared.pid, &shared.sent, in_batch, || {
         catch_unwind(AssertUnwindSafe(|| behavior.handle(&ctx, message)))
     });
     outcome.unwrap_or_else(|_| {

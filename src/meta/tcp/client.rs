@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 
 use crate::error::{Error, Result};
-use crate::meta::tcp::connection::{spawn_connection, Setup, Target};
+use crate::meta::tcp::connection::{spawn_connection, Label, Setup, Target};
 use crate::meta::tcp::options::ConnectionOptions;
 use crate::meta::tcp::tls::{self, ClientTls};
 use crate::meta::tcp::transport::Transport;
@@ -81,8 +81,8 @@ impl Node {
         }
         self.process_ref(owner)?;
         let (target_pid, label) = match &options.target {
-            Some(name) => (self.whereis(name)?, name.clone()),
-            None => (owner, owner.to_string()),
+            Some(name) => (self.whereis(name)?, Label::Name(name.as_str().into())),
+            None => (owner, Label::Pid(owner)),
         };
         let target = Target { process: self.process_ref(target_pid)?, label };
         let (done, outcome) = sync_channel(1);

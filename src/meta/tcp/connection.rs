@@ -12,7 +12,7 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::io;
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,6 +37,7 @@ use crate::node::node::Node;
 use crate::node::registry::Entry;
 use crate::node::wakeup::Wakeup;
 use crate::process::message::{DisconnectReason, ExitReason, Message, Payload, TlsInfo};
+use crate::process::current::{self, Deferred};
 use crate::process::process::{Envelope, ProcessShared};
 
 /// Most reads in a row before the task lets others run.
@@ -56,7 +57,7 @@ thread_local! {
 pub(crate) struct ConnShared {
     alias: Id,
     target: Arc<ProcessShared>,
-    target_label: String,
+    target_label: Label,
     local: std::net::SocketAddr,
     remote: std::net::SocketAddr,
     writes: WriteQueue,
@@ -67,14 +68,23 @@ pub(crate) struct ConnShared {
     bytes_in: AtomicU64,
     /// The read buffer pool, if any: its counters are shown by inspect.
     pool: Option<Pool>,
-    tls: OnceLock<TlsInfo>,
+    /// Boxed: most connections are plain.
+    tls: OnceLock<Box<TlsInfo>>,
 }
 
 impl ConnShared {
-    /// Writes or queues bytes for the socket.
-    pub(crate) fn write(&self, source: Source<'_>) -> std::result::Result<(), Refused> {
-        match self.writes.write(source) {
+    /// Writes or queues bytes for the socket. A handler whose process has more messages
+    /// queued defers the system call to the end of that batch, so the replies to many small
+    /// requests leave in one vectored write.
+    pub(crate) fn write(self: &Arc<Self>, source: Source<'_>) -> std::result::Result<(), Refused> {
+        match self.writes.write(source, current::in_batch()) {
             Ok(Written::Done) => Ok(()),
+            Ok(Written::Deferred { first }) => {
+                if first {
+                    current::defer(self.clone());
+                }
+                Ok(())
+            }
             Ok(Written::Queued) => {
                 self.wake.notify();
                 Ok(())
@@ -85,6 +95,33 @@ impl ConnShared {
                 }
                 Err(refused)
             }
+        }
+    }
+}
+
+impl ConnShared {
+    /// Flushes queued writes from any thread; true when the socket is full (the connection
+    /// task must then wait for it to become writable). Delivers WRITABLE when it is owed.
+    fn flush_writes(&self) -> std::result::Result<bool, DisconnectReason> {
+        match self.writes.flush() {
+            Ok((drained, writable_owed)) => {
+                if writable_owed {
+                    let message = Message::Writable { conn: self.alias };
+                    self.target.push_lifecycle(Envelope::Message(message));
+                }
+                Ok(!drained)
+            }
+            Err(e) => Err(io_reason(&e)),
+        }
+    }
+}
+
+impl Deferred for ConnShared {
+    /// The batch-end flush of deferred writes, on the writing process's thread. A full socket
+    /// or an error is left to the connection task.
+    fn run(&self) {
+        if !matches!(self.flush_writes(), Ok(false)) {
+            self.wake.notify();
         }
     }
 }
@@ -102,7 +139,7 @@ impl MetaHandle for ConnHandle {
         let mut add = |k: &str, v: String| out.push((k.to_owned(), v));
         add("local", c.local.to_string());
         add("remote", c.remote.to_string());
-        add("process", c.target_label.clone());
+        add("process", c.target_label.to_string());
         add("bytes in", c.bytes_in.load(Ordering::Relaxed).to_string());
         add("bytes out", c.writes.bytes_out().to_string());
         add("queued write bytes", c.writes.queued().to_string());
@@ -141,7 +178,24 @@ impl MetaHandle for ConnHandle {
 /// Where a connection delivers, and how it shows that in inspect.
 pub(crate) struct Target {
     pub(crate) process: Arc<ProcessShared>,
-    pub(crate) label: String,
+    pub(crate) label: Label,
+}
+
+/// How inspect names a connection's target: a registered name (shared by every connection
+/// routed to it, not copied per connection) or a pid.
+#[derive(Clone)]
+pub(crate) enum Label {
+    Name(Arc<str>),
+    Pid(Id),
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Label::Name(name) => f.write_str(name),
+            Label::Pid(pid) => write!(f, "{pid}"),
+        }
+    }
 }
 
 /// How a connection's socket becomes ready.
@@ -186,46 +240,102 @@ pub(crate) fn spawn_connection(
             pool: config.pool.clone(),
             tls: OnceLock::new(),
         });
-        let job = start(ctx.node, shared.clone(), setup, config);
-        Ok((Arc::new(ConnHandle(shared)) as Arc<dyn MetaHandle>, Box::pin(job)))
+        let job = Job::new(ctx.node, shared.clone(), setup, config);
+        Ok((Arc::new(ConnHandle(shared)) as Arc<dyn MetaHandle>, job))
     })
 }
 
-/// Makes the socket ready (the server side of a TLS handshake, within its timeout), then
-/// serves the connection. A failed handshake ends it before CONNECT: the target never hears
-/// of it.
-async fn start(node: Node, shared: Arc<ConnShared>, setup: Setup, config: Arc<ConnectionConfig>) -> ExitReason {
-    let transport = match setup {
-        Setup::Ready(transport) => transport,
-        Setup::Accept { tcp, tls, failures } => {
-            let handshake = tokio::select! {
-                biased;
-                request = shared.stop.wait() => Err(std::io::Error::other(format!("stopped: {request:?}"))),
-                handshake = tls::accept(tcp, &tls) => handshake,
-            };
-            match handshake {
-                Ok((tcp, session)) => Transport::tls(tcp, session),
-                Err(e) => {
-                    failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(remote = %shared.remote, error = %e, "TLS handshake failed");
-                    return ExitReason::Disconnected(DisconnectReason::TlsHandshakeFailed);
+type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// A connection's job: the server side of a TLS handshake if any, then serving, then
+/// closing. Written as a state machine by hand: as nested async fns it kept its arguments in
+/// every state and `self` twice per level, some 670 bytes per idle connection; here each
+/// field is stored once, and the phases that run once (handshake, close) are boxed.
+struct Job {
+    phase: Phase,
+    /// The accepting server's count of live connections, decremented when the job ends.
+    live: Option<Arc<AtomicU64>>,
+}
+
+enum Phase {
+    /// Resolves to the connection, or None when the handshake failed (counted and logged).
+    Handshake(Boxed<Option<Connection>>),
+    Serving(Connection),
+    Closing(Boxed<ExitReason>),
+    Done,
+}
+
+impl Job {
+    fn new(node: Node, shared: Arc<ConnShared>, setup: Setup, config: Arc<ConnectionConfig>) -> Job {
+        let live = config.live.clone();
+        let phase = match setup {
+            Setup::Ready(transport) => Phase::Serving(Connection::new(node, shared, transport, config)),
+            Setup::Accept { tcp, tls, failures } => {
+                Phase::Handshake(Box::pin(handshake(node, shared, tcp, tls, failures, config)))
+            }
+        };
+        Job { phase, live }
+    }
+
+    fn end(&mut self, reason: ExitReason) -> Poll<ExitReason> {
+        self.phase = Phase::Done;
+        if let Some(live) = self.live.take() {
+            live.fetch_sub(1, Ordering::Relaxed);
+        }
+        Poll::Ready(reason)
+    }
+}
+
+impl Future for Job {
+    type Output = ExitReason;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<ExitReason> {
+        let job = self.get_mut();
+        loop {
+            match &mut job.phase {
+                Phase::Handshake(handshake) => match handshake.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(connection)) => job.phase = Phase::Serving(connection),
+                    Poll::Ready(None) => return job.end(ExitReason::Disconnected(DisconnectReason::TlsHandshakeFailed)),
+                },
+                Phase::Serving(connection) => {
+                    let reason = std::task::ready!(connection.poll_serve(cx));
+                    let Phase::Serving(connection) = std::mem::replace(&mut job.phase, Phase::Done) else { unreachable!() };
+                    job.phase = Phase::Closing(Box::pin(connection.finish(reason)));
                 }
+                Phase::Closing(closing) => {
+                    let reason = std::task::ready!(closing.as_mut().poll(cx));
+                    return job.end(reason);
+                }
+                Phase::Done => panic!("a finished connection job was polled"),
             }
         }
-    };
-    if let Err(e) = configure_socket(transport.tcp(), config.nodelay, config.os_keepalive) {
-        tracing::debug!(error = %e, "could not set socket options");
     }
-    if let Some(info) = transport.tls_info() {
-        let _ = shared.tls.set(info.clone());
-    }
-    let transport = Arc::new(transport);
-    shared.writes.attach(transport.clone());
-    let decoder = match config.framing {
-        Framing::None => None,
-        framing => Some(Decoder::new(framing)),
+}
+
+/// The server side of a TLS handshake, within its timeout; a stop request cancels it. A
+/// failed handshake ends the connection before CONNECT: the target never hears of it.
+async fn handshake(
+    node: Node,
+    shared: Arc<ConnShared>,
+    tcp: TcpStream,
+    tls: Arc<ServerTlsConfig>,
+    failures: Arc<AtomicU64>,
+    config: Arc<ConnectionConfig>,
+) -> Option<Connection> {
+    let handshake = tokio::select! {
+        biased;
+        request = shared.stop.wait() => Err(std::io::Error::other(format!("stopped: {request:?}"))),
+        handshake = tls::accept(tcp, &tls) => handshake,
     };
-    Connection { node, shared, transport, config, decoder, pending: None }.run().await
+    match handshake {
+        Ok((tcp, session)) => Some(Connection::new(node, shared, Transport::tls(tcp, session), config)),
+        Err(e) => {
+            failures.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(remote = %shared.remote, error = %e, "TLS handshake failed");
+            None
+        }
+    }
 }
 
 struct Connection {
@@ -233,9 +343,20 @@ struct Connection {
     shared: Arc<ConnShared>,
     transport: Arc<Transport>,
     config: Arc<ConnectionConfig>,
-    decoder: Option<Decoder>,
+    /// Boxed: only framed connections have one.
+    decoder: Option<Box<Decoder>>,
     /// A DATA message waiting for room in the target's mailbox (policy PAUSE).
     pending: Option<Message>,
+    /// The monitor on the target, once CONNECT was delivered (None before, or if the target
+    /// was already gone).
+    watch: Option<u64>,
+    started: bool,
+    keepalive: Option<Pin<Box<Sleep>>>,
+    /// The peer closed: the reason, and the barrier that resolves once the target has
+    /// handled every DATA delivered before.
+    draining: Option<(DisconnectReason, oneshot::Receiver<()>)>,
+    /// While paused: resolves when the target's mailbox has room.
+    room: Option<Boxed<bool>>,
 }
 
 /// What the connection is waiting for on a turn of its loop.
@@ -268,25 +389,60 @@ enum End {
 }
 
 impl Connection {
-    async fn run(mut self) -> ExitReason {
-        let target = self.shared.target.clone();
+    fn new(node: Node, shared: Arc<ConnShared>, transport: Transport, config: Arc<ConnectionConfig>) -> Connection {
+        if let Err(e) = configure_socket(transport.tcp(), config.nodelay, config.os_keepalive) {
+            tracing::debug!(error = %e, "could not set socket options");
+        }
+        if let Some(info) = transport.tls_info() {
+            let _ = shared.tls.set(Box::new(info.clone()));
+        }
+        let transport = Arc::new(transport);
+        shared.writes.attach(transport.clone());
+        let decoder = match config.framing {
+            Framing::None => None,
+            framing => Some(Box::new(Decoder::new(framing))),
+        };
+        Connection {
+            node,
+            shared,
+            transport,
+            config,
+            decoder,
+            pending: None,
+            watch: None,
+            started: false,
+            keepalive: None,
+            draining: None,
+            room: None,
+        }
+    }
+
+    /// Watches the target, delivers CONNECT and starts the keepalive timer (on the runtime:
+    /// a client connection is built on the caller's thread). TargetDown if the target is gone.
+    fn begin(&mut self) -> Option<DisconnectReason> {
+        self.keepalive = self.config.keepalive.as_ref().map(|(_, period)| Box::pin(tokio::time::sleep(*period)));
+        let target = &self.shared.target;
         let watcher = Arc::downgrade(&self.shared);
-        let watch = self.node.watch(target.pid, Box::new(move |_| target_went_down(&watcher)));
-        let reason = match watch {
-            Err(_) => DisconnectReason::TargetDown,
-            Ok(_) => {
+        match self.node.watch(target.pid, Box::new(move |_| target_went_down(&watcher))) {
+            Err(_) => Some(DisconnectReason::TargetDown),
+            Ok(reference) => {
+                self.watch = Some(reference);
                 let (local, remote) = (self.shared.local, self.shared.remote);
-                let tls = self.shared.tls.get().cloned().map(Box::new);
+                let tls = self.shared.tls.get().cloned();
                 let connect = Message::Connect { conn: self.shared.alias, local, remote, tls };
                 target.push_lifecycle(Envelope::Message(connect));
-                self.serve().await
+                None
             }
-        };
+        }
+    }
+
+    /// Closes the socket, then delivers the one DISCONNECT (if CONNECT was delivered).
+    async fn finish(mut self, reason: DisconnectReason) -> ExitReason {
         let reason = self.close(reason).await;
-        if let Ok(reference) = watch {
+        if let Some(reference) = self.watch {
             let disconnect = Message::Disconnect { conn: self.shared.alias, reason };
-            target.push_lifecycle(Envelope::Message(disconnect));
-            self.node.unwatch(target.pid, reference);
+            self.shared.target.push_lifecycle(Envelope::Message(disconnect));
+            self.node.unwatch(self.shared.target.pid, reference);
         }
         match reason {
             DisconnectReason::PeerClosed | DisconnectReason::Closed => ExitReason::Normal,
@@ -295,24 +451,27 @@ impl Connection {
         }
     }
 
-    /// Reads, delivers and writes until something ends the connection.
-    async fn serve(&mut self) -> DisconnectReason {
-        let mut keepalive: Option<Pin<Box<Sleep>>> =
-            self.config.keepalive.as_ref().map(|(_, period)| Box::pin(tokio::time::sleep(*period)));
-        let mut draining: Option<(DisconnectReason, oneshot::Receiver<()>)> = None;
+    /// Reads, delivers and writes until something ends the connection (the reason).
+    fn poll_serve(&mut self, cx: &mut std::task::Context<'_>) -> Poll<DisconnectReason> {
+        if !self.started {
+            self.started = true;
+            if let Some(reason) = self.begin() {
+                return Poll::Ready(reason);
+            }
+        }
         loop {
             if let Some(reason) = self.requested_end() {
-                return reason;
+                return Poll::Ready(reason);
             }
             let socket_full = match self.shared.writes.needs_flush() {
                 true => match self.flush() {
                     Ok(full) => full,
-                    Err(reason) => return reason,
+                    Err(reason) => return Poll::Ready(reason),
                 },
                 false => false,
             };
             if let Err(reason) = self.deliver_buffered() {
-                return reason;
+                return Poll::Ready(reason);
             }
             let paused = self.pending.is_some();
             if self.shared.paused.load(Ordering::Relaxed) != paused {
@@ -320,38 +479,37 @@ impl Connection {
             }
             // Waiting for mailbox room is rare (PAUSE with a full mailbox): only then is that
             // future made.
-            let mut room = paused.then(|| Box::pin(self.shared.target.clone().wait_for_room()));
-            let wait = Wait { reading: draining.is_none() && !paused, socket_full };
-            let event = poll_fn(|cx| self.poll_event(cx, wait, &mut draining, &mut room, &mut keepalive)).await;
+            if paused && self.room.is_none() {
+                self.room = Some(Box::pin(self.shared.target.clone().wait_for_room()));
+            }
+            let wait = Wait { reading: self.draining.is_none() && !paused, socket_full };
+            let event = std::task::ready!(self.poll_event(cx, wait));
             match event {
-                Event::Signal | Event::Writable | Event::Room => {}
-                Event::Drained => return draining.map(|(reason, _)| reason).unwrap_or(DisconnectReason::PeerClosed),
-                Event::Failed(e) => return io_reason(&e),
+                Event::Signal | Event::Writable => {}
+                Event::Room => self.room = None,
+                Event::Drained => {
+                    let reason = self.draining.take().map(|(reason, _)| reason);
+                    return Poll::Ready(reason.unwrap_or(DisconnectReason::PeerClosed));
+                }
+                Event::Failed(e) => return Poll::Ready(io_reason(&e)),
                 Event::Readable => match self.read() {
-                    Some(End::Now(reason)) => return reason,
-                    Some(End::Eof(reason)) => draining = Some((reason, self.shared.target.barrier())),
+                    Some(End::Now(reason)) => return Poll::Ready(reason),
+                    Some(End::Eof(reason)) => self.draining = Some((reason, self.shared.target.barrier())),
                     None => {}
                 },
-                Event::Keepalive => self.keepalive(&mut keepalive),
+                Event::Keepalive => self.keepalive(),
             }
         }
     }
 
     /// One poll of everything the connection waits for, in priority order. Each source keeps
     /// the task's waker, so the task wakes for whichever comes first.
-    fn poll_event(
-        &self,
-        cx: &mut std::task::Context<'_>,
-        wait: Wait,
-        draining: &mut Option<(DisconnectReason, oneshot::Receiver<()>)>,
-        room: &mut Option<Pin<Box<impl std::future::Future<Output = bool>>>>,
-        keepalive: &mut Option<Pin<Box<Sleep>>>,
-    ) -> Poll<Event> {
+    fn poll_event(&mut self, cx: &mut std::task::Context<'_>, wait: Wait) -> Poll<Event> {
         // Stop requests also ring `wake` (ConnHandle::stop), so one waker slot covers both.
         if self.shared.stop.get().is_some() || self.shared.wake.poll_wait(cx).is_ready() {
             return Poll::Ready(Event::Signal);
         }
-        if let Some((_, handled)) = draining {
+        if let Some((_, handled)) = &mut self.draining {
             if Pin::new(handled).poll(cx).is_ready() {
                 return Poll::Ready(Event::Drained);
             }
@@ -366,12 +524,12 @@ impl Connection {
                 return Poll::Ready(ready.map_or_else(Event::Failed, |()| Event::Writable));
             }
         }
-        if let Some(room) = room {
+        if let Some(room) = &mut self.room {
             if room.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Event::Room);
             }
         }
-        if let Some(timer) = keepalive {
+        if let Some(timer) = &mut self.keepalive {
             if timer.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Event::Keepalive);
             }
@@ -397,16 +555,7 @@ impl Connection {
 
     /// Flushes queued writes; Ok(true) when the socket is full and writability must be awaited.
     fn flush(&self) -> std::result::Result<bool, DisconnectReason> {
-        match self.shared.writes.flush() {
-            Ok((drained, writable_owed)) => {
-                if writable_owed {
-                    let message = Message::Writable { conn: self.shared.alias };
-                    self.shared.target.push_lifecycle(Envelope::Message(message));
-                }
-                Ok(!drained)
-            }
-            Err(e) => Err(io_reason(&e)),
-        }
+        self.shared.flush_writes()
     }
 
     /// Reads what the socket has, delivering as it goes, until it would block, the target's
@@ -432,7 +581,7 @@ impl Connection {
             };
             let len = chunk.as_slice().len();
             if len == 0 {
-                let truncated = self.decoder.as_ref().is_some_and(Decoder::has_partial);
+                let truncated = self.decoder.as_ref().is_some_and(|d| d.has_partial());
                 let reason = if truncated { DisconnectReason::FrameTruncated } else { DisconnectReason::PeerClosed };
                 return Some(End::Eof(reason));
             }
@@ -516,8 +665,8 @@ impl Connection {
     }
 
     /// Writes the keepalive bytes if nothing was written for a full period, and re-arms.
-    fn keepalive(&self, timer: &mut Option<Pin<Box<Sleep>>>) {
-        let (Some((bytes, period)), Some(timer)) = (&self.config.keepalive, timer.as_mut()) else { return };
+    fn keepalive(&mut self) {
+        let (Some((bytes, period)), Some(timer)) = (&self.config.keepalive, self.keepalive.as_mut()) else { return };
         let due = self.shared.writes.last_write() + *period;
         if Instant::now() >= due {
             if self.shared.writes.write_keepalive(bytes) == Written::Queued {
@@ -547,9 +696,15 @@ impl Connection {
                         break;
                     }
                 }
+                // Not `stop.wait()`: a stop request is sticky (every close after a terminate,
+                // an owner's end or a node stop has one), so it would be ready on every turn
+                // and this loop would spin without ever yielding, starving the worker (with
+                // one such close per worker, the timers never fire and the node livelocks).
+                // `wake` is notified once per new request, so a later abort still ends the
+                // flush at once.
                 tokio::select! {
                     _ = self.transport.writable() => {}
-                    _ = self.shared.stop.wait() => {}
+                    _ = self.shared.wake.wait() => {}
                     _ = sleep_until(deadline) => {
                         reason = timed_out(reason);
                         flush_timed_out = true;
@@ -613,7 +768,7 @@ fn io_reason(e: &io::Error) -> DisconnectReason {
 impl Node {
     /// Runs `f` on a live connection, under the registry's read lock: no reference counts
     /// change hands on this per-write path.
-    fn with_connection<R>(&self, alias: Id, f: impl FnOnce(&ConnShared) -> R) -> Result<R> {
+    fn with_connection<R>(&self, alias: Id, f: impl FnOnce(&Arc<ConnShared>) -> R) -> Result<R> {
         self.registry().with_entry(alias, |entry| match entry {
             Some(Entry::Meta(meta)) => match meta.handle.as_any().downcast_ref::<ConnHandle>() {
                 Some(conn) => Ok(f(&conn.0)),

@@ -1,5 +1,7 @@
 //! Options shared by TCP servers (for every accepted connection) and clients.
 
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -72,6 +74,9 @@ pub(crate) struct ConnectionConfig {
     pub(crate) mailbox_policy: MailboxPolicy,
     pub(crate) write_queue_limit: usize,
     pub(crate) close_timeout: Duration,
+    /// The accepting server's count of live connections: each connection takes itself off
+    /// when it ends.
+    pub(crate) live: Option<Arc<AtomicU64>>,
 }
 
 impl ConnectionOptions {
@@ -96,6 +101,7 @@ impl ConnectionOptions {
             mailbox_policy: self.mailbox_policy,
             write_queue_limit: self.write_queue_limit,
             close_timeout: self.close_timeout,
+            live: None,
         })
     }
 }

@@ -7,30 +7,31 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::node::ids::Id;
 use crate::node::node::Node;
-use crate::meta::tcp::connection::Target;
+use crate::meta::tcp::connection::{Label, Target};
+use std::sync::Arc;
 
 pub(crate) struct Router {
     owner: Id,
-    pool: Vec<String>,
+    pool: Vec<Arc<str>>,
     next: AtomicUsize,
 }
 
 impl Router {
     pub(crate) fn new(owner: Id, pool: Vec<String>) -> Router {
-        Router { owner, pool, next: AtomicUsize::new(0) }
+        Router { owner, pool: pool.into_iter().map(Arc::from).collect(), next: AtomicUsize::new(0) }
     }
 
     /// The target for the next accepted connection; None when no candidate is alive.
     pub(crate) fn pick(&self, node: &Node) -> Option<Target> {
         if self.pool.is_empty() {
             let process = node.process_ref(self.owner).ok()?;
-            return Some(Target { process, label: self.owner.to_string() });
+            return Some(Target { process, label: Label::Pid(self.owner) });
         }
         let k = self.next.fetch_add(1, Ordering::Relaxed);
         (0..self.pool.len()).find_map(|i| {
             let name = &self.pool[(k + i) % self.pool.len()];
             let process = node.process_ref(node.whereis(name).ok()?).ok()?;
-            process.is_alive().then(|| Target { process, label: name.clone() })
+            process.is_alive().then(|| Target { process, label: Label::Name(name.clone()) })
         })
     }
 }

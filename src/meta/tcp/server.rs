@@ -130,7 +130,8 @@ impl Node {
     /// Binds, listens and spawns a TCP server owned by process `owner`. Returns its alias and
     /// the bound address.
     pub fn tcp_listen(&self, owner: Id, options: ServerOptions) -> Result<(Id, SocketAddr)> {
-        let config = Arc::new(options.connection.validate()?);
+        let live = Arc::new(AtomicU64::new(0));
+        let config = Arc::new(ConnectionConfig { live: Some(live.clone()), ..options.connection.validate()? });
         let tls = self.with_logging(|| options.tls.clone().map(ServerTlsConfig::new).transpose())?.map(Arc::new);
         self.process_ref(owner)?;
         let std_listener = self.with_logging(|| bind(&options))?;
@@ -144,7 +145,7 @@ impl Node {
                 listener_addr,
                 stop: StopSignal::default(),
                 accepted: AtomicU64::new(0),
-                live: Arc::new(AtomicU64::new(0)),
+                live,
                 no_target: AtomicU64::new(0),
                 accept_errors: AtomicU64::new(0),
                 pool: config.pool.clone(),
@@ -153,7 +154,7 @@ impl Node {
             });
             let router = Router::new(ctx.owner, options.pool);
             let job = accept_loop(ctx.node, ctx.alias, listener, shared.clone(), router, config);
-            Ok((Arc::new(ServerHandle(shared)) as Arc<dyn MetaHandle>, Box::pin(job)))
+            Ok((Arc::new(ServerHandle(shared)) as Arc<dyn MetaHandle>, job))
         })?;
         tracing::debug!(alias, %listener_addr, "tcp server listening");
         Ok((alias, listener_addr))
@@ -213,17 +214,10 @@ fn start_connection(
         None => Setup::Ready(Transport::plain(stream)),
         Some(tls) => Setup::Accept { tcp: stream, tls: tls.clone(), failures: shared.handshake_failures.clone() },
     };
-    match spawn_connection(node, server, setup, target, config.clone()) {
-        Ok(conn) => {
-            shared.live.fetch_add(1, Ordering::Relaxed);
-            let live = shared.live.clone();
-            let counted = node.watch(conn, Box::new(move |_| {
-                live.fetch_sub(1, Ordering::Relaxed);
-            }));
-            if counted.is_err() {
-                shared.live.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-        Err(e) => tracing::warn!(server, %peer, error = %e, "could not start a connection"),
+    // Counted before the spawn: the connection takes itself off when it ends.
+    shared.live.fetch_add(1, Ordering::Relaxed);
+    if let Err(e) = spawn_connection(node, server, setup, target, config.clone()) {
+        shared.live.fetch_sub(1, Ordering::Relaxed);
+        tracing::warn!(server, %peer, error = %e, "could not start a connection");
     }
 }

@@ -8,6 +8,7 @@
 //! `flush_pending` pushes them out when the socket is writable again.
 
 use std::io::{self, IoSlice, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -22,7 +23,8 @@ use crate::process::message::TlsInfo;
 
 pub(crate) enum Transport {
     Plain(TcpStream),
-    Tls(TlsTransport),
+    /// Boxed: a rustls session is over a kilobyte, which plain sockets should not pay for.
+    Tls(Box<TlsTransport>),
 }
 
 pub(crate) struct TlsTransport {
@@ -35,28 +37,70 @@ pub(crate) struct TlsTransport {
 
 /// Where a read lands: the thread's arena or a pool buffer.
 pub(crate) trait ReadBuffer: BufMut {
+    /// Room for at least `max` more bytes, uninitialised.
+    fn spare(&mut self, max: usize) -> &mut [MaybeUninit<u8>];
+    /// Marks `n` bytes of `spare` as written.
+    ///
+    /// # Safety
+    /// Those bytes must have been initialised.
+    unsafe fn filled(&mut self, n: usize);
+
     /// Appends up to `max` bytes written by `fill` into an initialised slice.
-    fn append_with(&mut self, max: usize, fill: impl FnOnce(&mut [u8]) -> io::Result<usize>) -> io::Result<usize>;
+    fn append_with(&mut self, max: usize, fill: impl FnOnce(&mut [u8]) -> io::Result<usize>) -> io::Result<usize> {
+        let spare = &mut self.spare(max)[..max];
+        spare.fill(MaybeUninit::new(0));
+        // Initialised just above.
+        let slice = unsafe { &mut *(spare as *mut [MaybeUninit<u8>] as *mut [u8]) };
+        let n = fill(slice)?;
+        unsafe { self.filled(n) };
+        Ok(n)
+    }
 }
 
 impl ReadBuffer for BytesMut {
-    fn append_with(&mut self, max: usize, fill: impl FnOnce(&mut [u8]) -> io::Result<usize>) -> io::Result<usize> {
-        let start = self.len();
-        self.resize(start + max, 0);
-        let result = fill(&mut self[start..]);
-        self.truncate(start + *result.as_ref().unwrap_or(&0));
-        result
+    fn spare(&mut self, max: usize) -> &mut [MaybeUninit<u8>] {
+        self.reserve(max);
+        self.spare_capacity_mut()
+    }
+
+    unsafe fn filled(&mut self, n: usize) {
+        self.set_len(self.len() + n);
     }
 }
 
 impl ReadBuffer for Vec<u8> {
-    fn append_with(&mut self, max: usize, fill: impl FnOnce(&mut [u8]) -> io::Result<usize>) -> io::Result<usize> {
-        let start = self.len();
-        self.resize(start + max, 0);
-        let result = fill(&mut self[start..]);
-        self.truncate(start + *result.as_ref().unwrap_or(&0));
-        result
+    fn spare(&mut self, max: usize) -> &mut [MaybeUninit<u8>] {
+        self.reserve(max);
+        self.spare_capacity_mut()
     }
+
+    unsafe fn filled(&mut self, n: usize) {
+        self.set_len(self.len() + n);
+    }
+}
+
+/// A non-blocking read of at most `max` bytes into `dst`. A read shorter than asked for has
+/// drained the socket (epoll, edge-triggered), so readiness is cleared then, as tokio's own
+/// reads do: the next read waits for readiness instead of costing a system call that would
+/// only say EAGAIN.
+fn receive(tcp: &TcpStream, dst: &mut impl ReadBuffer, max: usize) -> io::Result<usize> {
+    let mut drained_after = None;
+    let result = tcp.try_io(Interest::READABLE, || {
+        let n = SockRef::from(tcp).recv(&mut dst.spare(max)[..max])?;
+        if n > 0 && n < max {
+            // Reported as WouldBlock so that tokio clears readiness; the bytes are kept.
+            drained_after = Some(n);
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(n)
+    });
+    let n = match drained_after {
+        Some(n) => n,
+        None => result?,
+    };
+    // recv initialised these bytes.
+    unsafe { dst.filled(n) };
+    Ok(n)
 }
 
 /// A non-blocking vectored send. sendmsg with MSG_NOSIGNAL rather than writev, so that
@@ -102,7 +146,7 @@ impl Transport {
     pub(crate) fn tls(tcp: TcpStream, session: rustls::Connection) -> Transport {
         let info = crate::meta::tcp::tls::session_info(&session);
         let buffered = AtomicBool::new(true);
-        Transport::Tls(TlsTransport { tcp, session: Mutex::new(session), buffered, info })
+        Transport::Tls(Box::new(TlsTransport { tcp, session: Mutex::new(session), buffered, info }))
     }
 
     /// Records the server name a client sent (the session only knows it on servers).
@@ -150,7 +194,7 @@ impl Transport {
     /// Reads at most `max` bytes into `dst`; 0 means end of stream.
     pub(crate) fn try_read(&self, dst: &mut impl ReadBuffer, max: usize) -> io::Result<usize> {
         match self {
-            Transport::Plain(tcp) => tcp.try_read_buf(&mut dst.limit(max)),
+            Transport::Plain(tcp) => receive(tcp, dst, max),
             Transport::Tls(t) => t.read(dst, max),
         }
     }

@@ -16,7 +16,7 @@ use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::{Buf as _, Bytes};
+use bytes::{Buf as _, Bytes, BytesMut};
 use tokio::time::Instant;
 
 use crate::error::Error;
@@ -41,13 +41,7 @@ impl Source<'_> {
         }
     }
 
-    /// What is left after `written` bytes, as an owned chunk.
-    fn rest(self, written: usize) -> Bytes {
-        match self {
-            Source::Borrowed(b) => Bytes::copy_from_slice(&b[written..]),
-            Source::Pooled(b) => Bytes::from_owner(b).slice(written..),
-        }
-    }
+
 }
 
 /// A write refused, with the pool buffer handed back to the caller.
@@ -56,11 +50,16 @@ pub(crate) struct Refused {
     pub(crate) buf: Option<Buf>,
 }
 
-/// Whether the connection task must be woken to flush.
+/// What became of a write.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Written {
+    /// On the socket.
     Done,
+    /// Queued: the connection task must be woken to flush.
     Queued,
+    /// Queued until the writing process's batch ends; `first` when the caller must arrange
+    /// that flush (no earlier write of the batch did).
+    Deferred { first: bool },
 }
 
 struct Chunk {
@@ -72,9 +71,14 @@ struct Chunk {
 struct State {
     transport: Option<Arc<Transport>>,
     chunks: VecDeque<Chunk>,
+    /// Borrowed bytes copied to wait, after the last chunk: consecutive small writes share
+    /// one buffer, whose memory is reused once written (no allocation per write).
+    copied: BytesMut,
     queued: usize,
     refused: bool,
     accepting: bool,
+    /// A batch-end flush is arranged (see `Written::Deferred`).
+    deferred: bool,
     error: Option<io::ErrorKind>,
 }
 
@@ -99,9 +103,11 @@ impl WriteQueue {
             state: Mutex::new(State {
                 transport: None,
                 chunks: VecDeque::new(),
+                copied: BytesMut::new(),
                 queued: 0,
                 refused: false,
                 accepting: true,
+                deferred: false,
                 error: None,
             }),
             needs_flush: AtomicBool::new(false),
@@ -154,17 +160,18 @@ impl WriteQueue {
         }
     }
 
-    /// Writes what the socket takes now and queues the rest.
-    pub(crate) fn write(&self, source: Source<'_>) -> std::result::Result<Written, Refused> {
-        self.push(source, true)
+    /// Writes what the socket takes now and queues the rest; with `defer`, queues it all to
+    /// go out with the writes that follow in the same batch.
+    pub(crate) fn write(&self, source: Source<'_>, defer: bool) -> std::result::Result<Written, Refused> {
+        self.push(source, true, defer)
     }
 
     /// Queues keepalive bytes (written like data, not counted as data).
     pub(crate) fn write_keepalive(&self, bytes: &[u8]) -> Written {
-        self.push(Source::Borrowed(bytes), false).unwrap_or(Written::Done)
+        self.push(Source::Borrowed(bytes), false, false).unwrap_or(Written::Done)
     }
 
-    fn push(&self, source: Source<'_>, counted: bool) -> std::result::Result<Written, Refused> {
+    fn push(&self, source: Source<'_>, counted: bool, defer: bool) -> std::result::Result<Written, Refused> {
         let len = source.bytes().len();
         let mut state = self.state.lock().unwrap();
         let refuse = |error, source: Source<'_>| {
@@ -185,7 +192,8 @@ impl WriteQueue {
             return Ok(Written::Done);
         }
         let mut written = 0;
-        if let (true, Some(transport)) = (state.chunks.is_empty(), state.transport.clone()) {
+        let direct = state.queued == 0 && !defer && !state.deferred;
+        if let (true, Some(transport)) = (direct, state.transport.clone()) {
             match transport.try_write_vectored(&[IoSlice::new(source.bytes())]) {
                 Ok(n) => written = n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -210,8 +218,23 @@ impl WriteQueue {
             }
         }
         state.queued += len - written;
-        state.chunks.push_back(Chunk { bytes: source.rest(written), counted });
+        match source {
+            Source::Borrowed(bytes) if counted => state.copied.extend_from_slice(&bytes[written..]),
+            Source::Borrowed(bytes) => {
+                state.seal_copied();
+                state.chunks.push_back(Chunk { bytes: Bytes::copy_from_slice(&bytes[written..]), counted });
+            }
+            Source::Pooled(buf) => {
+                state.seal_copied();
+                state.chunks.push_back(Chunk { bytes: Bytes::from_owner(buf).slice(written..), counted });
+            }
+        }
         self.needs_flush.store(true, Ordering::Release);
+        if defer || state.deferred {
+            let first = !state.deferred;
+            state.deferred = true;
+            return Ok(Written::Deferred { first });
+        }
         Ok(Written::Queued)
     }
 
@@ -219,10 +242,12 @@ impl WriteQueue {
     /// (Ok(false)). The second value says a WRITABLE message is now owed.
     pub(crate) fn flush(&self) -> io::Result<(bool, bool)> {
         let mut state = self.state.lock().unwrap();
+        state.deferred = false;
         let Some(transport) = state.transport.clone() else { return Ok((true, false)) };
         if !transport.flush_pending()? {
             return Ok((false, false));
         }
+        state.seal_copied();
         let mut drained = true;
         while !state.chunks.is_empty() {
             let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
@@ -248,6 +273,10 @@ impl WriteQueue {
         }
         if drained && state.error.is_none() {
             self.needs_flush.store(false, Ordering::Release);
+        }
+        if drained {
+            // An idle connection holds no write buffer either.
+            state.copied = BytesMut::new();
         }
         let owed = state.refused && state.queued <= self.limit / 2;
         if owed {
@@ -285,6 +314,17 @@ impl WriteQueue {
         state.accepting = false;
         state.transport = None;
         state.chunks.clear();
+        state.copied = BytesMut::new();
         state.queued = 0;
+    }
+}
+
+impl State {
+    /// Turns the copied bytes into a chunk (keeping the buffer's spare room for later copies).
+    fn seal_copied(&mut self) {
+        if !self.copied.is_empty() {
+            let bytes = self.copied.split().freeze();
+            self.chunks.push_back(Chunk { bytes, counted: true });
+        }
     }
 }
