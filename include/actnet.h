@@ -13,7 +13,11 @@
  * - A process's handle_message runs on a runtime worker thread, one message at a time,
  *   never concurrently for one process; different processes run in parallel. Every function
  *   may be called from any thread, including from callbacks, unless its comment says
- *   otherwise (actnet_node_stop).
+ *   otherwise (actnet_node_stop). Callbacks receive the same actnet_node pointer that
+ *   actnet_node_start returned.
+ * - Order: sends (and connection writes) take effect when the call returns, so two calls
+ *   where the first returns before the second begins are delivered in that order, whatever
+ *   threads make them.
  * - Bytes handed to a callback are borrowed until it returns, unless the field says that
  *   ownership moves (actnet_message.buf).
  * - Callbacks must not unwind (no C++ exceptions or longjmp out of them).
@@ -1271,7 +1275,8 @@ actnet_status actnet_name_unregister(struct actnet_node *node, const char *name)
 /**
  * Sends an opaque message (`len` bytes at `data`, copied before returning, plus `tag`) to a
  * process or meta-process. The receiver sees as `from` the process whose callback is running
- * on this thread, or 0. Messages from one thread arrive in the order sent. Any thread.
+ * on this thread, or 0. A send that returns before another begins is delivered before it.
+ * Any thread.
  *
  * Errors: `NULL_ARGUMENT` (data NULL with len > 0), `NOT_FOUND`, `MAILBOX_FULL` (nothing
  * queued), `UNSUPPORTED` (a meta-process that takes no messages).
@@ -1416,7 +1421,8 @@ actnet_status actnet_tcp_connect(struct actnet_node *node,
 
 /**
  * Writes `len` bytes at `data` to a connection. The bytes are copied before this returns
- * (only if they cannot go to the socket at once). Writes from one thread go out in order.
+ * (only if they cannot go to the socket at once). A write that returns before another
+ * begins goes out before it.
  *
  * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (no such connection), `UNSUPPORTED` (not a
  * connection), `WOULD_BLOCK` (the write queue is at its limit: nothing was queued; WRITABLE

@@ -159,7 +159,8 @@ pub extern "C" fn actnet_name_unregister(node: *mut actnet_node, name: *const c_
 
 /// Sends an opaque message (`len` bytes at `data`, copied before returning, plus `tag`) to a
 /// process or meta-process. The receiver sees as `from` the process whose callback is running
-/// on this thread, or 0. Messages from one thread arrive in the order sent. Any thread.
+/// on this thread, or 0. A send that returns before another begins is delivered before it.
+/// Any thread.
 ///
 /// Errors: `NULL_ARGUMENT` (data NULL with len > 0), `NOT_FOUND`, `MAILBOX_FULL` (nothing
 /// queued), `UNSUPPORTED` (a meta-process that takes no messages).

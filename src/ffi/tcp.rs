@@ -378,7 +378,8 @@ pub extern "C" fn actnet_tcp_connect(
 }
 
 /// Writes `len` bytes at `data` to a connection. The bytes are copied before this returns
-/// (only if they cannot go to the socket at once). Writes from one thread go out in order.
+/// (only if they cannot go to the socket at once). A write that returns before another
+/// begins goes out before it.
 ///
 /// Errors: `NULL_ARGUMENT`, `NOT_FOUND` (no such connection), `UNSUPPORTED` (not a
 /// connection), `WOULD_BLOCK` (the write queue is at its limit: nothing was queued; WRITABLE

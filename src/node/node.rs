@@ -181,6 +181,7 @@ impl Node {
     pub fn inspect(&self, id: Id) -> Result<Vec<(String, String)>> {
         let mut out = Vec::new();
         match self.inner.registry.get(id).ok_or(Error::NotFound)? {
+            Entry::Process(p) if !p.is_alive() => return Err(Error::NotFound),
             Entry::Process(p) => p.inspect(&mut out),
             Entry::Meta(m) => m.inspect(&mut out),
         }

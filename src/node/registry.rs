@@ -51,9 +51,11 @@ impl Registry {
         f(self.entries.read().unwrap().get(&id))
     }
 
+    /// A live process. One that has begun to end (its mailbox is closed) is NotFound here
+    /// too, as it is for sends, although it leaves the registry a moment later.
     pub(crate) fn process(&self, id: Id) -> Result<Arc<ProcessShared>> {
         match self.entries.read().unwrap().get(&id) {
-            Some(Entry::Process(p)) => Ok(p.clone()),
+            Some(Entry::Process(p)) if p.is_alive() => Ok(p.clone()),
             _ => Err(Error::NotFound),
         }
     }
@@ -75,8 +77,10 @@ impl Registry {
         (processes, entries.len() - processes)
     }
 
+    /// The live process registered under `name`.
     pub(crate) fn whereis(&self, name: &str) -> Option<Id> {
-        self.names.lock().unwrap().get(name).copied()
+        let pid = self.names.lock().unwrap().get(name).copied()?;
+        self.process(pid).ok().map(|_| pid)
     }
 
     /// Binds `name` to a live process that has no name yet.
