@@ -1,0 +1,3 @@
+module actnet.dev/actnet
+
+go 1.22
