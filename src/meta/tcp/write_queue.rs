@@ -25,6 +25,8 @@ use crate::meta::tcp::transport::Transport;
 
 /// Most buffers handed to one vectored write.
 const MAX_IOVECS: usize = 64;
+/// Largest write a handler's batch defers (larger ones go out at once, with what waits).
+const DEFER_MAX: usize = 2048;
 
 /// Bytes to write: borrowed from the caller (copied only if they must wait) or a pool
 /// buffer (returned to its pool once written).
@@ -191,12 +193,16 @@ impl WriteQueue {
         if len == 0 {
             return Ok(Written::Done);
         }
+        // Only small writes wait for the batch's end: coalescing pays for many small replies,
+        // while a large one would only be copied.
+        let defer = defer && len <= DEFER_MAX;
         let mut written = 0;
-        let direct = state.queued == 0 && !defer && !state.deferred;
-        if let (true, Some(transport)) = (direct, state.transport.clone()) {
-            match transport.try_write_vectored(&[IoSlice::new(source.bytes())]) {
+        // Not deferring: send now, behind what waits in the queue, in one vectored write. (A
+        // queue that is not deferred waits for a full socket: leave it to the task.)
+        let send_now = !defer && (state.queued == 0 || state.deferred);
+        if let (true, Some(transport)) = (send_now, state.transport.clone()) {
+            match self.write_queue_then(&mut state, &transport, source.bytes()) {
                 Ok(n) => written = n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => {
                     // The connection task sees the error and ends the connection with it.
                     state.error = Some(e.kind());
@@ -283,6 +289,38 @@ impl WriteQueue {
             state.refused = false;
         }
         Ok((drained, owed))
+    }
+
+    /// Writes the queued chunks and then `extra` in one vectored call, if the queue fits in
+    /// one (else nothing: `extra` must not overtake queued bytes). Returns how many bytes of
+    /// `extra` went out; queued bytes written are consumed.
+    fn write_queue_then(&self, state: &mut State, transport: &Transport, extra: &[u8]) -> io::Result<usize> {
+        state.seal_copied();
+        let count = state.chunks.len();
+        if count >= MAX_IOVECS {
+            return Ok(0);
+        }
+        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+        let mut queued = 0;
+        for (slot, chunk) in slices.iter_mut().zip(state.chunks.iter()) {
+            *slot = IoSlice::new(&chunk.bytes);
+            queued += chunk.bytes.len();
+        }
+        slices[count] = IoSlice::new(extra);
+        match transport.try_write_vectored(&slices[..=count]) {
+            Ok(n) => {
+                let from_queue = n.min(queued);
+                if from_queue > 0 {
+                    self.consume(state, from_queue);
+                }
+                if state.queued == 0 {
+                    state.deferred = false;
+                }
+                Ok(n - from_queue)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            Err(e) => Err(e),
+        }
     }
 
     fn consume(&self, state: &mut State, mut n: usize) {
