@@ -68,7 +68,8 @@ impl ChunkOptions {
         let valid = header_size > 0
             && header_size <= MAX_HEADER_SIZE
             && matches!(length_size, 1 | 2 | 4)
-            && length_position + length_size <= header_size
+            // Not `length_position + length_size <= header_size`: that sum can overflow.
+            && length_position <= header_size - length_size
             && (max_length == 0 || max_length >= header_size);
         if !valid {
             return Err(Error::InvalidArgument);
