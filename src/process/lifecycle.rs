@@ -36,7 +36,9 @@ pub(crate) struct Ended {
 
 struct State {
     alive: bool,
-    ended: Ended,
+    /// Allocated on first use: most meta-processes (every connection) have no monitors,
+    /// links or children, and should not pay for four empty lists.
+    ended: Option<Box<Ended>>,
 }
 
 pub(crate) struct Lifecycle {
@@ -45,7 +47,7 @@ pub(crate) struct Lifecycle {
 
 impl Lifecycle {
     pub(crate) fn new() -> Self {
-        Lifecycle { state: Mutex::new(State { alive: true, ended: Ended::default() }) }
+        Lifecycle { state: Mutex::new(State { alive: true, ended: None }) }
     }
 
     pub(crate) fn is_alive(&self) -> bool {
@@ -58,11 +60,13 @@ impl Lifecycle {
         if !state.alive {
             return Err(Error::NotFound);
         }
-        Ok(f(&mut state.ended))
+        Ok(f(state.ended.get_or_insert_with(Default::default)))
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut Ended) -> R) -> R {
-        f(&mut self.state.lock().unwrap().ended)
+    /// Runs `f` on the bookkeeping if any exists (else the default result: nothing to find,
+    /// remove or count).
+    fn with<R: Default>(&self, f: impl FnOnce(&mut Ended) -> R) -> R {
+        self.state.lock().unwrap().ended.as_deref_mut().map(f).unwrap_or_default()
     }
 
     pub(crate) fn counts(&self) -> (usize, usize, usize) {
@@ -84,7 +88,7 @@ impl Lifecycle {
             return None;
         }
         state.alive = false;
-        Some(std::mem::take(&mut state.ended))
+        Some(state.ended.take().map(|e| *e).unwrap_or_default())
     }
 }
 
@@ -148,9 +152,10 @@ impl Node {
         if !s1.alive || !s2.alive {
             return Err(Error::NotFound);
         }
-        if !s1.ended.links.contains(&second.pid) {
-            s1.ended.links.push(second.pid);
-            s2.ended.links.push(first.pid);
+        let links1 = &mut s1.ended.get_or_insert_with(Default::default).links;
+        if !links1.contains(&second.pid) {
+            links1.push(second.pid);
+            s2.ended.get_or_insert_with(Default::default).links.push(first.pid);
         }
         Ok(())
     }

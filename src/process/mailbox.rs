@@ -13,6 +13,9 @@ use std::sync::Mutex;
 use atomic_waker::AtomicWaker;
 use tokio::sync::Notify;
 
+/// Queue slots a drained mailbox keeps.
+const RETAINED_CAPACITY: usize = 64;
+
 /// Whether a message counts against the mailbox capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Class {
@@ -132,9 +135,14 @@ impl<T> Mailbox<T> {
     }
 
     pub(crate) fn try_pop(&self) -> Option<Queued<T>> {
-        let item = self.queue.lock().unwrap().pop_front();
+        let mut queue = self.queue.lock().unwrap();
+        let item = queue.pop_front();
         if item.is_some() {
             self.len.fetch_sub(1, Ordering::Relaxed);
+            // After a burst (say 10,000 CONNECTs), give the memory back once drained.
+            if queue.is_empty() && queue.capacity() > RETAINED_CAPACITY {
+                queue.shrink_to(RETAINED_CAPACITY);
+            }
         }
         item
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 
 use crate::error::{Error, Result};
-use crate::meta::tcp::connection::{spawn_connection, Label, Setup, Target};
+use crate::meta::tcp::connection::{spawn_connection, Setup, Target};
 use crate::meta::tcp::options::ConnectionOptions;
 use crate::meta::tcp::tls::{self, ClientTls};
 use crate::meta::tcp::transport::Transport;
@@ -80,11 +80,11 @@ impl Node {
             return Err(Error::InvalidArgument);
         }
         self.process_ref(owner)?;
-        let (target_pid, label) = match &options.target {
-            Some(name) => (self.whereis(name)?, Label::Name(name.as_str().into())),
-            None => (owner, Label::Pid(owner)),
+        let (target_pid, name) = match &options.target {
+            Some(name) => (self.whereis(name)?, Some(name.as_str().into())),
+            None => (owner, None),
         };
-        let target = Target { process: self.process_ref(target_pid)?, label };
+        let target = Target { process: self.process_ref(target_pid)?, name };
         let (done, outcome) = sync_channel(1);
         let (host, port, limit) = (options.host.clone(), options.port, options.connect_timeout);
         let dispatch = tracing::dispatcher::get_default(|d| d.clone());

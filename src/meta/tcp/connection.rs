@@ -57,9 +57,8 @@ thread_local! {
 pub(crate) struct ConnShared {
     alias: Id,
     target: Arc<ProcessShared>,
-    target_label: Label,
-    local: std::net::SocketAddr,
-    remote: std::net::SocketAddr,
+    /// The registered name the connection was routed by, if any (shared, not copied).
+    target_name: Option<Arc<str>>,
     writes: WriteQueue,
     wake: Wakeup,
     stop: StopSignal,
@@ -137,9 +136,14 @@ impl MetaHandle for ConnHandle {
     fn inspect(&self, out: &mut Vec<(String, String)>) {
         let c = &self.0;
         let mut add = |k: &str, v: String| out.push((k.to_owned(), v));
-        add("local", c.local.to_string());
-        add("remote", c.remote.to_string());
-        add("process", c.target_label.to_string());
+        // Read from the socket on demand rather than stored per connection.
+        let (local, remote) = match c.writes.transport().map(|t| t.addresses()) {
+            Some(Ok((local, remote))) => (local.to_string(), remote.to_string()),
+            _ => (String::new(), String::new()),
+        };
+        add("local", local);
+        add("remote", remote);
+        add("process", c.target_name.as_deref().map_or_else(|| c.target.pid.to_string(), str::to_owned));
         add("bytes in", c.bytes_in.load(Ordering::Relaxed).to_string());
         add("bytes out", c.writes.bytes_out().to_string());
         add("queued write bytes", c.writes.queued().to_string());
@@ -175,27 +179,11 @@ impl MetaHandle for ConnHandle {
     }
 }
 
-/// Where a connection delivers, and how it shows that in inspect.
+/// Where a connection delivers: a process, and the registered name it was found by (shown
+/// by inspect; otherwise inspect shows the pid).
 pub(crate) struct Target {
     pub(crate) process: Arc<ProcessShared>,
-    pub(crate) label: Label,
-}
-
-/// How inspect names a connection's target: a registered name (shared by every connection
-/// routed to it, not copied per connection) or a pid.
-#[derive(Clone)]
-pub(crate) enum Label {
-    Name(Arc<str>),
-    Pid(Id),
-}
-
-impl std::fmt::Display for Label {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Label::Name(name) => f.write_str(name),
-            Label::Pid(pid) => write!(f, "{pid}"),
-        }
-    }
+    pub(crate) name: Option<Arc<str>>,
 }
 
 /// How a connection's socket becomes ready.
@@ -206,15 +194,6 @@ pub(crate) enum Setup {
     Accept { tcp: TcpStream, tls: Arc<ServerTlsConfig>, failures: Arc<AtomicU64> },
 }
 
-impl Setup {
-    fn addresses(&self) -> std::io::Result<(std::net::SocketAddr, std::net::SocketAddr)> {
-        match self {
-            Setup::Ready(transport) => transport.addresses(),
-            Setup::Accept { tcp, .. } => Ok((tcp.local_addr()?, tcp.peer_addr()?)),
-        }
-    }
-}
-
 /// Spawns a connection meta-process for a connected socket, owned by `owner`.
 pub(crate) fn spawn_connection(
     node: &Node,
@@ -223,14 +202,11 @@ pub(crate) fn spawn_connection(
     target: Target,
     config: Arc<ConnectionConfig>,
 ) -> Result<Id> {
-    let (local, remote) = setup.addresses().map_err(|e| Error::from_io(&e))?;
     node.spawn_meta(owner, |ctx| {
         let shared = Arc::new(ConnShared {
             alias: ctx.alias,
             target: target.process,
-            target_label: target.label,
-            local,
-            remote,
+            target_name: target.name,
             writes: WriteQueue::new(config.write_queue_limit, config.keepalive.is_some()),
             wake: Wakeup::default(),
             stop: StopSignal::default(),
@@ -332,7 +308,7 @@ async fn handshake(
         Ok((tcp, session)) => Some(Connection::new(node, shared, Transport::tls(tcp, session), config)),
         Err(e) => {
             failures.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(remote = %shared.remote, error = %e, "TLS handshake failed");
+            tracing::info!(alias = shared.alias, error = %e, "TLS handshake failed");
             None
         }
     }
@@ -345,8 +321,9 @@ struct Connection {
     config: Arc<ConnectionConfig>,
     /// Boxed: only framed connections have one.
     decoder: Option<Box<Decoder>>,
-    /// A DATA message waiting for room in the target's mailbox (policy PAUSE).
-    pending: Option<Message>,
+    /// A DATA message waiting for room in the target's mailbox (policy PAUSE). Boxed: it is
+    /// rare, and inline it would make every connection's task a size class larger.
+    pending: Option<Box<Message>>,
     /// The monitor on the target, once CONNECT was delivered (None before, or if the target
     /// was already gone).
     watch: Option<u64>,
@@ -421,13 +398,15 @@ impl Connection {
     /// a client connection is built on the caller's thread). TargetDown if the target is gone.
     fn begin(&mut self) -> Option<DisconnectReason> {
         self.keepalive = self.config.keepalive.as_ref().map(|(_, period)| Box::pin(tokio::time::sleep(*period)));
+        // A peer already gone (no addresses) never reaches the target: no CONNECT, so no
+        // DISCONNECT either.
+        let Ok((local, remote)) = self.transport.addresses() else { return Some(DisconnectReason::PeerClosed) };
         let target = &self.shared.target;
         let watcher = Arc::downgrade(&self.shared);
         match self.node.watch(target.pid, Box::new(move |_| target_went_down(&watcher))) {
             Err(_) => Some(DisconnectReason::TargetDown),
             Ok(reference) => {
                 self.watch = Some(reference);
-                let (local, remote) = (self.shared.local, self.shared.remote);
                 let tls = self.shared.tls.get().cloned();
                 let connect = Message::Connect { conn: self.shared.alias, local, remote, tls };
                 target.push_lifecycle(Envelope::Message(connect));
@@ -630,7 +609,7 @@ impl Connection {
     /// target's mailbox is full.
     fn deliver_buffered(&mut self) -> std::result::Result<(), DisconnectReason> {
         if let Some(message) = self.pending.take() {
-            self.deliver(message)?;
+            self.deliver(*message)?;
         }
         while self.pending.is_none() {
             let Some(decoder) = self.decoder.as_mut() else { break };
@@ -655,7 +634,7 @@ impl Connection {
             Ok(()) => Ok(()),
             Err((Error::MailboxFull, message)) => match self.config.mailbox_policy {
                 MailboxPolicy::Pause => {
-                    self.pending = Some(message);
+                    self.pending = Some(Box::new(message));
                     Ok(())
                 }
                 MailboxPolicy::Terminate => Err(DisconnectReason::MailboxFull),

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::node::ids::Id;
 use crate::node::node::Node;
-use crate::meta::tcp::connection::{Label, Target};
+use crate::meta::tcp::connection::Target;
 use std::sync::Arc;
 
 pub(crate) struct Router {
@@ -25,13 +25,13 @@ impl Router {
     pub(crate) fn pick(&self, node: &Node) -> Option<Target> {
         if self.pool.is_empty() {
             let process = node.process_ref(self.owner).ok()?;
-            return Some(Target { process, label: Label::Pid(self.owner) });
+            return Some(Target { process, name: None });
         }
         let k = self.next.fetch_add(1, Ordering::Relaxed);
         (0..self.pool.len()).find_map(|i| {
             let name = &self.pool[(k + i) % self.pool.len()];
             let process = node.process_ref(node.whereis(name).ok()?).ok()?;
-            process.is_alive().then(|| Target { process, label: Label::Name(name.clone()) })
+            process.is_alive().then(|| Target { process, name: Some(name.clone()) })
         })
     }
 }

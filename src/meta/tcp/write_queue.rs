@@ -28,6 +28,13 @@ const MAX_IOVECS: usize = 64;
 /// Largest write a handler's batch defers (larger ones go out at once, with what waits).
 const DEFER_MAX: usize = 2048;
 
+/// The instant write times are measured from: one for the whole process, rather than one
+/// per connection.
+fn epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
 /// Bytes to write: borrowed from the caller (copied only if they must wait) or a pool
 /// buffer (returned to its pool once written).
 pub(crate) enum Source<'a> {
@@ -90,7 +97,6 @@ pub(crate) struct WriteQueue {
     /// the connection task checks this on every turn without taking the lock.
     needs_flush: AtomicBool,
     limit: usize,
-    born: Instant,
     track_time: bool,
     bytes_out: AtomicU64,
     last_write_ms: AtomicU64,
@@ -114,11 +120,15 @@ impl WriteQueue {
             }),
             needs_flush: AtomicBool::new(false),
             limit,
-            born: Instant::now(),
             track_time,
             bytes_out: AtomicU64::new(0),
             last_write_ms: AtomicU64::new(0),
         }
+    }
+
+    /// The socket, while attached and not released.
+    pub(crate) fn transport(&self) -> Option<Arc<Transport>> {
+        self.state.lock().unwrap().transport.clone()
     }
 
     pub(crate) fn attach(&self, transport: Arc<Transport>) {
@@ -133,9 +143,9 @@ impl WriteQueue {
         self.state.lock().unwrap().queued
     }
 
-    /// When the last bytes went out.
+    /// When the last bytes went out (the start of the process before any write).
     pub(crate) fn last_write(&self) -> Instant {
-        self.born + std::time::Duration::from_millis(self.last_write_ms.load(Ordering::Relaxed))
+        epoch() + std::time::Duration::from_millis(self.last_write_ms.load(Ordering::Relaxed))
     }
 
     /// Records that the transport holds output to flush (TLS records a read produced).
@@ -158,7 +168,7 @@ impl WriteQueue {
     fn wrote(&self, counted: usize) {
         self.bytes_out.fetch_add(counted as u64, Ordering::Relaxed);
         if self.track_time {
-            self.last_write_ms.store(self.born.elapsed().as_millis() as u64, Ordering::Relaxed);
+            self.last_write_ms.store(epoch().elapsed().as_millis() as u64, Ordering::Relaxed);
         }
     }
 
