@@ -10,6 +10,9 @@
  *   EOF) with DISCONNECT reason PARENT_DOWN to the named process. An unregistered name is
  *   NOT_FOUND and no connection is made.
  * - Connecting from inside a handler works (the handler waits, the runtime goes on).
+ * - A peer that resets the moment it accepts, 50 times: every connection tcp_connect returned
+ *   is announced, CONNECT then one DISCONNECT (reset), even when the reset came before the
+ *   connection began (it used to vanish unannounced then: no peer address to put in CONNECT).
  * - Refusal: CONNECTION_REFUSED on a closed port. Timeout: TIMEOUT, after about
  *   connect_timeout_ms, against a listener whose backlog is full. DNS failure. Argument
  *   errors. Out-parameters untouched on every error.
@@ -103,6 +106,32 @@ static void success(void) {
   CHECK_STATUS(actnet_tcp_connect(node, owner, &c, &alias), ACTNET_STATUS_CONNECTION_REFUSED);
   CHECK(alias == 0xDEAD);
   CHECK(tq_quiet(q, 50));
+  tq_release(q);
+}
+
+static void reset_at_once(void) {
+  tq *q = tq_new();
+  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  uint16_t port = 0;
+  int lfd = net_listen(4, &port);
+  actnet_tcp_client_options c;
+  client_options(&c, port);
+  for (int i = 0; i < 50; i++) {
+    uint64_t conn = 0;
+    CHECK_OK(actnet_tcp_connect(node, owner, &c, &conn));
+    int fd = net_accept(lfd, WAIT_MS);
+    CHECK(fd >= 0);
+    net_close_reset(fd); /* on loopback the reset lands before close returns */
+    tev e;
+    tq_expect(q, ACTNET_MSG_CONNECT, &e);
+    CHECK(e.id == conn && e.remote_addr[0] != '\0' && e.local_addr[0] != '\0');
+    tev_clear(&e);
+    tq_expect(q, ACTNET_MSG_DISCONNECT, &e);
+    CHECK(e.id == conn && e.reason == ACTNET_DISCONNECT_RESET);
+    tev_clear(&e);
+  }
+  CHECK(tq_quiet(q, 200)); /* one DISCONNECT each, nothing more */
+  close(lfd);
   tq_release(q);
 }
 
@@ -225,6 +254,7 @@ static void timeout_and_errors(void) {
 int main(void) {
   node = test_node_start();
   success();
+  reset_at_once();
   target_process();
   from_a_handler();
   timeout_and_errors();

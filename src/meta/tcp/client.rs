@@ -43,19 +43,23 @@ impl Default for ClientOptions {
     }
 }
 
-/// Connects, then runs the TLS handshake if asked to.
-async fn establish(host: String, port: u16, limit: Duration, tls: Option<ClientTls>) -> Result<Transport> {
+/// Connects, then runs the TLS handshake if asked to. Also returns the (local, remote)
+/// addresses, read before the peer has had a chance to go away.
+async fn establish(host: String, port: u16, limit: Duration, tls: Option<ClientTls>) -> Result<Setup> {
     let tcp = match tokio::time::timeout(limit, connect(&host, port)).await {
         Ok(result) => result?,
         Err(_) => return Err(Error::Timeout),
     };
-    match tls {
-        None => Ok(Transport::plain(tcp)),
+    let addresses = (tcp.local_addr(), tcp.peer_addr());
+    let (Ok(local), Ok(remote)) = addresses else { return Err(Error::Io) };
+    let transport = match tls {
+        None => Transport::plain(tcp),
         Some(tls) => {
             let (tcp, session, server_name) = tls::connect(tcp, &host, &tls).await?;
-            Ok(Transport::tls(tcp, session).with_server_name(server_name))
+            Transport::tls(tcp, session).with_server_name(server_name)
         }
-    }
+    };
+    Ok(Setup::Connected(transport, (local, remote)))
 }
 
 async fn connect(host: &str, port: u16) -> Result<TcpStream> {
@@ -92,7 +96,7 @@ impl Node {
             let result = tracing::dispatcher::with_default(&dispatch, || establish(host, port, limit, options.tls));
             let _ = done.send(result.await);
         });
-        let transport = current::block(|| outcome.recv()).map_err(|_| Error::NodeStopping)??;
-        spawn_connection(self, owner, Setup::Ready(transport), target, config)
+        let setup = current::block(|| outcome.recv()).map_err(|_| Error::NodeStopping)??;
+        spawn_connection(self, owner, setup, target, config)
     }
 }

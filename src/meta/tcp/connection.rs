@@ -12,6 +12,8 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::io;
+use std::net::SocketAddr;
+use std::num::NonZeroU64;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
@@ -188,8 +190,11 @@ pub(crate) struct Target {
 
 /// How a connection's socket becomes ready.
 pub(crate) enum Setup {
-    /// Connected (and, for TLS clients, handshaken) already.
+    /// Accepted, without TLS.
     Ready(Transport),
+    /// A client's connection, connected (and handshaken) already, with its (local, remote)
+    /// addresses read right after connecting.
+    Connected(Transport, (SocketAddr, SocketAddr)),
     /// Accepted by a TLS server: handshake first; failures are counted in `failures`.
     Accept { tcp: TcpStream, tls: Arc<ServerTlsConfig>, failures: Arc<AtomicU64> },
 }
@@ -246,6 +251,11 @@ impl Job {
         let live = config.live.clone();
         let phase = match setup {
             Setup::Ready(transport) => Phase::Serving(Connection::new(node, shared, transport, config)),
+            Setup::Connected(transport, addresses) => {
+                let mut connection = Connection::new(node, shared, transport, config);
+                connection.known_addresses = Some(Box::new(addresses));
+                Phase::Serving(connection)
+            }
             Setup::Accept { tcp, tls, failures } => {
                 Phase::Handshake(Box::pin(handshake(node, shared, tcp, tls, failures, config)))
             }
@@ -326,7 +336,12 @@ struct Connection {
     pending: Option<Box<Message>>,
     /// The monitor on the target, once CONNECT was delivered (None before, or if the target
     /// was already gone).
-    watch: Option<u64>,
+    watch: Option<NonZeroU64>,
+    /// A client's addresses, known before it starts. The caller holds a client's id already,
+    /// so a peer that resets it before it starts (the socket has no peer address then) must
+    /// still reach the target, as CONNECT then DISCONNECT with the reason; an accepted
+    /// socket that is gone before it starts is never announced at all.
+    known_addresses: Option<Box<(SocketAddr, SocketAddr)>>,
     started: bool,
     keepalive: Option<Pin<Box<Sleep>>>,
     /// The peer closed: the reason, and the barrier that resolves once the target has
@@ -387,6 +402,7 @@ impl Connection {
             decoder,
             pending: None,
             watch: None,
+            known_addresses: None,
             started: false,
             keepalive: None,
             draining: None,
@@ -398,15 +414,19 @@ impl Connection {
     /// a client connection is built on the caller's thread). TargetDown if the target is gone.
     fn begin(&mut self) -> Option<DisconnectReason> {
         self.keepalive = self.config.keepalive.as_ref().map(|(_, period)| Box::pin(tokio::time::sleep(*period)));
-        // A peer already gone (no addresses) never reaches the target: no CONNECT, so no
-        // DISCONNECT either.
-        let Ok((local, remote)) = self.transport.addresses() else { return Some(DisconnectReason::PeerClosed) };
+        // An accepted peer already gone (no addresses) never reaches the target: no CONNECT,
+        // so no DISCONNECT either.
+        let addresses = match self.known_addresses.take() {
+            Some(known) => Ok(*known),
+            None => self.transport.addresses(),
+        };
+        let Ok((local, remote)) = addresses else { return Some(DisconnectReason::PeerClosed) };
         let target = &self.shared.target;
         let watcher = Arc::downgrade(&self.shared);
         match self.node.watch(target.pid, Box::new(move |_| target_went_down(&watcher))) {
             Err(_) => Some(DisconnectReason::TargetDown),
             Ok(reference) => {
-                self.watch = Some(reference);
+                self.watch = NonZeroU64::new(reference);
                 let tls = self.shared.tls.get().cloned();
                 let connect = Message::Connect { conn: self.shared.alias, local, remote, tls };
                 target.push_lifecycle(Envelope::Message(connect));
@@ -421,7 +441,7 @@ impl Connection {
         if let Some(reference) = self.watch {
             let disconnect = Message::Disconnect { conn: self.shared.alias, reason };
             self.shared.target.push_lifecycle(Envelope::Message(disconnect));
-            self.node.unwatch(self.shared.target.pid, reference);
+            self.node.unwatch(self.shared.target.pid, reference.get());
         }
         match reason {
             DisconnectReason::PeerClosed | DisconnectReason::Closed => ExitReason::Normal,
