@@ -35,8 +35,6 @@ fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=build.rs");
-    // Set by .cargo/config.toml for tokio's disable_lifo_slot (see src/node/node.rs).
-    println!("cargo::rustc-check-cfg=cfg(tokio_unstable)");
     link_args();
 
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");

@@ -37,10 +37,6 @@ export PATH
 # never for the library's own.
 RUSTC_BOOTSTRAP=1
 export RUSTC_BOOTSTRAP
-# cargo-fuzz sets RUSTFLAGS (appending ours), so .cargo/config.toml's build.rustflags no longer
-# apply: repeat its cfg so the library is built as it normally is.
-RUSTFLAGS="--cfg tokio_unstable ${RUSTFLAGS:-}"
-export RUSTFLAGS
 CARGO_TARGET_DIR=$out/target
 export CARGO_TARGET_DIR
 

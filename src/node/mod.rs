@@ -4,4 +4,5 @@ pub mod logging;
 #[allow(clippy::module_inception)]
 pub mod node;
 pub(crate) mod registry;
+pub(crate) mod watchdog;
 pub mod wakeup;

@@ -12,6 +12,7 @@ use crate::meta::tcp::pool::Pool;
 use crate::node::ids::{Id, IdAllocator};
 use crate::node::logging::{self, LogLevel, LogSink};
 use crate::node::registry::{Entry, Registry};
+use crate::node::watchdog::Watchdog;
 use crate::process::call::Calls;
 use crate::process::current;
 use crate::process::process::Envelope;
@@ -63,6 +64,7 @@ pub(crate) struct NodeInner {
     stopping: AtomicBool,
     released: (Mutex<()>, Condvar),
     dispatch: Dispatch,
+    watchdog: Arc<Watchdog>,
     log_sink: Option<Arc<dyn LogSink>>,
     default_mailbox_size: usize,
     scratch_pool: Pool,
@@ -80,22 +82,28 @@ impl Node {
             n => n,
         };
         let thread_dispatch = dispatch.clone();
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        // A process woken by a handler must be stealable by idle workers: in tokio's LIFO
-        // slot it would wait for that handler to return, however long it blocks.
-        #[cfg(tokio_unstable)]
-        builder.disable_lifo_slot();
-        let runtime = builder
+        let watchdog = Arc::new(Watchdog::start(&options.name).map_err(|_| Error::Io)?);
+        let (thread_watchdog, ending_watchdog) = (watchdog.clone(), watchdog.clone());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .thread_name(format!("actnet-{}", options.name))
             .enable_all()
             .on_thread_start(move || {
                 current::mark_runtime_thread(serial);
+                current::set_worker_slot(thread_watchdog.new_slot());
                 // Every event on this node's threads goes to this node's logger.
                 std::mem::forget(tracing::dispatcher::set_default(&thread_dispatch));
             })
+            .on_thread_stop(move || {
+                if let Some(slot) = current::take_worker_slot() {
+                    ending_watchdog.drop_slot(&slot);
+                }
+            })
             .build()
-            .map_err(|_| Error::Io)?;
+            .map_err(|_| {
+                watchdog.stop();
+                Error::Io
+            })?;
         let handle = runtime.handle().clone();
         Ok(Node {
             inner: Arc::new(NodeInner {
@@ -109,6 +117,7 @@ impl Node {
                 stopping: AtomicBool::new(false),
                 released: (Mutex::new(()), Condvar::new()),
                 dispatch,
+                watchdog,
                 log_sink: options.log_sink,
                 default_mailbox_size: options.default_mailbox_size,
                 scratch_pool: Pool::new(0, 64),
@@ -156,6 +165,7 @@ impl Node {
         if let Some(runtime) = runtime {
             runtime.shutdown_timeout(Duration::from_secs(5));
         }
+        self.inner.watchdog.stop();
         if let Some(sink) = &self.inner.log_sink {
             sink.close();
         }

@@ -3,8 +3,10 @@
 //! stop from inside a handler, and to block safely while a handler waits for a reply.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::process::process::ProcessShared;
 
 use crate::node::ids::Id;
 
@@ -28,6 +30,119 @@ thread_local! {
     static RUNTIME_OF: Cell<usize> = const { Cell::new(0) };
     /// Work put off until the end of the batch (flushing writes).
     static DEFERRED: RefCell<Vec<Arc<dyn Deferred>>> = const { RefCell::new(Vec::new()) };
+    /// This runtime worker's slot (None on foreign threads).
+    static SLOT: RefCell<Option<Arc<WorkerSlot>>> = const { RefCell::new(None) };
+}
+
+/// What a runtime worker thread shows the node's watchdog: whether a callback is running
+/// (and since which tick), and the processes it woke, whose wake-ups are held until it
+/// returns.
+///
+/// Why hold them: tokio puts a task woken from a worker in that worker's LIFO slot, where it
+/// runs next, on a warm cache; but no other worker can steal it from there, so if the
+/// callback then blocks (foreign code may), the process it woke would wait as long. Held
+/// wake-ups are issued when the callback returns (the fast path keeps its locality), or by
+/// the watchdog from its own thread, into tokio's shared queue where any idle worker takes
+/// them, once the callback has run for a couple of ticks.
+pub(crate) struct WorkerSlot {
+    /// The watchdog's tick when the running callback started; 0 when none runs.
+    since: AtomicU64,
+    /// Whether `held` may be non-empty: spares the lock on the common path, a callback
+    /// that woke nobody.
+    any_held: AtomicBool,
+    held: Mutex<Vec<Arc<ProcessShared>>>,
+    ticks: Arc<AtomicU64>,
+}
+
+impl WorkerSlot {
+    pub(crate) fn new(ticks: Arc<AtomicU64>) -> WorkerSlot {
+        WorkerSlot { since: AtomicU64::new(0), any_held: AtomicBool::new(false), held: Mutex::new(Vec::new()), ticks }
+    }
+
+    /// Whether a callback runs on this worker now.
+    pub(crate) fn busy(&self) -> bool {
+        self.since.load(Ordering::Relaxed) != 0
+    }
+
+    /// Issues the held wake-ups if the callback has run for at least `ticks` ticks (the
+    /// watchdog's check) — from the caller's thread.
+    pub(crate) fn release_if_stuck(&self, now: u64, ticks: u64) {
+        let since = self.since.load(Ordering::Acquire);
+        if since != 0 && now.saturating_sub(since) >= ticks {
+            self.release();
+        }
+    }
+
+    fn hold(&self, process: &Arc<ProcessShared>) {
+        self.held.lock().unwrap().push(process.clone());
+        self.any_held.store(true, Ordering::Release);
+    }
+
+    fn release(&self) {
+        if !self.any_held.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        // Drained under the lock, keeping the vector's capacity for the next callback.
+        for process in self.held.lock().unwrap().drain(..) {
+            process.mailbox.wake_receiver();
+        }
+    }
+}
+
+/// Marks this thread as a runtime worker with `slot`.
+pub(crate) fn set_worker_slot(slot: Arc<WorkerSlot>) {
+    SLOT.with(|s| *s.borrow_mut() = Some(slot));
+}
+
+/// Unmarks this thread (it ends); returns its slot.
+pub(crate) fn take_worker_slot() -> Option<Arc<WorkerSlot>> {
+    SLOT.with(|s| s.borrow_mut().take())
+}
+
+/// Wakes a process after a message was queued for it: at once, or, inside a callback on a
+/// runtime worker, when that callback returns (see `WorkerSlot`).
+pub(crate) fn wake(process: &Arc<ProcessShared>) {
+    let held = SLOT.with(|slot| match slot.borrow().as_ref() {
+        Some(slot) if slot.since.load(Ordering::Relaxed) != 0 => {
+            slot.hold(process);
+            true
+        }
+        _ => false,
+    });
+    if !held {
+        process.mailbox.wake_receiver();
+    }
+}
+
+/// Marks a callback as running on this worker (outermost only: callbacks nest when a handler
+/// spawns a process); returns whether this call is the outermost.
+fn callback_starts() -> bool {
+    SLOT.with(|slot| match slot.borrow().as_ref() {
+        Some(slot) if slot.since.load(Ordering::Relaxed) == 0 => {
+            slot.since.store(slot.ticks.load(Ordering::Relaxed) + 1, Ordering::Release);
+            true
+        }
+        _ => false,
+    })
+}
+
+/// The outermost callback returned: issue the wake-ups it made.
+fn callback_ends() {
+    SLOT.with(|slot| {
+        if let Some(slot) = slot.borrow().as_ref() {
+            slot.since.store(0, Ordering::Release);
+            slot.release();
+        }
+    });
+}
+
+/// Issues the held wake-ups now (before blocking, so nobody waits for the block).
+fn release_held() {
+    SLOT.with(|slot| {
+        if let Some(slot) = slot.borrow().as_ref() {
+            slot.release();
+        }
+    });
 }
 
 /// Work a handler's call puts off until its process has handled the messages queued behind
@@ -59,13 +174,16 @@ pub(crate) fn run_deferred() {
 /// `in_batch` says more messages for the process are queued behind this one.
 pub(crate) fn run_as<R>(serial: usize, pid: Id, sent: &AtomicU64, in_batch: bool, f: impl FnOnce() -> R) -> R {
     let previous = CURRENT.with(|c| c.replace(Current { serial, pid, sent, in_batch }));
-    struct Restore(Current);
+    struct Restore(Current, bool);
     impl Drop for Restore {
         fn drop(&mut self) {
             CURRENT.with(|c| c.set(self.0));
+            if self.1 {
+                callback_ends();
+            }
         }
     }
-    let _restore = Restore(previous);
+    let _restore = Restore(previous, callback_starts());
     f()
 }
 
@@ -96,6 +214,7 @@ pub(crate) fn is_runtime_thread_of(serial: usize) -> bool {
 /// thread first, so a handler waiting for a reply cannot stall the processes it waits on.
 pub(crate) fn block<R>(f: impl FnOnce() -> R) -> R {
     use tokio::runtime::{Handle, RuntimeFlavor};
+    release_held();
     match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
         _ => f(),

@@ -84,7 +84,8 @@ impl<T> Mailbox<T> {
         self.capacity == 0 || self.bounded.load(Ordering::Acquire) < self.capacity
     }
 
-    /// Appends a message; `front` puts it before everything queued (used by kill).
+    /// Appends a message (the consumer is woken separately, with `wake_receiver`); `front`
+    /// puts it before everything queued (used by kill).
     pub(crate) fn push(&self, item: T, class: Class) -> Result<(), PushError<T>> {
         self.push_at(item, class, false)
     }
@@ -114,8 +115,12 @@ impl<T> Mailbox<T> {
             self.len.fetch_add(1, Ordering::Relaxed);
         }
         self.received.fetch_add(1, Ordering::Relaxed);
-        self.arrived.wake();
         Ok(())
+    }
+
+    /// Wakes the consumer after a push (the caller decides when: see `current::wake`).
+    pub(crate) fn wake_receiver(&self) {
+        self.arrived.wake();
     }
 
     /// Waits until a bounded message would fit. Returns false once the mailbox is closed.

@@ -70,9 +70,12 @@ pub(crate) struct ProcessShared {
 
 impl ProcessShared {
     /// Queues a message that counts against the mailbox bound.
-    pub(crate) fn push_bounded(&self, message: Message) -> std::result::Result<(), (Error, Message)> {
+    pub(crate) fn push_bounded(self: &Arc<Self>, message: Message) -> std::result::Result<(), (Error, Message)> {
         match self.mailbox.push(Envelope::Message(message), Class::Bounded) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                current::wake(self);
+                Ok(())
+            }
             Err(PushError::Full(Envelope::Message(m))) => Err((Error::MailboxFull, m)),
             Err(PushError::Closed(Envelope::Message(m))) => Err((Error::NotFound, m)),
             Err(_) => unreachable!("pushed a message"),
@@ -80,8 +83,19 @@ impl ProcessShared {
     }
 
     /// Queues a lifecycle envelope, which ignores the bound. False if the process ended.
-    pub(crate) fn push_lifecycle(&self, envelope: Envelope) -> bool {
-        self.mailbox.push(envelope, Class::Lifecycle).is_ok()
+    pub(crate) fn push_lifecycle(self: &Arc<Self>, envelope: Envelope) -> bool {
+        let pushed = self.mailbox.push(envelope, Class::Lifecycle).is_ok();
+        if pushed {
+            current::wake(self);
+        }
+        pushed
+    }
+
+    /// Queues a lifecycle envelope ahead of everything queued (stop of itself, kill).
+    fn push_front(self: &Arc<Self>, envelope: Envelope) -> Result<()> {
+        self.mailbox.push_front(envelope, Class::Lifecycle).map_err(|_| Error::NotFound)?;
+        current::wake(self);
+        Ok(())
     }
 
     pub(crate) fn is_alive(&self) -> bool {
@@ -95,7 +109,7 @@ impl ProcessShared {
     }
 
     /// Resolves when everything queued so far has been handled, or the process has ended.
-    pub(crate) fn barrier(&self) -> tokio::sync::oneshot::Receiver<()> {
+    pub(crate) fn barrier(self: &Arc<Self>) -> tokio::sync::oneshot::Receiver<()> {
         let (done, handled) = tokio::sync::oneshot::channel();
         self.push_lifecycle(Envelope::Barrier(done));
         handled
@@ -230,7 +244,7 @@ impl Node {
     pub fn stop_process(&self, pid: Id) -> Result<()> {
         if current::process_of(self.serial()) == Some(pid) {
             let p = self.registry().process(pid)?;
-            return p.mailbox.push_front(Envelope::Stop(ExitReason::Normal), Class::Lifecycle).map_err(|_| Error::NotFound);
+            return p.push_front(Envelope::Stop(ExitReason::Normal));
         }
         let p = self.registry().process(pid)?;
         p.push_lifecycle(Envelope::Stop(ExitReason::Shutdown)).then_some(()).ok_or(Error::NotFound)
@@ -239,7 +253,7 @@ impl Node {
     /// Ends a process with reason Killed as soon as its current handler returns.
     pub fn kill(&self, pid: Id) -> Result<()> {
         let p = self.registry().process(pid)?;
-        p.mailbox.push_front(Envelope::Kill, Class::Lifecycle).map_err(|_| Error::NotFound)
+        p.push_front(Envelope::Kill)
     }
 
     pub fn set_trap_exits(&self, pid: Id, trap: bool) -> Result<()> {
