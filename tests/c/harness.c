@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,6 +17,19 @@ struct probe {
   int refs;
   int terminated;
 };
+
+int test_slow(void) {
+  static atomic_int factor; /* 0: not read yet */
+  int f = atomic_load(&factor);
+  if (f == 0) {
+    const char *env = getenv("ACTNET_TEST_SLOW");
+    f = env != NULL ? atoi(env) : 1;
+    if (f < 1) f = 1;
+    if (f > 100) f = 100;
+    atomic_store(&factor, f);
+  }
+  return f;
+}
 
 int64_t now_ms(void) {
   struct timespec ts;

@@ -34,8 +34,16 @@
 
 #define CHECK_OK(expr) CHECK_STATUS(expr, ACTNET_STATUS_OK)
 
+/* The tests' time factor: $ACTNET_TEST_SLOW, a whole number from 1 (the default) to 100.
+ * The valgrind variants of the tests (tests/valgrind.cmake) set it, since everything runs
+ * many times slower there: waits for an expected event, and time limits that depend on how
+ * fast the machine is, are multiplied by it (WAIT_MS, SLOW_MS). */
+int test_slow(void);
+/* `ms` times the time factor. */
+#define SLOW_MS(ms) ((ms) * test_slow())
+
 /* Default wait for an expected event; a hang fails the test instead of stalling CI. */
-#define WAIT_MS 5000
+#define WAIT_MS SLOW_MS(5000)
 
 /* One message as the probe saw it (a deep copy). */
 typedef struct probe_event {

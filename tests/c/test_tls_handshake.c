@@ -15,6 +15,7 @@
  *   TLS_ERROR or RESET (the server's alert, or its close), and the server goes on.
  * - Every failure is logged (the node's log callback at INFO gets a line about the failed
  *   handshake), and "tls" = "on" in the server's inspect.
+ * Times are multiplied by $ACTNET_TEST_SLOW (harness.h) under valgrind.
  */
 #include <string.h>
 #include <unistd.h>
@@ -85,7 +86,7 @@ static size_t expect_closed(int fd, int64_t t0, int min_ms, int max_ms, uint8_t 
 }
 
 static void handshake_timeout(void) {
-  server s = start_server(300);
+  server s = start_server(SLOW_MS(300));
   int before = log_lines();
 
   /* Silent: connects, sends nothing. Meanwhile a real client gets through. */
@@ -103,7 +104,7 @@ static void handshake_timeout(void) {
   tls_roundtrip_str(node, cq, conn, "not held up");
   tls_expect_bytes(s.q, sconn, "not held up", 11);
   uint8_t buf[256];
-  CHECK(expect_closed(fd, t0, 250, 3000, buf, sizeof buf) == 0);
+  CHECK(expect_closed(fd, t0, SLOW_MS(250), SLOW_MS(3000), buf, sizeof buf) == 0);
   CHECK(tls_wait_count(node, s.alias, "tls handshake failures", 1, WAIT_MS));
   CHECK(tq_quiet(s.q, 100)); /* the silent peer never became a CONNECT */
 
@@ -112,7 +113,7 @@ static void handshake_timeout(void) {
   fd = net_connect(s.port);
   static const uint8_t partial[] = {0x16, 0x03, 0x01, 0x02, 0x00};
   net_write_all(fd, partial, sizeof partial);
-  expect_closed(fd, t0, 250, 3000, buf, sizeof buf);
+  expect_closed(fd, t0, SLOW_MS(250), SLOW_MS(3000), buf, sizeof buf);
   CHECK(tls_wait_count(node, s.alias, "tls handshake failures", 2, WAIT_MS));
   CHECK(tq_quiet(s.q, 100));
 
@@ -132,7 +133,7 @@ static void handshake_timeout(void) {
 }
 
 static void not_tls(void) {
-  server s = start_server(5000);
+  server s = start_server(SLOW_MS(5000));
   int before = log_lines();
   uint8_t buf[4096];
 
@@ -140,7 +141,7 @@ static void not_tls(void) {
   int fd = net_connect(s.port);
   static const char get[] = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n";
   net_write_all(fd, get, sizeof get - 1);
-  size_t got = expect_closed(fd, t0, 0, 2000, buf, sizeof buf);
+  size_t got = expect_closed(fd, t0, 0, SLOW_MS(2000), buf, sizeof buf);
   if (got > 0 && buf[0] != 0x15) { /* only a TLS alert record may come back */
     fprintf(stderr, "a plaintext client got %zu bytes starting with 0x%02x\n", got, buf[0]);
     exit(1);
@@ -154,7 +155,7 @@ static void not_tls(void) {
   net_pattern(garbage, sizeof garbage, 0, 99);
   garbage[0] = 0x00; /* not a TLS content type */
   net_write_all(fd, garbage, sizeof garbage);
-  got = expect_closed(fd, t0, 0, 2000, buf, sizeof buf);
+  got = expect_closed(fd, t0, 0, SLOW_MS(2000), buf, sizeof buf);
   CHECK(got == 0 || buf[0] == 0x15);
   CHECK(tls_wait_count(node, s.alias, "tls handshake failures", 2, WAIT_MS));
   CHECK(tq_quiet(s.q, 100));
