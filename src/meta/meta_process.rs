@@ -115,6 +115,12 @@ impl StopSignal {
         }
     }
 
+    /// The job's wake-up, rung by every new request. A job may ring it for its own reasons
+    /// too (a connection does, for queued writes) if it looks at all of them on each wake.
+    pub fn wakeup(&self) -> &Wakeup {
+        &self.wakeup
+    }
+
     pub fn get(&self) -> Option<StopRequest> {
         match self.request.load(Ordering::Acquire) {
             0 => None,
@@ -166,11 +172,7 @@ impl Node {
             self.registry().remove(alias);
             return Err(Error::NotFound);
         }
-        let node = self.clone();
-        self.runtime_handle().spawn(async move {
-            let reason = job.await;
-            node.release_meta(&shared, reason);
-        });
+        self.runtime_handle().spawn(MetaTask { job, release: Some((self.clone(), shared)) });
         Ok(alias)
     }
 
@@ -190,5 +192,29 @@ impl Node {
             self.announce_end(shared.alias, ended, reason);
         }
         self.notify_released();
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A meta-process's task: its job, then its release. Written out rather than as an async
+    /// block, which keeps the job twice (as captured, and as awaited): for a connection that
+    /// was 264 bytes instead of 136, a tokio task of 384 bytes instead of 256.
+    struct MetaTask<F> {
+        #[pin]
+        job: F,
+        release: Option<(Node, Arc<MetaShared>)>,
+    }
+}
+
+impl<F: Future<Output = ExitReason>> Future for MetaTask<F> {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let reason = std::task::ready!(this.job.poll(cx));
+        if let Some((node, shared)) = this.release.take() {
+            node.release_meta(&shared, reason);
+        }
+        Poll::Ready(())
     }
 }

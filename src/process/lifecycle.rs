@@ -2,7 +2,7 @@
 //! processes are linked to it, which meta-processes it owns. `finish` runs once, when the id
 //! ends, and hands back everyone who must be told.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, Weak};
 
 use crate::error::{Error, Result};
 use crate::node::ids::Id;
@@ -14,8 +14,14 @@ use crate::process::process::Envelope;
 pub(crate) enum Watcher {
     /// A process, which receives DOWN.
     Process { pid: Id, reference: u64 },
-    /// Runtime code (a connection watching its target), which gets a call.
-    Callback { reference: u64, notify: Box<dyn FnOnce(ExitReason) + Send> },
+    /// Runtime code (a connection watching its target), which gets a call if still there.
+    /// A weak reference, not a boxed closure: no allocation per watch.
+    Callback { reference: u64, notify: Weak<dyn WatchCallback> },
+}
+
+/// Runtime code told when a process it watches ends.
+pub(crate) trait WatchCallback: Send + Sync {
+    fn watched_ended(&self, reason: ExitReason);
 }
 
 impl Watcher {
@@ -125,8 +131,9 @@ impl Node {
         }
     }
 
-    /// Runtime-internal monitor: `notify` runs once with the reason when `target` ends.
-    pub(crate) fn watch(&self, target: Id, notify: Box<dyn FnOnce(ExitReason) + Send>) -> Result<u64> {
+    /// Runtime-internal monitor: `notify` is called once with the reason when `target` ends
+    /// (if it still exists then).
+    pub(crate) fn watch(&self, target: Id, notify: Weak<dyn WatchCallback>) -> Result<u64> {
         let entry = self.registry().get(target).ok_or(Error::NotFound)?;
         let reference = self.next_id();
         entry.lifecycle().with_alive(|e| e.watchers.push(Watcher::Callback { reference, notify }))?;
@@ -188,7 +195,11 @@ impl Node {
                         p.push_lifecycle(Envelope::Message(Message::Down { id, reference, reason }));
                     }
                 }
-                Watcher::Callback { notify, .. } => notify(reason),
+                Watcher::Callback { notify, .. } => {
+                    if let Some(notify) = notify.upgrade() {
+                        notify.watched_ended(reason);
+                    }
+                }
             }
         }
         for linked in ended.links {

@@ -84,11 +84,11 @@ impl Node {
             return Err(Error::InvalidArgument);
         }
         self.process_ref(owner)?;
-        let (target_pid, name) = match &options.target {
-            Some(name) => (self.whereis(name)?, Some(name.as_str().into())),
-            None => (owner, None),
+        let target_pid = match &options.target {
+            Some(name) => self.whereis(name)?,
+            None => owner,
         };
-        let target = Target { process: self.process_ref(target_pid)?, name };
+        let target = Target { process: self.process_ref(target_pid)?, by_name: options.target.is_some() };
         let (done, outcome) = sync_channel(1);
         let (host, port, limit) = (options.host.clone(), options.port, options.connect_timeout);
         let dispatch = tracing::dispatcher::get_default(|d| d.clone());

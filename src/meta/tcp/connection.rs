@@ -18,7 +18,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 
 use bytes::{Bytes, BytesMut};
 use tokio::net::TcpStream;
@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::meta::meta_process::{MetaHandle, StopRequest, StopSignal};
 use crate::meta::tcp::framing::{Decoder, FrameError, Framing};
 use crate::meta::tcp::keepalive::configure_socket;
+use crate::meta::tcp::server::ServerCounts;
 use crate::meta::tcp::options::{ConnectionConfig, MailboxPolicy};
 use crate::meta::tcp::pool::{Buf, Pool};
 use crate::meta::tcp::tls::{self, ServerTlsConfig};
@@ -37,9 +38,9 @@ use crate::meta::tcp::write_queue::{Refused, Source, WriteQueue, Written};
 use crate::node::ids::Id;
 use crate::node::node::Node;
 use crate::node::registry::Entry;
-use crate::node::wakeup::Wakeup;
-use crate::process::message::{DisconnectReason, ExitReason, Message, Payload, TlsInfo};
+use crate::process::message::{DisconnectReason, ExitReason, Message, Payload};
 use crate::process::current::{self, Deferred};
+use crate::process::lifecycle::WatchCallback;
 use crate::process::process::{Envelope, ProcessShared};
 
 /// Most reads in a row before the task lets others run.
@@ -59,18 +60,17 @@ thread_local! {
 pub(crate) struct ConnShared {
     alias: Id,
     target: Arc<ProcessShared>,
-    /// The registered name the connection was routed by, if any (shared, not copied).
-    target_name: Option<Arc<str>>,
+    /// The target was found by its registered name: inspect shows the name, not the pid.
+    target_by_name: bool,
     writes: WriteQueue,
-    wake: Wakeup,
+    /// Stop requests; its wake-up is also the task's wake-up for everything else (queued
+    /// writes, the target's end): the task looks at every source on each wake.
     stop: StopSignal,
     target_down: AtomicBool,
     paused: AtomicBool,
     bytes_in: AtomicU64,
     /// The read buffer pool, if any: its counters are shown by inspect.
     pool: Option<Pool>,
-    /// Boxed: most connections are plain.
-    tls: OnceLock<Box<TlsInfo>>,
 }
 
 impl ConnShared {
@@ -87,12 +87,12 @@ impl ConnShared {
                 Ok(())
             }
             Ok(Written::Queued) => {
-                self.wake.notify();
+                self.wake();
                 Ok(())
             }
             Err(refused) => {
                 if refused.error == Error::Closed {
-                    self.wake.notify();
+                    self.wake();
                 }
                 Err(refused)
             }
@@ -101,6 +101,11 @@ impl ConnShared {
 }
 
 impl ConnShared {
+    /// Wakes the connection task.
+    fn wake(&self) {
+        self.stop.wakeup().notify();
+    }
+
     /// Flushes queued writes from any thread; true when the socket is full (the connection
     /// task must then wait for it to become writable). Delivers WRITABLE when it is owed.
     fn flush_writes(&self) -> std::result::Result<bool, DisconnectReason> {
@@ -122,7 +127,7 @@ impl Deferred for ConnShared {
     /// or an error is left to the connection task.
     fn run(&self) {
         if !matches!(self.flush_writes(), Ok(false)) {
-            self.wake.notify();
+            self.wake();
         }
     }
 }
@@ -145,12 +150,13 @@ impl MetaHandle for ConnHandle {
         };
         add("local", local);
         add("remote", remote);
-        add("process", c.target_name.as_deref().map_or_else(|| c.target.pid.to_string(), str::to_owned));
+        let name = if c.target_by_name { c.target.name.lock().unwrap().clone() } else { None };
+        add("process", name.unwrap_or_else(|| c.target.pid.to_string()));
         add("bytes in", c.bytes_in.load(Ordering::Relaxed).to_string());
         add("bytes out", c.writes.bytes_out().to_string());
         add("queued write bytes", c.writes.queued().to_string());
         add("reading paused", c.paused.load(Ordering::Relaxed).to_string());
-        if let Some(tls) = c.tls.get() {
+        if let Some(tls) = c.writes.transport().as_deref().and_then(Transport::tls_info) {
             add("tls version", tls.protocol_version.clone());
             add("tls cipher", tls.cipher_suite.clone());
             add("tls alpn", tls.alpn.clone().unwrap_or_default());
@@ -172,8 +178,6 @@ impl MetaHandle for ConnHandle {
     fn stop(&self, request: StopRequest) {
         self.0.writes.stop_accepting();
         self.0.stop.request(request);
-        // The loop looks at the request on every turn but waits on `wake` alone.
-        self.0.wake.notify();
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -185,7 +189,8 @@ impl MetaHandle for ConnHandle {
 /// by inspect; otherwise inspect shows the pid).
 pub(crate) struct Target {
     pub(crate) process: Arc<ProcessShared>,
-    pub(crate) name: Option<Arc<str>>,
+    /// Found by its registered name (a pool worker, a client's `process` option).
+    pub(crate) by_name: bool,
 }
 
 /// How a connection's socket becomes ready.
@@ -211,15 +216,13 @@ pub(crate) fn spawn_connection(
         let shared = Arc::new(ConnShared {
             alias: ctx.alias,
             target: target.process,
-            target_name: target.name,
+            target_by_name: target.by_name,
             writes: WriteQueue::new(config.write_queue_limit, config.keepalive.is_some()),
-            wake: Wakeup::default(),
             stop: StopSignal::default(),
             target_down: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             bytes_in: AtomicU64::new(0),
             pool: config.pool.clone(),
-            tls: OnceLock::new(),
         });
         let job = Job::new(ctx.node, shared.clone(), setup, config);
         Ok((Arc::new(ConnHandle(shared)) as Arc<dyn MetaHandle>, job))
@@ -234,8 +237,8 @@ type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// field is stored once, and the phases that run once (handshake, close) are boxed.
 struct Job {
     phase: Phase,
-    /// The accepting server's count of live connections, decremented when the job ends.
-    live: Option<Arc<AtomicU64>>,
+    /// The accepting server's counts: the job takes itself off the live count when it ends.
+    server: Option<Arc<ServerCounts>>,
 }
 
 enum Phase {
@@ -248,7 +251,7 @@ enum Phase {
 
 impl Job {
     fn new(node: Node, shared: Arc<ConnShared>, setup: Setup, config: Arc<ConnectionConfig>) -> Job {
-        let live = config.live.clone();
+        let server = config.server.clone();
         let phase = match setup {
             Setup::Ready(transport) => Phase::Serving(Connection::new(node, shared, transport, config)),
             Setup::Connected(transport, addresses) => {
@@ -260,13 +263,13 @@ impl Job {
                 Phase::Handshake(Box::pin(handshake(node, shared, tcp, tls, failures, config)))
             }
         };
-        Job { phase, live }
+        Job { phase, server }
     }
 
     fn end(&mut self, reason: ExitReason) -> Poll<ExitReason> {
         self.phase = Phase::Done;
-        if let Some(live) = self.live.take() {
-            live.fetch_sub(1, Ordering::Relaxed);
+        if let Some(server) = self.server.take() {
+            server.live.fetch_sub(1, Ordering::Relaxed);
         }
         Poll::Ready(reason)
     }
@@ -315,7 +318,11 @@ async fn handshake(
         handshake = tls::accept(tcp, &tls) => handshake,
     };
     match handshake {
-        Ok((tcp, session)) => Some(Connection::new(node, shared, Transport::tls(tcp, session), config)),
+        Ok((tcp, session)) => {
+            // The wait above may have taken a wake-up meant for writes queued meanwhile.
+            shared.wake();
+            Some(Connection::new(node, shared, Transport::tls(tcp, session), config))
+        }
         Err(e) => {
             failures.fetch_add(1, Ordering::Relaxed);
             tracing::info!(alias = shared.alias, error = %e, "TLS handshake failed");
@@ -385,9 +392,6 @@ impl Connection {
         if let Err(e) = configure_socket(transport.tcp(), config.nodelay, config.os_keepalive) {
             tracing::debug!(error = %e, "could not set socket options");
         }
-        if let Some(info) = transport.tls_info() {
-            let _ = shared.tls.set(Box::new(info.clone()));
-        }
         let transport = Arc::new(transport);
         shared.writes.attach(transport.clone());
         let decoder = match config.framing {
@@ -420,14 +424,19 @@ impl Connection {
             Some(known) => Ok(*known),
             None => self.transport.addresses(),
         };
-        let Ok((local, remote)) = addresses else { return Some(DisconnectReason::PeerClosed) };
+        let Ok((local, remote)) = addresses else {
+            if let Some(server) = &self.config.server {
+                server.reset_before_start.fetch_add(1, Ordering::Relaxed);
+            }
+            return Some(DisconnectReason::PeerClosed);
+        };
         let target = &self.shared.target;
-        let watcher = Arc::downgrade(&self.shared);
-        match self.node.watch(target.pid, Box::new(move |_| target_went_down(&watcher))) {
+        let watcher: Weak<ConnShared> = Arc::downgrade(&self.shared);
+        match self.node.watch(target.pid, watcher) {
             Err(_) => Some(DisconnectReason::TargetDown),
             Ok(reference) => {
                 self.watch = NonZeroU64::new(reference);
-                let tls = self.shared.tls.get().cloned();
+                let tls = self.transport.tls_info().map(|info| Box::new(info.clone()));
                 let connect = Message::Connect { conn: self.shared.alias, local, remote, tls };
                 target.push_lifecycle(Envelope::Message(connect));
                 None
@@ -504,8 +513,8 @@ impl Connection {
     /// One poll of everything the connection waits for, in priority order. Each source keeps
     /// the task's waker, so the task wakes for whichever comes first.
     fn poll_event(&mut self, cx: &mut std::task::Context<'_>, wait: Wait) -> Poll<Event> {
-        // Stop requests also ring `wake` (ConnHandle::stop), so one waker slot covers both.
-        if self.shared.stop.get().is_some() || self.shared.wake.poll_wait(cx).is_ready() {
+        // Stop requests ring the same wake-up as everything else: one waker slot covers all.
+        if self.shared.stop.get().is_some() || self.shared.stop.wakeup().poll_wait(cx).is_ready() {
             return Poll::Ready(Event::Signal);
         }
         if let Some((_, handled)) = &mut self.draining {
@@ -580,6 +589,11 @@ impl Connection {
             };
             let len = chunk.as_slice().len();
             if len == 0 {
+                // A peer's reset reads as end of stream when a writer's send took its error
+                // first: what that send returned decides (RESET, not PEER_CLOSED).
+                if let Some(kind) = self.shared.writes.error_now() {
+                    return Some(End::Now(io_reason(&kind.into())));
+                }
                 let truncated = self.decoder.as_ref().is_some_and(|d| d.has_partial());
                 let reason = if truncated { DisconnectReason::FrameTruncated } else { DisconnectReason::PeerClosed };
                 return Some(End::Eof(reason));
@@ -669,7 +683,7 @@ impl Connection {
         let due = self.shared.writes.last_write() + *period;
         if Instant::now() >= due {
             if self.shared.writes.write_keepalive(bytes) == Written::Queued {
-                self.shared.wake.notify();
+                self.shared.wake();
             }
             timer.as_mut().reset(Instant::now() + *period);
         } else {
@@ -699,11 +713,11 @@ impl Connection {
                 // an owner's end or a node stop has one), so it would be ready on every turn
                 // and this loop would spin without ever yielding, starving the worker (with
                 // one such close per worker, the timers never fire and the node livelocks).
-                // `wake` is notified once per new request, so a later abort still ends the
+                // The wake-up rings once per new request, so a later abort still ends the
                 // flush at once.
                 tokio::select! {
                     _ = self.transport.writable() => {}
-                    _ = self.shared.wake.wait() => {}
+                    _ = self.shared.stop.wakeup().wait() => {}
                     _ = sleep_until(deadline) => {
                         reason = timed_out(reason);
                         flush_timed_out = true;
@@ -747,10 +761,11 @@ fn timed_out(reason: DisconnectReason) -> DisconnectReason {
     }
 }
 
-fn target_went_down(connection: &Weak<ConnShared>) {
-    if let Some(shared) = connection.upgrade() {
-        shared.target_down.store(true, Ordering::Release);
-        shared.wake.notify();
+impl WatchCallback for ConnShared {
+    /// The target ended: the connection closes (TARGET_DOWN).
+    fn watched_ended(&self, _reason: ExitReason) {
+        self.target_down.store(true, Ordering::Release);
+        self.wake();
     }
 }
 

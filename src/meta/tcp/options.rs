@@ -1,6 +1,5 @@
 //! Options shared by TCP servers (for every accepted connection) and clients.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::meta::tcp::framing::{ChunkOptions, Framing};
 use crate::meta::tcp::keepalive::OsKeepalive;
 use crate::meta::tcp::pool::Pool;
+use crate::meta::tcp::server::ServerCounts;
 
 /// The reference's default read buffer size.
 pub(crate) const DEFAULT_READ_BUFFER_SIZE: usize = 65535;
@@ -74,9 +74,8 @@ pub(crate) struct ConnectionConfig {
     pub(crate) mailbox_policy: MailboxPolicy,
     pub(crate) write_queue_limit: usize,
     pub(crate) close_timeout: Duration,
-    /// The accepting server's count of live connections: each connection takes itself off
-    /// when it ends.
-    pub(crate) live: Option<Arc<AtomicU64>>,
+    /// The accepting server's counts (None for clients).
+    pub(crate) server: Option<Arc<ServerCounts>>,
 }
 
 impl ConnectionOptions {
@@ -101,7 +100,7 @@ impl ConnectionOptions {
             mailbox_policy: self.mailbox_policy,
             write_queue_limit: self.write_queue_limit,
             close_timeout: self.close_timeout,
-            live: None,
+            server: None,
         })
     }
 }

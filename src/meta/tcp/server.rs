@@ -60,11 +60,21 @@ impl Default for ServerOptions {
     }
 }
 
+/// What a server's connections count themselves.
+#[derive(Debug, Default)]
+pub(crate) struct ServerCounts {
+    /// Live connections: each takes itself off when it ends.
+    pub(crate) live: AtomicU64,
+    /// Accepted sockets the peer reset before their connection began: never announced (no
+    /// CONNECT, so no DISCONNECT).
+    pub(crate) reset_before_start: AtomicU64,
+}
+
 struct ServerShared {
     listener_addr: SocketAddr,
     stop: StopSignal,
     accepted: AtomicU64,
-    live: Arc<AtomicU64>,
+    counts: Arc<ServerCounts>,
     no_target: AtomicU64,
     accept_errors: AtomicU64,
     /// The read buffer pool of its connections, if any: its counters are shown by inspect.
@@ -84,8 +94,9 @@ impl MetaHandle for ServerHandle {
         let s = &self.0;
         let mut add = |k: &str, v: String| out.push((k.to_owned(), v));
         add("listener", s.listener_addr.to_string());
-        add("connections", s.live.load(Ordering::Relaxed).to_string());
+        add("connections", s.counts.live.load(Ordering::Relaxed).to_string());
         add("accepted", s.accepted.load(Ordering::Relaxed).to_string());
+        add("reset before start", s.counts.reset_before_start.load(Ordering::Relaxed).to_string());
         add("no target", s.no_target.load(Ordering::Relaxed).to_string());
         add("accept errors", s.accept_errors.load(Ordering::Relaxed).to_string());
         add("tls", if s.tls.is_some() { "on" } else { "off" }.to_owned());
@@ -130,8 +141,8 @@ impl Node {
     /// Binds, listens and spawns a TCP server owned by process `owner`. Returns its alias and
     /// the bound address.
     pub fn tcp_listen(&self, owner: Id, options: ServerOptions) -> Result<(Id, SocketAddr)> {
-        let live = Arc::new(AtomicU64::new(0));
-        let config = Arc::new(ConnectionConfig { live: Some(live.clone()), ..options.connection.validate()? });
+        let counts = Arc::new(ServerCounts::default());
+        let config = Arc::new(ConnectionConfig { server: Some(counts.clone()), ..options.connection.validate()? });
         let tls = self.with_logging(|| options.tls.clone().map(ServerTlsConfig::new).transpose())?.map(Arc::new);
         self.process_ref(owner)?;
         let std_listener = self.with_logging(|| bind(&options))?;
@@ -145,7 +156,7 @@ impl Node {
                 listener_addr,
                 stop: StopSignal::default(),
                 accepted: AtomicU64::new(0),
-                live,
+                counts,
                 no_target: AtomicU64::new(0),
                 accept_errors: AtomicU64::new(0),
                 pool: config.pool.clone(),
@@ -215,9 +226,9 @@ fn start_connection(
         Some(tls) => Setup::Accept { tcp: stream, tls: tls.clone(), failures: shared.handshake_failures.clone() },
     };
     // Counted before the spawn: the connection takes itself off when it ends.
-    shared.live.fetch_add(1, Ordering::Relaxed);
+    shared.counts.live.fetch_add(1, Ordering::Relaxed);
     if let Err(e) = spawn_connection(node, server, setup, target, config.clone()) {
-        shared.live.fetch_sub(1, Ordering::Relaxed);
+        shared.counts.live.fetch_sub(1, Ordering::Relaxed);
         tracing::warn!(server, %peer, error = %e, "could not start a connection");
     }
 }

@@ -49,8 +49,6 @@ impl Source<'_> {
             Source::Pooled(b) => b.as_slice(),
         }
     }
-
-
 }
 
 /// A write refused, with the pool buffer handed back to the caller.
@@ -77,11 +75,47 @@ struct Chunk {
     counted: bool,
 }
 
+/// The chunk queue, boxed: most connections never queue a chunk (small replies wait in
+/// `State::copied`), and an empty VecDeque inline would cost each of them 32 bytes.
+#[derive(Default)]
+struct Chunks(Option<Box<VecDeque<Chunk>>>);
+
+impl Chunks {
+    fn push_back(&mut self, chunk: Chunk) {
+        self.0.get_or_insert_with(Box::default).push_back(chunk);
+    }
+
+    fn front_mut(&mut self) -> Option<&mut Chunk> {
+        self.0.as_mut()?.front_mut()
+    }
+
+    fn pop_front(&mut self) {
+        if let Some(queue) = &mut self.0 {
+            queue.pop_front();
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Chunk> {
+        self.0.iter().flat_map(|queue| queue.iter())
+    }
+
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |queue| queue.len())
+    }
+
+    /// Empties the queue and frees its memory.
+    fn clear(&mut self) {
+        self.0 = None;
+    }
+}
+
 struct State {
     transport: Option<Arc<Transport>>,
-    chunks: VecDeque<Chunk>,
+    /// Pool buffers, and copies of uncounted or sealed bytes. Empty (unallocated) in the
+    /// common case, where only `copied` holds bytes.
+    chunks: Chunks,
     /// Borrowed bytes copied to wait, after the last chunk: consecutive small writes share
-    /// one buffer, whose memory is reused once written (no allocation per write).
+    /// one buffer, written from directly (no allocation per write).
     copied: BytesMut,
     queued: usize,
     refused: bool,
@@ -110,7 +144,7 @@ impl WriteQueue {
         WriteQueue {
             state: Mutex::new(State {
                 transport: None,
-                chunks: VecDeque::new(),
+                chunks: Chunks::default(),
                 copied: BytesMut::new(),
                 queued: 0,
                 refused: false,
@@ -156,6 +190,13 @@ impl WriteQueue {
     /// Whether the connection task has anything to flush (or an error to see).
     pub(crate) fn needs_flush(&self) -> bool {
         self.needs_flush.load(Ordering::Acquire)
+    }
+
+    /// The error a write met, without the lock-free shortcut of `error`: a writer holds the
+    /// lock from its send to recording what the send returned, so this waits for one that
+    /// is in between.
+    pub(crate) fn error_now(&self) -> Option<io::ErrorKind> {
+        self.state.lock().unwrap().error
     }
 
     pub(crate) fn error(&self) -> Option<io::ErrorKind> {
@@ -263,14 +304,10 @@ impl WriteQueue {
         if !transport.flush_pending()? {
             return Ok((false, false));
         }
-        state.seal_copied();
         let mut drained = true;
-        while !state.chunks.is_empty() {
+        while state.queued > 0 {
             let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let count = state.chunks.len().min(MAX_IOVECS);
-            for (slot, chunk) in slices.iter_mut().zip(state.chunks.iter()) {
-                *slot = IoSlice::new(&chunk.bytes);
-            }
+            let count = state.gather(&mut slices);
             match transport.try_write_vectored(&slices[..count]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => self.consume(&mut state, n),
@@ -293,6 +330,7 @@ impl WriteQueue {
         if drained {
             // An idle connection holds no write buffer either.
             state.copied = BytesMut::new();
+            state.chunks.clear();
         }
         let owed = state.refused && state.queued <= self.limit / 2;
         if owed {
@@ -305,18 +343,13 @@ impl WriteQueue {
     /// one (else nothing: `extra` must not overtake queued bytes). Returns how many bytes of
     /// `extra` went out; queued bytes written are consumed.
     fn write_queue_then(&self, state: &mut State, transport: &Transport, extra: &[u8]) -> io::Result<usize> {
-        state.seal_copied();
-        let count = state.chunks.len();
-        if count >= MAX_IOVECS {
+        let mut slices = [IoSlice::new(&[]); MAX_IOVECS + 1];
+        let count = state.gather(&mut slices[..MAX_IOVECS]);
+        if !state.gathered_all(count) {
             return Ok(0);
         }
-        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-        let mut queued = 0;
-        for (slot, chunk) in slices.iter_mut().zip(state.chunks.iter()) {
-            *slot = IoSlice::new(&chunk.bytes);
-            queued += chunk.bytes.len();
-        }
         slices[count] = IoSlice::new(extra);
+        let queued = state.queued;
         match transport.try_write_vectored(&slices[..=count]) {
             Ok(n) => {
                 let from_queue = n.min(queued);
@@ -337,7 +370,12 @@ impl WriteQueue {
         state.queued -= n;
         let mut counted = 0;
         while n > 0 {
-            let front = state.chunks.front_mut().expect("wrote no more than was queued");
+            let Some(front) = state.chunks.front_mut() else {
+                // The chunks are written: the rest came from the copy buffer.
+                state.copied.advance(n);
+                counted += n;
+                break;
+            };
             let take = n.min(front.bytes.len());
             if front.counted {
                 counted += take;
@@ -368,6 +406,26 @@ impl WriteQueue {
 }
 
 impl State {
+    /// Fills `slices` with what waits, in order (chunks, then the copy buffer); returns how
+    /// many it filled.
+    fn gather<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        let mut count = 0;
+        for (slot, chunk) in slices.iter_mut().zip(self.chunks.iter()) {
+            *slot = IoSlice::new(&chunk.bytes);
+            count += 1;
+        }
+        if count < slices.len() && !self.copied.is_empty() {
+            slices[count] = IoSlice::new(&self.copied);
+            count += 1;
+        }
+        count
+    }
+
+    /// Whether `gather` took everything queued in `count` slices.
+    fn gathered_all(&self, count: usize) -> bool {
+        count == self.chunks.len() + usize::from(!self.copied.is_empty())
+    }
+
     /// Turns the copied bytes into a chunk (keeping the buffer's spare room for later copies).
     fn seal_copied(&mut self) {
         if !self.copied.is_empty() {
