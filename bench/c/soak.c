@@ -594,6 +594,25 @@ static uint64_t inspect_u64(uint64_t id, const char *key) {
 static uint64_t tls_owner_pids[2];
 static int nsupervisors;
 
+/* A supervisor of two children of behaviour `b`, registered as names[0] and names[1]. */
+static void spawn_supervisor(actnet_behavior *b, const char *const names[2]) {
+  actnet_child_spec specs[2];
+  for (int i = 0; i < 2; i++) {
+    CHECK_OK(actnet_child_spec_init(&specs[i]));
+    specs[i].name = names[i];
+    specs[i].behavior = b;
+  }
+  actnet_supervisor_options sup;
+  CHECK_OK(actnet_supervisor_options_init(&sup));
+  sup.intensity = 1000000; /* never gives up: failures are part of the traffic */
+  sup.period_ms = 1000;
+  sup.children = specs;
+  sup.children_len = 2;
+  uint64_t sv = 0;
+  CHECK_OK(actnet_supervisor_spawn(node, &sup, &sv));
+  nsupervisors++;
+}
+
 typedef struct sample {
   int t;
   long rss, heap;
@@ -694,21 +713,7 @@ int main(int argc, char **argv) {
     owners[k] = spawn(echo, NULL);
     static const char *workers[] = {"soak_framed_0", "soak_framed_1"};
     if (k == K_FRAMED) {
-      actnet_child_spec specs[2];
-      for (int i = 0; i < 2; i++) {
-        CHECK_OK(actnet_child_spec_init(&specs[i]));
-        specs[i].name = workers[i];
-        specs[i].behavior = framed_echo;
-      }
-      actnet_supervisor_options sup;
-      CHECK_OK(actnet_supervisor_options_init(&sup));
-      sup.intensity = 1000000; /* never gives up: failures are part of the traffic */
-      sup.period_ms = 1000;
-      sup.children = specs;
-      sup.children_len = 2;
-      uint64_t sv = 0;
-      CHECK_OK(actnet_supervisor_spawn(node, &sup, &sv));
-      nsupervisors++;
+      spawn_supervisor(framed_echo, workers);
       o.process_pool = workers;
       o.process_pool_len = 2;
       o.connection.read_chunk.enable = true;
@@ -742,21 +747,8 @@ int main(int argc, char **argv) {
   /* local messaging and crashing children */
   for (int i = 0; i < RING; i++) ring[i] = spawn(ringb, NULL);
   answer_pid = spawn(echo, NULL);
-  actnet_child_spec cspecs[2];
-  for (int i = 0; i < 2; i++) {
-    CHECK_OK(actnet_child_spec_init(&cspecs[i]));
-    cspecs[i].name = i ? "soak_crash_1" : "soak_crash_0";
-    cspecs[i].behavior = crash;
-  }
-  actnet_supervisor_options csup;
-  CHECK_OK(actnet_supervisor_options_init(&csup));
-  csup.intensity = 1000000;
-  csup.period_ms = 1000;
-  csup.children = cspecs;
-  csup.children_len = 2;
-  uint64_t csv = 0;
-  CHECK_OK(actnet_supervisor_spawn(node, &csup, &csv));
-  nsupervisors++;
+  static const char *crashers[] = {"soak_crash_0", "soak_crash_1"};
+  spawn_supervisor(crash, crashers);
 
   /* TLS client owners */
   tls_slot slots[2];

@@ -1,5 +1,6 @@
 #include "harness.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -35,6 +36,55 @@ int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int open_fd_count(void) {
+  DIR *d = opendir("/proc/self/fd");
+  CHECK(d != NULL);
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] != '.') n++;
+  }
+  closedir(d);
+  return n - 1; /* the directory stream's own fd */
+}
+
+void expect_core_calls_not_found(actnet_node *node, uint64_t id, uint64_t watcher, actnet_behavior *b) {
+  const uint64_t untouched = 0xABCDEF;
+  uint64_t out = untouched;
+  actnet_info *info = NULL;
+  actnet_buf *buf = NULL;
+  CHECK_STATUS(actnet_message_send(node, id, 1, (const uint8_t *)"x", 1), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_message_send(node, id, 1, NULL, 0), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_call(node, id, 1, (const uint8_t *)"x", 1, 100, &buf), ACTNET_STATUS_NOT_FOUND);
+  CHECK(buf == NULL);
+  CHECK_STATUS(actnet_inspect(node, id, &info), ACTNET_STATUS_NOT_FOUND);
+  CHECK(info == NULL);
+  CHECK_STATUS(actnet_process_stop(node, id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_kill(node, id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_trap_exits(node, id, true), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_monitor(node, watcher, id, &out), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_monitor(node, id, watcher, &out), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_demonitor(node, id, 1), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_link(node, watcher, id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_link(node, id, watcher), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_unlink(node, id, watcher), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_meta_terminate(node, id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_meta_abort(node, id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_forwarder_spawn(node, id, NULL, &out), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_name_register(node, "stale-name", id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_name_lookup(node, "stale-name", &out), ACTNET_STATUS_NOT_FOUND);
+  if (id != 0) { /* link_to 0 means "no link" */
+    actnet_spawn_options so;
+    CHECK_OK(actnet_spawn_options_init(&so));
+    so.link_to = id;
+    so.name = "linked-to-stale";
+    CHECK_STATUS(actnet_process_spawn(node, b, &so, &out), ACTNET_STATUS_NOT_FOUND);
+    /* the failed spawn left its name free */
+    CHECK_STATUS(actnet_name_lookup(node, "linked-to-stale", &out), ACTNET_STATUS_NOT_FOUND);
+  }
+  CHECK(out == untouched);
 }
 
 probe *probe_new(void) {

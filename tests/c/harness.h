@@ -86,6 +86,16 @@ uint64_t probe_spawn(actnet_node *node, probe *p, const char *name);
 /* Milliseconds from a monotonic clock. */
 int64_t now_ms(void);
 
+/* The process's open file descriptors (entries of /proc/self/fd). */
+int open_fd_count(void);
+
+/* Every core function taking a process id or alias gives NOT_FOUND for `id` (gone, or never
+ * issued), writes no out-parameter and leaves no name behind: send, call, inspect, stop, kill,
+ * trap exits, monitor and link either way, demonitor, unlink, meta terminate and abort,
+ * forwarder spawn, name register, and (id != 0) a spawn linked to it with behaviour `b`.
+ * `watcher` is a live process. */
+void expect_core_calls_not_found(actnet_node *node, uint64_t id, uint64_t watcher, actnet_behavior *b);
+
 /* Probe commands: after recording a message with one of these tags, the probe acts on it. */
 /* USER: the handler returns the int32_t in the message's 4 bytes (ends the process if != 0). */
 #define PROBE_CMD_EXIT UINT64_C(0xAC7E0000000000E1)

@@ -1,30 +1,17 @@
 #include "misuse.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-int mis_fd_count(void) {
-  DIR *d = opendir("/proc/self/fd");
-  CHECK(d != NULL);
-  int n = 0;
-  struct dirent *ent;
-  while ((ent = readdir(d)) != NULL) {
-    if (ent->d_name[0] != '.') n++;
-  }
-  closedir(d);
-  return n - 1; /* the directory stream's own fd */
-}
-
 void mis_wait_fds(int want, const char *what) {
   int64_t end = now_ms() + WAIT_MS;
-  int have = mis_fd_count();
+  int have = open_fd_count();
   while (have != want && now_ms() < end) {
     sleep_ms(1);
-    have = mis_fd_count();
+    have = open_fd_count();
   }
   if (have != want) {
     fprintf(stderr, "%s: %d open fds, wanted %d\n", what, have, want);

@@ -10,8 +10,6 @@
 
 #include "net.h"
 
-/* Open file descriptors of this process. */
-int mis_fd_count(void);
 /* Polls (every ms) until the fd count is `want`; fails the test with both figures after
  * WAIT_MS. */
 void mis_wait_fds(int want, const char *what);

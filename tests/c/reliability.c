@@ -1,6 +1,5 @@
 #include "reliability.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -9,18 +8,6 @@
 #include <unistd.h>
 
 /* ---------------------------------------------------------------- process accounting */
-
-int rel_fd_count(void) {
-  DIR *d = opendir("/proc/self/fd");
-  CHECK(d != NULL);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] != '.') n++;
-  }
-  closedir(d);
-  return n - 1; /* the directory's own fd */
-}
 
 static long status_kb(const char *key) {
   FILE *f = fopen("/proc/self/status", "r");
@@ -65,7 +52,7 @@ uint64_t rel_pool_outstanding(actnet_pool *pool) {
 rel_baseline rel_baseline_take(actnet_node *node, uint64_t server, actnet_pool *pool) {
   rel_baseline b;
   memset(&b, 0, sizeof b);
-  b.fds = rel_fd_count();
+  b.fds = open_fd_count();
   if (pool) b.outstanding = rel_pool_outstanding(pool);
   if (server) b.connections = inspect_u64(node, server, "connections");
   return b;
@@ -75,7 +62,7 @@ int64_t rel_wait_baseline(actnet_node *node, uint64_t server, actnet_pool *pool,
                           int timeout_ms, const char *what) {
   int64_t t0 = now_ms(), end = t0 + timeout_ms;
   for (;;) {
-    int fds = rel_fd_count();
+    int fds = open_fd_count();
     uint64_t out = pool ? rel_pool_outstanding(pool) : 0;
     uint64_t conns = server ? inspect_u64(node, server, "connections") : 0;
     if (fds == base->fds && out == base->outstanding && conns == base->connections) return now_ms() - t0;

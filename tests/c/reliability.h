@@ -29,9 +29,6 @@
 
 /* ---------------------------------------------------------------- process accounting */
 
-/* Open file descriptors of this process (entries of /proc/self/fd, minus the one used to
- * list them). */
-int rel_fd_count(void);
 /* VmRSS and VmSize of this process in KiB (/proc/self/status). */
 long rel_rss_kb(void);
 long rel_vm_kb(void);

@@ -135,7 +135,7 @@ static bool blocked(const rec_conn *c, void *ctx) {
 
 static void run(int nsinks) {
   memset(clients, 0, sizeof clients);
-  int fds_before = rel_fd_count();
+  int fds_before = open_fd_count();
   actnet_node *node = test_node_start();
   actnet_pool *pool = NULL;
   CHECK_OK(actnet_pool_new(4096, 256, &pool));
@@ -258,7 +258,7 @@ static void run(int nsinks) {
   }
 
   /* Every socket of the library is closed: only ours remain. */
-  int fds_after = rel_fd_count();
+  int fds_after = open_fd_count();
   if (fds_after != fds_before + CONNS + nsinks) {
     fprintf(stderr, "%d fds open after the stop: %d before the node started + %d client sockets = %d wanted\n",
             fds_after, fds_before, CONNS + nsinks, fds_before + CONNS + nsinks);
@@ -266,7 +266,7 @@ static void run(int nsinks) {
   }
   for (int i = 0; i < CONNS; i++) CHECK(close(clients[i].fd) == 0);
   for (int i = 0; i < nsinks; i++) CHECK(close(sinks[i]) == 0);
-  CHECK(rel_fd_count() == fds_before);
+  CHECK(open_fd_count() == fds_before);
   CHECK(rel_pool_outstanding(pool) == 0);
   CHECK_OK(actnet_pool_free(pool));
   rec_release(r);
@@ -277,7 +277,7 @@ static void run(int nsinks) {
              "node, %d after the stop with the %d client sockets, %d once closed",
              CONNS, nsinks, (long long)took, t.by_reason[ACTNET_DISCONNECT_NODE_STOPPING], per_worker[0], per_worker[1],
              per_worker[2], per_worker[3], eofs, resets, (long long)last_end, (double)before_stop / 1048576.0,
-             (double)total / 1048576.0, fds_before, fds_after, CONNS + nsinks, rel_fd_count());
+             (double)total / 1048576.0, fds_before, fds_after, CONNS + nsinks, open_fd_count());
   CHECK(took < 5000);
 }
 

@@ -125,14 +125,14 @@ int main(void) {
   opts.log = on_log;
   CHECK_OK(actnet_node_start(&opts, &node));
   CHECK_OK(actnet_pool_new(4096, 64, &pool));
-  int fds0 = rel_fd_count();
+  int fds0 = open_fd_count();
   rel_framing raw = {.name = "none", .kind = REL_RAW};
   rel_case k = rel_case_start(node, pool, "churn", &raw, NULL, true);
   churn(&k, false);
   churn(&k, true);
   rel_case_finish(&k, 10);
   int64_t end = now_ms() + WAIT_MS;
-  while (rel_fd_count() != fds0) {
+  while (open_fd_count() != fds0) {
     CHECK(now_ms() < end);
     sleep_ms(1);
   }

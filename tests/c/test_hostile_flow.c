@@ -51,7 +51,7 @@ static uint64_t queued(uint64_t alias) { return inspect_u64(node, alias, "queued
 int main(void) {
   node = test_node_start();
   CHECK_OK(actnet_pool_new(4096, 64, &pool));
-  int fds0 = rel_fd_count();
+  int fds0 = open_fd_count();
 
   actnet_tcp_server_options o;
   server_options(&o);
@@ -208,7 +208,7 @@ int main(void) {
   REL_REPORT("[never-read peers] RSS at the end %+ld KiB from before the floods", rel_rss_kb() - rss0);
 
   int64_t end = now_ms() + WAIT_MS;
-  while (rel_fd_count() != fds0) {
+  while (open_fd_count() != fds0) {
     CHECK(now_ms() < end);
     sleep_ms(1);
   }

@@ -453,16 +453,16 @@ static void reset_mid_frame(void) {
 int main(void) {
   node = test_node_start();
   CHECK_OK(actnet_pool_new(4096, 64, &pool));
-  int fds0 = rel_fd_count();
+  int fds0 = open_fd_count();
   header_claims_4gib();
   garbage();
   slowloris();
   reset_mid_frame();
   /* Every server is gone: its listener closed too. */
   int64_t end = now_ms() + WAIT_MS;
-  while (rel_fd_count() != fds0) {
+  while (open_fd_count() != fds0) {
     if (now_ms() > end) {
-      fprintf(stderr, "%d fds open at the end, %d at the start\n", rel_fd_count(), fds0);
+      fprintf(stderr, "%d fds open at the end, %d at the start\n", open_fd_count(), fds0);
       exit(1);
     }
     sleep_ms(1);

@@ -172,7 +172,7 @@ int main(int argc, char **argv) {
   node = test_node_start();
   CHECK_OK(actnet_pool_new(4096, 64, &pool));
   client_cm = tls_manager(NULL, NULL, "ca.pem");
-  int fds0 = rel_fd_count();
+  int fds0 = open_fd_count();
 
   capture cap;
   memset(&cap, 0, sizeof cap);
@@ -323,7 +323,7 @@ int main(int argc, char **argv) {
 
   CHECK_OK(actnet_certmanager_free(server_cm));
   int64_t end = now_ms() + WAIT_MS;
-  while (rel_fd_count() != fds0) {
+  while (open_fd_count() != fds0) {
     CHECK(now_ms() < end);
     sleep_ms(1);
   }

@@ -64,7 +64,7 @@ static uint32_t bad_sizes_of(uint32_t size, int i) {
 #define NBAD 6
 
 static void struct_sizes(void) {
-  int fds = mis_fd_count();
+  int fds = open_fd_count();
   int before = callbacks_run;
   actnet_behavior_callbacks cb;
   CHECK_OK(actnet_behavior_callbacks_init(&cb));
@@ -77,7 +77,7 @@ static void struct_sizes(void) {
   /* a listener the client options would connect to, if they were read */
   uint16_t lport = 0;
   int lfd = net_listen(8, &lport);
-  int fds_with_listener = mis_fd_count();
+  int fds_with_listener = open_fd_count();
 
   for (int i = 0; i < NBAD; i++) {
     /* node */
@@ -166,7 +166,7 @@ static void struct_sizes(void) {
     CHECK_OK(actnet_pool_free(pool));
   }
   CHECK(net_accept(lfd, 50) == -1); /* no client connection was made */
-  CHECK(mis_fd_count() == fds_with_listener);
+  CHECK(open_fd_count() == fds_with_listener);
   close(lfd);
   CHECK(callbacks_run == before); /* no init, handler, or free_user_data ran */
   CHECK_OK(actnet_behavior_free(b));
@@ -190,7 +190,7 @@ static void connect_refused(const actnet_tcp_client_options *o, actnet_status wa
 }
 
 static void tcp_nulls(void) {
-  int fds = mis_fd_count();
+  int fds = open_fd_count();
   CHECK_STATUS(actnet_tcp_server_options_init(NULL), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_tcp_client_options_init(NULL), ACTNET_STATUS_NULL_ARGUMENT);
 
@@ -227,7 +227,7 @@ static void tcp_nulls(void) {
   o.tls_alpn_len = 2;
   spawn_refused(&o, ACTNET_STATUS_NULL_ARGUMENT);
   check_inspect(node, owner, "meta-processes", "0");
-  CHECK(mis_fd_count() == fds); /* no listener left behind */
+  CHECK(open_fd_count() == fds); /* no listener left behind */
 
   /* allowed NULLs: port_out, host (every IPv4 interface) */
   server_options(&o);
@@ -241,7 +241,7 @@ static void tcp_nulls(void) {
   /* client: nothing connects */
   uint16_t lport = 0;
   int lfd = net_listen(8, &lport);
-  int fds_with_listener = mis_fd_count();
+  int fds_with_listener = open_fd_count();
   actnet_tcp_client_options c;
   CHECK_OK(actnet_tcp_client_options_init(&c));
   c.host = "127.0.0.1";
@@ -276,7 +276,7 @@ static void tcp_nulls(void) {
   c.tls_server_name = "\xff";
   connect_refused(&c, ACTNET_STATUS_INVALID_ARGUMENT);
   CHECK(net_accept(lfd, 50) == -1);
-  CHECK(mis_fd_count() == fds_with_listener);
+  CHECK(open_fd_count() == fds_with_listener);
   close(lfd);
 
   /* writes */
@@ -433,7 +433,7 @@ int main(int argc, char **argv) {
   q = tq_new();
   owner = tq_spawn(node, q, NULL, 0);
   mis_echo_start(node, &good);
-  int fds = mis_fd_count();
+  int fds = open_fd_count();
 
   struct_sizes();
   tcp_nulls();

@@ -611,7 +611,7 @@ int main(int argc, char **argv) {
   wq = tq_new();
   watcher = tq_spawn(node, wq, NULL, 0);
   mis_echo_start(node, &good);
-  int fds = mis_fd_count();
+  int fds = open_fd_count();
 
   stop_from_handlers();
   failing_handlers();

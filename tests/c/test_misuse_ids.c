@@ -71,26 +71,7 @@ static void expect_all_not_found(uint64_t id, actnet_pool *pool, const char *wha
   CHECK_STATUS(actnet_tcp_write_buf(node, id, b), ACTNET_STATUS_NOT_FOUND);
   CHECK(actnet_buf_len(b) == 1); /* still the caller's */
   CHECK_OK(actnet_buf_free(b));
-  CHECK_STATUS(actnet_meta_terminate(node, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_meta_abort(node, id), ACTNET_STATUS_NOT_FOUND);
-  actnet_info *info = NULL;
-  CHECK_STATUS(actnet_inspect(node, id, &info), ACTNET_STATUS_NOT_FOUND);
-  CHECK(info == NULL);
-  CHECK_STATUS(actnet_process_monitor(node, watcher, id, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_monitor(node, id, watcher, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_demonitor(node, id, 1), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_link(node, watcher, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_link(node, id, watcher), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_unlink(node, id, watcher), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_message_send(node, id, 1, x, 1), ACTNET_STATUS_NOT_FOUND);
-  actnet_buf *reply = NULL;
-  CHECK_STATUS(actnet_process_call(node, id, 1, x, 1, 100, &reply), ACTNET_STATUS_NOT_FOUND);
-  CHECK(reply == NULL);
-  CHECK_STATUS(actnet_process_stop(node, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_kill(node, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_trap_exits(node, id, true), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_name_register(node, "misuse-stale", id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_forwarder_spawn(node, id, NULL, &out), ACTNET_STATUS_NOT_FOUND);
+  expect_core_calls_not_found(node, id, watcher, plain);
   actnet_tcp_server_options so;
   server_options(&so);
   uint16_t port = 0xBEEF;
@@ -101,12 +82,6 @@ static void expect_all_not_found(uint64_t id, actnet_pool *pool, const char *wha
   co.host = "127.0.0.1";
   co.port = good.port;
   CHECK_STATUS(actnet_tcp_connect(node, id, &co, &out), ACTNET_STATUS_NOT_FOUND);
-  if (id != 0) { /* link_to 0 means "no link" */
-    actnet_spawn_options sp;
-    CHECK_OK(actnet_spawn_options_init(&sp));
-    sp.link_to = id;
-    CHECK_STATUS(actnet_process_spawn(node, plain, &sp, &out), ACTNET_STATUS_NOT_FOUND);
-  }
   CHECK(out == UNTOUCHED);
   mis_echo_roundtrip(&good, what);
 }
@@ -114,7 +89,7 @@ static void expect_all_not_found(uint64_t id, actnet_pool *pool, const char *wha
 /* ------------------------------------------------------------------ stale and wrong ids */
 
 static void stale_ids(void) {
-  int fds = mis_fd_count();
+  int fds = open_fd_count();
   actnet_pool *pool = NULL;
   CHECK_OK(actnet_pool_new(64, 4, &pool));
   tq *q = tq_new();
@@ -345,7 +320,7 @@ static void *hammer_run(void *arg) {
 }
 
 static void closed_connections(void) {
-  int fds = mis_fd_count();
+  int fds = open_fd_count();
   actnet_pool *pool = NULL;
   CHECK_OK(actnet_pool_new(4096, 8, &pool));
   disc_ctx dc;

@@ -16,43 +16,6 @@ static void wait_down(uint64_t id) {
   probe_event_clear(&e);
 }
 
-static void expect_all_not_found(uint64_t id, actnet_behavior *b) {
-  const uint64_t untouched = 0xABCDEF;
-  uint64_t out = untouched;
-  actnet_info *info = NULL;
-  actnet_buf *buf = NULL;
-  CHECK_STATUS(actnet_message_send(node, id, 1, (const uint8_t *)"x", 1), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_message_send(node, id, 1, NULL, 0), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_call(node, id, 1, NULL, 0, 100, &buf), ACTNET_STATUS_NOT_FOUND);
-  CHECK(buf == NULL);
-  CHECK_STATUS(actnet_inspect(node, id, &info), ACTNET_STATUS_NOT_FOUND);
-  CHECK(info == NULL);
-  CHECK_STATUS(actnet_process_stop(node, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_kill(node, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_trap_exits(node, id, true), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_monitor(node, watcher, id, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_monitor(node, id, watcher, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_demonitor(node, id, 1), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_link(node, watcher, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_link(node, id, watcher), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_unlink(node, id, watcher), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_meta_terminate(node, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_meta_abort(node, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_forwarder_spawn(node, id, NULL, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_name_register(node, "stale-name", id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_name_lookup(node, "stale-name", &out), ACTNET_STATUS_NOT_FOUND);
-  if (id != 0) { /* link_to 0 means "no link" */
-    actnet_spawn_options so;
-    CHECK_OK(actnet_spawn_options_init(&so));
-    so.link_to = id;
-    so.name = "linked-to-stale";
-    CHECK_STATUS(actnet_process_spawn(node, b, &so, &out), ACTNET_STATUS_NOT_FOUND);
-    /* the failed spawn left its name free */
-    CHECK_STATUS(actnet_name_lookup(node, "linked-to-stale", &out), ACTNET_STATUS_NOT_FOUND);
-  }
-  CHECK(out == untouched);
-}
-
 int main(void) {
   node = test_node_start();
   w = probe_new();
@@ -67,7 +30,7 @@ int main(void) {
   CHECK_OK(actnet_process_stop(node, pid));
   wait_down(pid);
   CHECK_STATUS(actnet_message_send_name(node, "stale", 1, NULL, 0), ACTNET_STATUS_NOT_FOUND);
-  expect_all_not_found(pid, b);
+  expect_core_calls_not_found(node, pid, watcher, b);
   CHECK_STATUS(actnet_process_demonitor(node, watcher, ref), ACTNET_STATUS_NOT_FOUND);
 
   /* a killed process, a process that ended with an error */
@@ -75,12 +38,12 @@ int main(void) {
   CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
   CHECK_OK(actnet_process_kill(node, pid));
   wait_down(pid);
-  expect_all_not_found(pid, b);
+  expect_core_calls_not_found(node, pid, watcher, b);
   pid = probe_spawn(node, p, NULL);
   CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
   probe_cmd_exit(node, pid, 3);
   wait_down(pid);
-  expect_all_not_found(pid, b);
+  expect_core_calls_not_found(node, pid, watcher, b);
 
   /* a terminated forwarder */
   uint64_t alias = 0;
@@ -88,12 +51,12 @@ int main(void) {
   CHECK_OK(actnet_process_monitor(node, watcher, alias, &ref));
   CHECK_OK(actnet_meta_terminate(node, alias));
   wait_down(alias);
-  expect_all_not_found(alias, b);
+  expect_core_calls_not_found(node, alias, watcher, b);
 
   /* ids never issued */
-  expect_all_not_found(0, b);
-  expect_all_not_found(UINT64_MAX, b);
-  expect_all_not_found(alias + 1000000, b);
+  expect_core_calls_not_found(node, 0, watcher, b);
+  expect_core_calls_not_found(node, UINT64_MAX, watcher, b);
+  expect_core_calls_not_found(node, alias + 1000000, watcher, b);
 
   /* ids are never reused: spawn and stop many; every new id is larger than all before */
   enum { N = 300 };
