@@ -55,7 +55,12 @@ pub trait MetaHandle: Send + Sync + 'static {
     }
     /// Asks the job to end; idempotent.
     fn stop(&self, request: StopRequest);
+    /// A process this meta-process watches (see `Node::watch`) ended.
+    fn watched_ended(&self, _reason: ExitReason) {}
     fn as_any(&self) -> &dyn Any;
+    /// The same, shared (`Arc<dyn MetaHandle>` to `Arc<dyn Any>` without trait upcasting,
+    /// which needs Rust 1.86).
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
 /// What a meta-process's constructor gets.
@@ -167,7 +172,7 @@ impl Node {
         let alias = self.next_id();
         let (handle, job) = start(MetaContext { node: self.clone(), alias, owner })?;
         let shared = Arc::new(MetaShared { alias, owner, handle, lifecycle: Lifecycle::new() });
-        self.registry().insert(alias, Entry::Meta(shared.clone()));
+        self.registry().insert(Entry::Meta(shared.clone()));
         if owner_entry.lifecycle().add_child(alias).is_err() {
             self.registry().remove(alias);
             return Err(Error::NotFound);

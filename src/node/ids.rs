@@ -2,7 +2,11 @@
 //! reference and call reference, so an id is never reused during a node's life and a stale id
 //! can only ever mean "gone".
 
+use std::borrow::Borrow;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// A process id, a meta-process alias, or a reference. 0 never names anything.
 pub type Id = u64;
@@ -25,7 +29,7 @@ impl IdAllocator {
 #[derive(Default, Clone, Copy)]
 pub(crate) struct IdHasher(u64);
 
-impl std::hash::Hasher for IdHasher {
+impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
         self.0
     }
@@ -41,4 +45,38 @@ impl std::hash::Hasher for IdHasher {
     }
 }
 
-pub(crate) type IdMap<V> = std::collections::HashMap<Id, V, std::hash::BuildHasherDefault<IdHasher>>;
+pub(crate) type IdMap<V> = std::collections::HashMap<Id, V, BuildHasherDefault<IdHasher>>;
+
+/// Something that carries its own id, so a set of them can be looked up by id.
+pub(crate) trait HasId {
+    fn id(&self) -> &Id;
+}
+
+/// A shared value in an [`IdSet`], hashed and compared by its id alone.
+pub(crate) struct ById<T>(pub(crate) Arc<T>);
+
+impl<T: HasId> Hash for ById<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Exactly as the id itself hashes, as `Borrow` requires.
+        self.0.id().hash(state);
+    }
+}
+
+impl<T: HasId> PartialEq for ById<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id() == other.0.id()
+    }
+}
+
+impl<T: HasId> Eq for ById<T> {}
+
+impl<T: HasId> Borrow<Id> for ById<T> {
+    fn borrow(&self) -> &Id {
+        self.0.id()
+    }
+}
+
+/// A set of shared values looked up by id. The id is read from the value, not stored beside
+/// it: a slot is one pointer, half of an `IdMap<Arc<T>>`'s (the registry holds one per
+/// process and connection, 10,000 idle connections or more).
+pub(crate) type IdSet<T> = HashSet<ById<T>, BuildHasherDefault<IdHasher>>;

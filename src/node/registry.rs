@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::error::{Error, Result};
 use crate::meta::meta_process::MetaShared;
-use crate::node::ids::{Id, IdMap};
+use crate::node::ids::{ById, HasId, Id, IdSet};
 use crate::process::lifecycle::Lifecycle;
 use crate::process::process::ProcessShared;
 
@@ -26,55 +26,90 @@ impl Entry {
     }
 }
 
+/// The live ids, one set per kind: a slot is then one pointer, where one table of `Entry`
+/// values (a tag and a pointer) needed two, keyed by the id again.
+#[derive(Default)]
+struct Entries {
+    processes: IdSet<ProcessShared>,
+    metas: IdSet<MetaShared>,
+}
+
+impl Entries {
+    fn get(&self, id: Id) -> Option<Entry> {
+        if let Some(p) = self.processes.get(&id) {
+            return Some(Entry::Process(p.0.clone()));
+        }
+        self.metas.get(&id).map(|m| Entry::Meta(m.0.clone()))
+    }
+}
+
+impl HasId for ProcessShared {
+    fn id(&self) -> &Id {
+        &self.pid
+    }
+}
+
+impl HasId for MetaShared {
+    fn id(&self) -> &Id {
+        &self.alias
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Registry {
-    entries: RwLock<IdMap<Entry>>,
+    entries: RwLock<Entries>,
     names: Mutex<HashMap<String, Id>>,
 }
 
 impl Registry {
-    pub(crate) fn insert(&self, id: Id, entry: Entry) {
-        self.entries.write().unwrap().insert(id, entry);
+    pub(crate) fn insert(&self, entry: Entry) {
+        let mut entries = self.entries.write().unwrap();
+        match entry {
+            Entry::Process(p) => entries.processes.insert(ById(p)),
+            Entry::Meta(m) => entries.metas.insert(ById(m)),
+        };
     }
 
     pub(crate) fn remove(&self, id: Id) -> Option<Entry> {
-        self.entries.write().unwrap().remove(&id)
+        let mut entries = self.entries.write().unwrap();
+        if let Some(p) = entries.processes.take(&id) {
+            return Some(Entry::Process(p.0));
+        }
+        entries.metas.take(&id).map(|m| Entry::Meta(m.0))
     }
 
     pub(crate) fn get(&self, id: Id) -> Option<Entry> {
-        self.entries.read().unwrap().get(&id).cloned()
+        self.entries.read().unwrap().get(id)
     }
 
-    /// Runs `f` on the entry (or None) under the read lock; `f` must not block or take the
-    /// registry's locks.
-    pub(crate) fn with_entry<R>(&self, id: Id, f: impl FnOnce(Option<&Entry>) -> R) -> R {
-        f(self.entries.read().unwrap().get(&id))
+    /// Runs `f` on the meta-process (or None) under the read lock; `f` must not block or
+    /// take the registry's locks.
+    pub(crate) fn with_meta<R>(&self, id: Id, f: impl FnOnce(Option<&Arc<MetaShared>>) -> R) -> R {
+        f(self.entries.read().unwrap().metas.get(&id).map(|m| &m.0))
     }
 
     /// A live process. One that has begun to end (its mailbox is closed) is NotFound here
     /// too, as it is for sends, although it leaves the registry a moment later.
     pub(crate) fn process(&self, id: Id) -> Result<Arc<ProcessShared>> {
-        match self.entries.read().unwrap().get(&id) {
-            Some(Entry::Process(p)) if p.is_alive() => Ok(p.clone()),
+        match self.entries.read().unwrap().processes.get(&id) {
+            Some(p) if p.0.is_alive() => Ok(p.0.clone()),
             _ => Err(Error::NotFound),
         }
     }
 
     pub(crate) fn meta(&self, id: Id) -> Result<Arc<MetaShared>> {
-        match self.entries.read().unwrap().get(&id) {
-            Some(Entry::Meta(m)) => Ok(m.clone()),
-            _ => Err(Error::NotFound),
-        }
+        self.entries.read().unwrap().metas.get(&id).map(|m| m.0.clone()).ok_or(Error::NotFound)
     }
 
     pub(crate) fn all(&self) -> Vec<Entry> {
-        self.entries.read().unwrap().values().cloned().collect()
+        let entries = self.entries.read().unwrap();
+        let processes = entries.processes.iter().map(|p| Entry::Process(p.0.clone()));
+        processes.chain(entries.metas.iter().map(|m| Entry::Meta(m.0.clone()))).collect()
     }
 
     pub(crate) fn count(&self) -> (usize, usize) {
         let entries = self.entries.read().unwrap();
-        let processes = entries.values().filter(|e| matches!(e, Entry::Process(_))).count();
-        (processes, entries.len() - processes)
+        (entries.processes.len(), entries.metas.len())
     }
 
     /// The live process registered under `name`.

@@ -2,7 +2,7 @@
 //! processes are linked to it, which meta-processes it owns. `finish` runs once, when the id
 //! ends, and hands back everyone who must be told.
 
-use std::sync::{Mutex, Weak};
+use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::node::ids::Id;
@@ -10,31 +10,19 @@ use crate::node::node::Node;
 use crate::process::message::{ExitReason, Message};
 use crate::process::process::Envelope;
 
-/// Someone to tell when an id ends.
-pub(crate) enum Watcher {
-    /// A process, which receives DOWN.
-    Process { pid: Id, reference: u64 },
-    /// Runtime code (a connection watching its target), which gets a call if still there.
-    /// A weak reference, not a boxed closure: no allocation per watch.
-    Callback { reference: u64, notify: Weak<dyn WatchCallback> },
-}
-
-/// Runtime code told when a process it watches ends.
-pub(crate) trait WatchCallback: Send + Sync {
-    fn watched_ended(&self, reason: ExitReason);
-}
-
-impl Watcher {
-    fn reference(&self) -> u64 {
-        match self {
-            Watcher::Process { reference, .. } | Watcher::Callback { reference, .. } => *reference,
-        }
-    }
+/// A process to tell (with DOWN) when an id ends.
+pub(crate) struct Watcher {
+    pid: Id,
+    reference: u64,
 }
 
 #[derive(Default)]
 pub(crate) struct Ended {
     pub(crate) watchers: Vec<Watcher>,
+    /// Meta-processes watching (a connection watches its target), whose handles are told
+    /// if they are still there. Kept apart from the processes' monitors, by alias alone: a
+    /// process that many connections deliver to holds one of these per connection.
+    pub(crate) watching_metas: Vec<Id>,
     pub(crate) links: Vec<Id>,
     pub(crate) children: Vec<Id>,
     pub(crate) monitoring: Vec<(Id, u64)>,
@@ -76,7 +64,7 @@ impl Lifecycle {
     }
 
     pub(crate) fn counts(&self) -> (usize, usize, usize) {
-        self.with(|e| (e.links.len(), e.watchers.len(), e.children.len()))
+        self.with(|e| (e.links.len(), e.watchers.len() + e.watching_metas.len(), e.children.len()))
     }
 
     pub(crate) fn add_child(&self, id: Id) -> Result<()> {
@@ -105,7 +93,7 @@ impl Node {
         let watcher_process = self.registry().process(watcher)?;
         let target_entry = self.registry().get(target).ok_or(Error::NotFound)?;
         let reference = self.next_id();
-        target_entry.lifecycle().with_alive(|e| e.watchers.push(Watcher::Process { pid: watcher, reference }))?;
+        target_entry.lifecycle().with_alive(|e| e.watchers.push(Watcher { pid: watcher, reference }))?;
         if watcher_process.lifecycle.with_alive(|e| e.monitoring.push((target, reference))).is_err() {
             self.demonitor_target(target, reference);
             return Err(Error::NotFound);
@@ -127,21 +115,23 @@ impl Node {
 
     fn demonitor_target(&self, target: Id, reference: u64) {
         if let Some(entry) = self.registry().get(target) {
-            entry.lifecycle().with(|e| e.watchers.retain(|w| w.reference() != reference));
+            entry.lifecycle().with(|e| e.watchers.retain(|w| w.reference != reference));
         }
     }
 
-    /// Runtime-internal monitor: `notify` is called once with the reason when `target` ends
-    /// (if it still exists then).
-    pub(crate) fn watch(&self, target: Id, notify: Weak<dyn WatchCallback>) -> Result<u64> {
+    /// Runtime-internal monitor: the handle of meta-process `meta` is told once (with
+    /// `MetaHandle::watched_ended`) when `target` ends, if `meta` is still there then.
+    /// NotFound if `target` is already gone. At most one per meta-process and target.
+    pub(crate) fn watch(&self, target: Id, meta: Id) -> Result<()> {
         let entry = self.registry().get(target).ok_or(Error::NotFound)?;
-        let reference = self.next_id();
-        entry.lifecycle().with_alive(|e| e.watchers.push(Watcher::Callback { reference, notify }))?;
-        Ok(reference)
+        entry.lifecycle().with_alive(|e| e.watching_metas.push(meta))
     }
 
-    pub(crate) fn unwatch(&self, target: Id, reference: u64) {
-        self.demonitor_target(target, reference);
+    /// Removes the `watch` of `target` by `meta`.
+    pub(crate) fn unwatch(&self, target: Id, meta: Id) {
+        if let Some(entry) = self.registry().get(target) {
+            entry.lifecycle().with(|e| e.watching_metas.retain(|m| *m != meta));
+        }
     }
 
     /// Links two processes: when one ends abnormally the other ends too, or receives EXIT
@@ -187,19 +177,15 @@ impl Node {
         for (target, reference) in ended.monitoring {
             self.demonitor_target(target, reference);
         }
-        for watcher in ended.watchers {
-            match watcher {
-                Watcher::Process { pid, reference } => {
-                    if let Ok(p) = self.registry().process(pid) {
-                        p.lifecycle.with(|e| e.monitoring.retain(|(_, r)| *r != reference));
-                        p.push_lifecycle(Envelope::Message(Message::Down { id, reference, reason }));
-                    }
-                }
-                Watcher::Callback { notify, .. } => {
-                    if let Some(notify) = notify.upgrade() {
-                        notify.watched_ended(reason);
-                    }
-                }
+        for Watcher { pid, reference } in ended.watchers {
+            if let Ok(p) = self.registry().process(pid) {
+                p.lifecycle.with(|e| e.monitoring.retain(|(_, r)| *r != reference));
+                p.push_lifecycle(Envelope::Message(Message::Down { id, reference, reason }));
+            }
+        }
+        for meta in ended.watching_metas {
+            if let Ok(meta) = self.registry().meta(meta) {
+                meta.handle.watched_ended(reason);
             }
         }
         for linked in ended.links {

@@ -170,7 +170,7 @@ impl Node {
             sent: AtomicU64::new(0),
             kind: behavior.kind(),
         });
-        self.registry().insert(pid, Entry::Process(shared.clone()));
+        self.registry().insert(Entry::Process(shared.clone()));
         if let Err(e) = self.prepare(&shared, &options) {
             self.release_process(&shared, ExitReason::InitFailed(0));
             return Err(e);

@@ -13,12 +13,11 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
-use std::num::NonZeroU64;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use tokio::net::TcpStream;
@@ -31,16 +30,14 @@ use crate::meta::tcp::framing::{Decoder, FrameError, Framing};
 use crate::meta::tcp::keepalive::configure_socket;
 use crate::meta::tcp::server::ServerCounts;
 use crate::meta::tcp::options::{ConnectionConfig, MailboxPolicy};
-use crate::meta::tcp::pool::{Buf, Pool};
+use crate::meta::tcp::pool::Buf;
 use crate::meta::tcp::tls::{self, ServerTlsConfig};
 use crate::meta::tcp::transport::Transport;
 use crate::meta::tcp::write_queue::{Refused, Source, WriteQueue, Written};
 use crate::node::ids::Id;
 use crate::node::node::Node;
-use crate::node::registry::Entry;
 use crate::process::message::{DisconnectReason, ExitReason, Message, Payload};
 use crate::process::current::{self, Deferred};
-use crate::process::lifecycle::WatchCallback;
 use crate::process::process::{Envelope, ProcessShared};
 
 /// Most reads in a row before the task lets others run.
@@ -57,6 +54,12 @@ thread_local! {
 }
 
 /// The state a connection shares with handler threads (writes, inspect, stop).
+///
+/// Size matters here: one per connection, beside tokio's two 128-byte-aligned blocks (the
+/// task and its ScheduledIo), whose alignment leaves holes in glibc's heap that blocks of
+/// this size fill. Today 200 bytes (a 224-byte chunk with the Arc's counts); above that, idle
+/// memory per connection jumps by 35–45 bytes. Adding a field: re-measure case g of the
+/// benchmarks (bench/README.md).
 pub(crate) struct ConnShared {
     alias: Id,
     target: Arc<ProcessShared>,
@@ -69,20 +72,22 @@ pub(crate) struct ConnShared {
     target_down: AtomicBool,
     paused: AtomicBool,
     bytes_in: AtomicU64,
-    /// The read buffer pool, if any: its counters are shown by inspect.
-    pool: Option<Pool>,
+    /// The write queue's limit, and the read buffer pool whose counters inspect shows.
+    config: Arc<ConnectionConfig>,
 }
 
 impl ConnShared {
     /// Writes or queues bytes for the socket. A handler whose process has more messages
     /// queued defers the system call to the end of that batch, so the replies to many small
-    /// requests leave in one vectored write.
-    pub(crate) fn write(self: &Arc<Self>, source: Source<'_>) -> std::result::Result<(), Refused> {
-        match self.writes.write(source, current::in_batch()) {
+    /// requests leave in one vectored write. `handle` is this connection's registry handle:
+    /// the batch-end flush holds it.
+    fn write(&self, source: Source<'_>, handle: &Arc<dyn MetaHandle>) -> std::result::Result<(), Refused> {
+        match self.writes.write(source, current::in_batch(), self.config.write_queue_limit) {
             Ok(Written::Done) => Ok(()),
             Ok(Written::Deferred { first }) => {
                 if first {
-                    current::defer(self.clone());
+                    let conn = handle.clone().into_any().downcast::<ConnShared>();
+                    current::defer(conn.expect("a connection's handle"));
                 }
                 Ok(())
             }
@@ -109,7 +114,7 @@ impl ConnShared {
     /// Flushes queued writes from any thread; true when the socket is full (the connection
     /// task must then wait for it to become writable). Delivers WRITABLE when it is owed.
     fn flush_writes(&self) -> std::result::Result<bool, DisconnectReason> {
-        match self.writes.flush() {
+        match self.writes.flush(self.config.write_queue_limit) {
             Ok((drained, writable_owed)) => {
                 if writable_owed {
                     let message = Message::Writable { conn: self.alias };
@@ -132,19 +137,18 @@ impl Deferred for ConnShared {
     }
 }
 
-/// The handle the registry keeps for a connection.
-pub(crate) struct ConnHandle(pub(crate) Arc<ConnShared>);
-
-impl MetaHandle for ConnHandle {
+/// The connection's shared state is its registry handle too (not a separate allocation that
+/// points to it).
+impl MetaHandle for ConnShared {
     fn kind(&self) -> &'static str {
         "tcp connection"
     }
 
     fn inspect(&self, out: &mut Vec<(String, String)>) {
-        let c = &self.0;
+        let c = self;
         let mut add = |k: &str, v: String| out.push((k.to_owned(), v));
         // Read from the socket on demand rather than stored per connection.
-        let (local, remote) = match c.writes.transport().map(|t| t.addresses()) {
+        let (local, remote) = match c.writes.open_socket().map(|t| t.addresses()) {
             Some(Ok((local, remote))) => (local.to_string(), remote.to_string()),
             _ => (String::new(), String::new()),
         };
@@ -156,31 +160,41 @@ impl MetaHandle for ConnHandle {
         add("bytes out", c.writes.bytes_out().to_string());
         add("queued write bytes", c.writes.queued().to_string());
         add("reading paused", c.paused.load(Ordering::Relaxed).to_string());
-        if let Some(tls) = c.writes.transport().as_deref().and_then(Transport::tls_info) {
+        if let Some(tls) = c.writes.open_socket().and_then(Transport::tls_info) {
             add("tls version", tls.protocol_version.clone());
             add("tls cipher", tls.cipher_suite.clone());
             add("tls alpn", tls.alpn.clone().unwrap_or_default());
             add("tls server name", tls.server_name.clone().unwrap_or_default());
             add("tls peer subject", tls.peer_subject.clone().unwrap_or_default());
         }
-        if let Some(pool) = &c.pool {
+        if let Some(pool) = &c.config.pool {
             pool.inspect("pool ", out);
         }
     }
 
     /// A message sent to a connection's alias is written to the socket (the tag is ignored).
-    fn send(&self, _node: &Node, _from: Id, _tag: u64, data: Bytes) -> Result<()> {
-        self.0.write(Source::Borrowed(&data)).map_err(|r| r.error)
+    fn send(&self, node: &Node, _from: Id, _tag: u64, data: Bytes) -> Result<()> {
+        node.tcp_write(self.alias, &data)
     }
 
     /// From the moment a stop is requested, writes are refused (CLOSED): what was queued
     /// before is flushed (or dropped by an abort), nothing written after it goes out.
     fn stop(&self, request: StopRequest) {
-        self.0.writes.stop_accepting();
-        self.0.stop.request(request);
+        self.writes.stop_accepting();
+        self.stop.request(request);
+    }
+
+    /// The target ended: the connection closes (TARGET_DOWN).
+    fn watched_ended(&self, _reason: ExitReason) {
+        self.target_down.store(true, Ordering::Release);
+        self.wake();
     }
 
     fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
     }
 }
@@ -217,15 +231,15 @@ pub(crate) fn spawn_connection(
             alias: ctx.alias,
             target: target.process,
             target_by_name: target.by_name,
-            writes: WriteQueue::new(config.write_queue_limit, config.keepalive.is_some()),
+            writes: WriteQueue::new(config.keepalive.is_some()),
             stop: StopSignal::default(),
             target_down: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             bytes_in: AtomicU64::new(0),
-            pool: config.pool.clone(),
+            config: config.clone(),
         });
         let job = Job::new(ctx.node, shared.clone(), setup, config);
-        Ok((Arc::new(ConnHandle(shared)) as Arc<dyn MetaHandle>, job))
+        Ok((shared as Arc<dyn MetaHandle>, job))
     })
 }
 
@@ -334,16 +348,14 @@ async fn handshake(
 struct Connection {
     node: Node,
     shared: Arc<ConnShared>,
-    transport: Arc<Transport>,
     config: Arc<ConnectionConfig>,
     /// Boxed: only framed connections have one.
     decoder: Option<Box<Decoder>>,
     /// A DATA message waiting for room in the target's mailbox (policy PAUSE). Boxed: it is
     /// rare, and inline it would make every connection's task a size class larger.
     pending: Option<Box<Message>>,
-    /// The monitor on the target, once CONNECT was delivered (None before, or if the target
-    /// was already gone).
-    watch: Option<NonZeroU64>,
+    /// The target is watched and was sent CONNECT (not before, nor if it was already gone).
+    watching: bool,
     /// A client's addresses, known before it starts. The caller holds a client's id already,
     /// so a peer that resets it before it starts (the socket has no peer address then) must
     /// still reach the target, as CONNECT then DISCONNECT with the reason; an accepted
@@ -392,8 +404,7 @@ impl Connection {
         if let Err(e) = configure_socket(transport.tcp(), config.nodelay, config.os_keepalive) {
             tracing::debug!(error = %e, "could not set socket options");
         }
-        let transport = Arc::new(transport);
-        shared.writes.attach(transport.clone());
+        shared.writes.attach(transport);
         let decoder = match config.framing {
             Framing::None => None,
             framing => Some(Box::new(Decoder::new(framing))),
@@ -401,17 +412,21 @@ impl Connection {
         Connection {
             node,
             shared,
-            transport,
             config,
             decoder,
             pending: None,
-            watch: None,
+            watching: false,
             known_addresses: None,
             started: false,
             keepalive: None,
             draining: None,
             room: None,
         }
+    }
+
+    /// The socket (attached when the connection was made).
+    fn transport(&self) -> &Transport {
+        self.shared.writes.socket().expect("a connection's socket is attached")
     }
 
     /// Watches the target, delivers CONNECT and starts the keepalive timer (on the runtime:
@@ -422,7 +437,7 @@ impl Connection {
         // so no DISCONNECT either.
         let addresses = match self.known_addresses.take() {
             Some(known) => Ok(*known),
-            None => self.transport.addresses(),
+            None => self.transport().addresses(),
         };
         let Ok((local, remote)) = addresses else {
             if let Some(server) = &self.config.server {
@@ -431,12 +446,11 @@ impl Connection {
             return Some(DisconnectReason::PeerClosed);
         };
         let target = &self.shared.target;
-        let watcher: Weak<ConnShared> = Arc::downgrade(&self.shared);
-        match self.node.watch(target.pid, watcher) {
+        match self.node.watch(target.pid, self.shared.alias) {
             Err(_) => Some(DisconnectReason::TargetDown),
-            Ok(reference) => {
-                self.watch = NonZeroU64::new(reference);
-                let tls = self.transport.tls_info().map(|info| Box::new(info.clone()));
+            Ok(()) => {
+                self.watching = true;
+                let tls = self.transport().tls_info().map(|info| Box::new(info.clone()));
                 let connect = Message::Connect { conn: self.shared.alias, local, remote, tls };
                 target.push_lifecycle(Envelope::Message(connect));
                 None
@@ -447,10 +461,10 @@ impl Connection {
     /// Closes the socket, then delivers the one DISCONNECT (if CONNECT was delivered).
     async fn finish(mut self, reason: DisconnectReason) -> ExitReason {
         let reason = self.close(reason).await;
-        if let Some(reference) = self.watch {
+        if self.watching {
             let disconnect = Message::Disconnect { conn: self.shared.alias, reason };
             self.shared.target.push_lifecycle(Envelope::Message(disconnect));
-            self.node.unwatch(self.shared.target.pid, reference.get());
+            self.node.unwatch(self.shared.target.pid, self.shared.alias);
         }
         match reason {
             DisconnectReason::PeerClosed | DisconnectReason::Closed => ExitReason::Normal,
@@ -523,12 +537,12 @@ impl Connection {
             }
         }
         if wait.reading {
-            if let Poll::Ready(ready) = self.transport.poll_readable(cx) {
+            if let Poll::Ready(ready) = self.transport().poll_readable(cx) {
                 return Poll::Ready(ready.map_or_else(Event::Failed, |()| Event::Readable));
             }
         }
         if wait.socket_full {
-            if let Poll::Ready(ready) = self.transport.poll_writable(cx) {
+            if let Poll::Ready(ready) = self.transport().poll_writable(cx) {
                 return Poll::Ready(ready.map_or_else(Event::Failed, |()| Event::Writable));
             }
         }
@@ -571,7 +585,7 @@ impl Connection {
     fn read(&mut self) -> Option<End> {
         let end = self.read_turn();
         // A TLS read may have produced records to send (alerts, tickets, key updates).
-        if self.transport.has_pending_output() {
+        if self.transport().has_pending_output() {
             self.shared.writes.mark_pending();
         }
         end
@@ -622,13 +636,13 @@ impl Connection {
             (Some(pool), None) => {
                 let mut buf = pool.get();
                 let limit = max.min(buf.capacity());
-                self.transport.try_read(buf.vec_mut(), limit).map(|_| Payload::Pooled(buf))
+                self.transport().try_read(buf.vec_mut(), limit).map(|_| Payload::Pooled(buf))
             }
             _ => ARENA.with_borrow_mut(|arena| {
                 if arena.capacity() < max {
                     *arena = BytesMut::with_capacity(ARENA_SIZE.max(max));
                 }
-                let n = self.transport.try_read(arena, max)?;
+                let n = self.transport().try_read(arena, max)?;
                 Ok(Payload::Bytes(arena.split_to(n).freeze()))
             }),
         };
@@ -682,7 +696,7 @@ impl Connection {
         let (Some((bytes, period)), Some(timer)) = (&self.config.keepalive, self.keepalive.as_mut()) else { return };
         let due = self.shared.writes.last_write() + *period;
         if Instant::now() >= due {
-            if self.shared.writes.write_keepalive(bytes) == Written::Queued {
+            if self.shared.writes.write_keepalive(bytes, self.config.write_queue_limit) == Written::Queued {
                 self.shared.wake();
             }
             timer.as_mut().reset(Instant::now() + *period);
@@ -701,7 +715,7 @@ impl Connection {
         if graceful {
             let deadline = Instant::now() + flush_time(reason, self.config.close_timeout);
             loop {
-                match writes.flush() {
+                match writes.flush(self.config.write_queue_limit) {
                     Ok((true, _)) => break,
                     Ok((false, _)) => {}
                     Err(e) => {
@@ -716,7 +730,7 @@ impl Connection {
                 // The wake-up rings once per new request, so a later abort still ends the
                 // flush at once.
                 tokio::select! {
-                    _ = self.transport.writable() => {}
+                    _ = self.transport().writable() => {}
                     _ = self.shared.stop.wakeup().wait() => {}
                     _ = sleep_until(deadline) => {
                         reason = timed_out(reason);
@@ -731,9 +745,9 @@ impl Connection {
             }
         }
         match reason {
-            _ if flush_timed_out => self.transport.reset_on_close(),
-            DisconnectReason::Aborted => self.transport.reset_on_close(),
-            _ if graceful => self.transport.shutdown_write(),
+            _ if flush_timed_out => self.transport().reset_on_close(),
+            DisconnectReason::Aborted => self.transport().reset_on_close(),
+            _ if graceful => self.transport().shutdown_write(),
             _ => {}
         }
         writes.release();
@@ -761,14 +775,6 @@ fn timed_out(reason: DisconnectReason) -> DisconnectReason {
     }
 }
 
-impl WatchCallback for ConnShared {
-    /// The target ended: the connection closes (TARGET_DOWN).
-    fn watched_ended(&self, _reason: ExitReason) {
-        self.target_down.store(true, Ordering::Release);
-        self.wake();
-    }
-}
-
 fn io_reason(e: &io::Error) -> DisconnectReason {
     match e.kind() {
         io::ErrorKind::InvalidData => DisconnectReason::TlsError,
@@ -782,28 +788,31 @@ fn io_reason(e: &io::Error) -> DisconnectReason {
 impl Node {
     /// Runs `f` on a live connection, under the registry's read lock: no reference counts
     /// change hands on this per-write path.
-    fn with_connection<R>(&self, alias: Id, f: impl FnOnce(&Arc<ConnShared>) -> R) -> Result<R> {
-        self.registry().with_entry(alias, |entry| match entry {
-            Some(Entry::Meta(meta)) => match meta.handle.as_any().downcast_ref::<ConnHandle>() {
-                Some(conn) => Ok(f(&conn.0)),
+    fn with_connection<R>(&self, alias: Id, f: impl FnOnce(&ConnShared, &Arc<dyn MetaHandle>) -> R) -> Result<R> {
+        let found = self.registry().with_meta(alias, |meta| {
+            let handle = &meta?.handle;
+            Some(match handle.as_any().downcast_ref::<ConnShared>() {
+                Some(conn) => Ok(f(conn, handle)),
                 None => Err(Error::Unsupported),
-            },
-            // A live process is not a connection (as a meta-process of another kind is not).
-            Some(Entry::Process(_)) => Err(Error::Unsupported),
+            })
+        });
+        // A live process is not a connection (as a meta-process of another kind is not).
+        found.unwrap_or_else(|| match self.registry().get(alias) {
+            Some(_) => Err(Error::Unsupported),
             None => Err(Error::NotFound),
         })
     }
 
     /// Writes `data` (copied if it cannot go out at once) to a connection.
     pub fn tcp_write(&self, alias: Id, data: &[u8]) -> Result<()> {
-        self.with_connection(alias, |c| c.write(Source::Borrowed(data)).map_err(|r| r.error))?
+        self.with_connection(alias, |c, handle| c.write(Source::Borrowed(data), handle).map_err(|r| r.error))?
     }
 
     /// Writes a pool buffer to a connection; it returns to its pool once written. On error
     /// the buffer is handed back.
     pub fn tcp_write_buf(&self, alias: Id, buf: Buf) -> std::result::Result<(), (Error, Buf)> {
         let mut buf = Some(buf);
-        let written = self.with_connection(alias, |c| c.write(Source::Pooled(buf.take().expect("once"))));
+        let written = self.with_connection(alias, |c, handle| c.write(Source::Pooled(buf.take().expect("once")), handle));
         match written {
             Ok(Ok(())) => Ok(()),
             Ok(Err(refused)) => Err((refused.error, refused.buf.expect("a refused pool write returns its buffer"))),

@@ -14,9 +14,9 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Mutex, OnceLock};
 
-use bytes::{Buf as _, Bytes, BytesMut};
+use bytes::{Buf as _, Bytes};
 use tokio::time::Instant;
 
 use crate::error::Error;
@@ -110,63 +110,76 @@ impl Chunks {
 }
 
 struct State {
-    transport: Option<Arc<Transport>>,
+    /// The socket was released (the connection closed): nothing more goes out.
+    released: bool,
     /// Pool buffers, and copies of uncounted or sealed bytes. Empty (unallocated) in the
     /// common case, where only `copied` holds bytes.
     chunks: Chunks,
     /// Borrowed bytes copied to wait, after the last chunk: consecutive small writes share
     /// one buffer, written from directly (no allocation per write).
-    copied: BytesMut,
+    copied: Vec<u8>,
     queued: usize,
     refused: bool,
     accepting: bool,
     /// A batch-end flush is arranged (see `Written::Deferred`).
     deferred: bool,
     error: Option<io::ErrorKind>,
+    /// Record when bytes last went out (keepalive needs it; reading the clock on every write
+    /// costs otherwise). Here, not beside the lock, where it would take a word of its own.
+    track_time: bool,
 }
 
+/// The queue and the socket it writes to. The socket is kept inline, not in an allocation
+/// of its own: one allocation fewer per connection. The reading side reaches it through
+/// `socket` as well; it closes when the connection's shared state is dropped.
 pub(crate) struct WriteQueue {
+    /// Set once: at once for a plain socket, after the handshake for TLS.
+    socket: OnceLock<Transport>,
     state: Mutex<State>,
     /// Something waits to be flushed (queued chunks, TLS records) or an error to report:
     /// the connection task checks this on every turn without taking the lock.
     needs_flush: AtomicBool,
-    limit: usize,
-    track_time: bool,
     bytes_out: AtomicU64,
     last_write_ms: AtomicU64,
 }
 
 impl WriteQueue {
     /// A queue whose socket is attached later (after a TLS handshake); writes made before
-    /// that wait in the queue. `track_time` records when bytes last went out (keepalive needs
-    /// it; reading the clock on every write costs otherwise).
-    pub(crate) fn new(limit: usize, track_time: bool) -> Self {
+    /// that wait in the queue. `track_time` records when bytes last went out.
+    pub(crate) fn new(track_time: bool) -> Self {
         WriteQueue {
+            socket: OnceLock::new(),
             state: Mutex::new(State {
-                transport: None,
+                released: false,
                 chunks: Chunks::default(),
-                copied: BytesMut::new(),
+                copied: Vec::new(),
                 queued: 0,
                 refused: false,
                 accepting: true,
                 deferred: false,
                 error: None,
+                track_time,
             }),
             needs_flush: AtomicBool::new(false),
-            limit,
-            track_time,
             bytes_out: AtomicU64::new(0),
             last_write_ms: AtomicU64::new(0),
         }
     }
 
-    /// The socket, while attached and not released.
-    pub(crate) fn transport(&self) -> Option<Arc<Transport>> {
-        self.state.lock().unwrap().transport.clone()
+    /// The socket, once attached (released or not).
+    pub(crate) fn socket(&self) -> Option<&Transport> {
+        self.socket.get()
     }
 
-    pub(crate) fn attach(&self, transport: Arc<Transport>) {
-        self.state.lock().unwrap().transport = Some(transport);
+    /// The socket, while attached and not released.
+    pub(crate) fn open_socket(&self) -> Option<&Transport> {
+        self.socket.get().filter(|_| !self.state.lock().unwrap().released)
+    }
+
+    pub(crate) fn attach(&self, transport: Transport) {
+        if self.socket.set(transport).is_err() {
+            unreachable!("a connection's socket is attached once");
+        }
     }
 
     pub(crate) fn bytes_out(&self) -> u64 {
@@ -206,25 +219,30 @@ impl WriteQueue {
         self.state.lock().unwrap().error
     }
 
-    fn wrote(&self, counted: usize) {
+    fn wrote(&self, state: &State, counted: usize) {
         self.bytes_out.fetch_add(counted as u64, Ordering::Relaxed);
-        if self.track_time {
+        if state.track_time {
             self.last_write_ms.store(epoch().elapsed().as_millis() as u64, Ordering::Relaxed);
         }
     }
 
     /// Writes what the socket takes now and queues the rest; with `defer`, queues it all to
-    /// go out with the writes that follow in the same batch.
-    pub(crate) fn write(&self, source: Source<'_>, defer: bool) -> std::result::Result<Written, Refused> {
-        self.push(source, true, defer)
+    /// go out with the writes that follow in the same batch. `limit` bounds the queue.
+    pub(crate) fn write(&self, source: Source<'_>, defer: bool, limit: usize) -> std::result::Result<Written, Refused> {
+        self.push(source, true, defer, limit)
     }
 
     /// Queues keepalive bytes (written like data, not counted as data).
-    pub(crate) fn write_keepalive(&self, bytes: &[u8]) -> Written {
-        self.push(Source::Borrowed(bytes), false, false).unwrap_or(Written::Done)
+    pub(crate) fn write_keepalive(&self, bytes: &[u8], limit: usize) -> Written {
+        self.push(Source::Borrowed(bytes), false, false, limit).unwrap_or(Written::Done)
     }
 
-    fn push(&self, source: Source<'_>, counted: bool, defer: bool) -> std::result::Result<Written, Refused> {
+    /// The attached socket, unless released; the lock (`state`) must be held.
+    fn live_socket(&self, state: &State) -> Option<&Transport> {
+        self.socket.get().filter(|_| !state.released)
+    }
+
+    fn push(&self, source: Source<'_>, counted: bool, defer: bool, limit: usize) -> std::result::Result<Written, Refused> {
         let len = source.bytes().len();
         let mut state = self.state.lock().unwrap();
         let refuse = |error, source: Source<'_>| {
@@ -237,7 +255,7 @@ impl WriteQueue {
         if !state.accepting {
             return refuse(Error::Closed, source);
         }
-        if state.queued > 0 && state.queued + len > self.limit {
+        if state.queued > 0 && state.queued + len > limit {
             state.refused = true;
             return refuse(Error::WouldBlock, source);
         }
@@ -251,8 +269,8 @@ impl WriteQueue {
         // Not deferring: send now, behind what waits in the queue, in one vectored write. (A
         // queue that is not deferred waits for a full socket: leave it to the task.)
         let send_now = !defer && (state.queued == 0 || state.deferred);
-        if let (true, Some(transport)) = (send_now, state.transport.clone()) {
-            match self.write_queue_then(&mut state, &transport, source.bytes()) {
+        if let (true, Some(transport)) = (send_now, self.live_socket(&state)) {
+            match self.write_queue_then(&mut state, transport, source.bytes()) {
                 Ok(n) => written = n,
                 Err(e) => {
                     // The connection task sees the error and ends the connection with it.
@@ -263,7 +281,7 @@ impl WriteQueue {
                 }
             }
             if written > 0 {
-                self.wrote(if counted { written } else { 0 });
+                self.wrote(&state, if counted { written } else { 0 });
             }
             if written == len {
                 // TLS records the socket did not take yet still need the task to flush them.
@@ -296,11 +314,12 @@ impl WriteQueue {
     }
 
     /// Writes queued chunks until the queue is empty (Ok(true)) or the socket is full
-    /// (Ok(false)). The second value says a WRITABLE message is now owed.
-    pub(crate) fn flush(&self) -> io::Result<(bool, bool)> {
+    /// (Ok(false)). The second value says a WRITABLE message is now owed (the queue drained
+    /// below half of `limit` after a refusal).
+    pub(crate) fn flush(&self, limit: usize) -> io::Result<(bool, bool)> {
         let mut state = self.state.lock().unwrap();
         state.deferred = false;
-        let Some(transport) = state.transport.clone() else { return Ok((true, false)) };
+        let Some(transport) = self.live_socket(&state) else { return Ok((true, false)) };
         if !transport.flush_pending()? {
             return Ok((false, false));
         }
@@ -329,10 +348,10 @@ impl WriteQueue {
         }
         if drained {
             // An idle connection holds no write buffer either.
-            state.copied = BytesMut::new();
+            state.copied = Vec::new();
             state.chunks.clear();
         }
-        let owed = state.refused && state.queued <= self.limit / 2;
+        let owed = state.refused && state.queued <= limit / 2;
         if owed {
             state.refused = false;
         }
@@ -371,8 +390,14 @@ impl WriteQueue {
         let mut counted = 0;
         while n > 0 {
             let Some(front) = state.chunks.front_mut() else {
-                // The chunks are written: the rest came from the copy buffer.
-                state.copied.advance(n);
+                // The chunks are written: the rest came from the copy buffer. If the socket
+                // took only part of it, what is left becomes a chunk (no copy) rather than
+                // being moved to the buffer's front.
+                if n < state.copied.len() {
+                    state.seal_copied();
+                    continue;
+                }
+                state.copied.clear();
                 counted += n;
                 break;
             };
@@ -386,7 +411,7 @@ impl WriteQueue {
                 state.chunks.pop_front();
             }
         }
-        self.wrote(counted);
+        self.wrote(state, counted);
     }
 
     /// Refuses further writes (the connection is closing); queued bytes may still flush.
@@ -394,13 +419,14 @@ impl WriteQueue {
         self.state.lock().unwrap().accepting = false;
     }
 
-    /// Drops the queue's hold on the socket, and what was still queued.
+    /// Ends all output to the socket (which closes when the connection's shared state is
+    /// dropped, a moment later), and drops what was still queued.
     pub(crate) fn release(&self) {
         let mut state = self.state.lock().unwrap();
         state.accepting = false;
-        state.transport = None;
+        state.released = true;
         state.chunks.clear();
-        state.copied = BytesMut::new();
+        state.copied = Vec::new();
         state.queued = 0;
     }
 }
@@ -426,10 +452,10 @@ impl State {
         count == self.chunks.len() + usize::from(!self.copied.is_empty())
     }
 
-    /// Turns the copied bytes into a chunk (keeping the buffer's spare room for later copies).
+    /// Turns the copied bytes into a chunk (without copying them).
     fn seal_copied(&mut self) {
         if !self.copied.is_empty() {
-            let bytes = self.copied.split().freeze();
+            let bytes = Bytes::from(std::mem::take(&mut self.copied));
             self.chunks.push_back(Chunk { bytes, counted: true });
         }
     }
