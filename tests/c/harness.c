@@ -195,7 +195,7 @@ actnet_behavior *probe_behavior(probe *p) {
   return b;
 }
 
-static void deadline(struct timespec *ts, int timeout_ms) {
+void deadline_in(struct timespec *ts, int timeout_ms) {
   clock_gettime(CLOCK_REALTIME, ts);
   ts->tv_sec += timeout_ms / 1000;
   ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
@@ -207,7 +207,7 @@ static void deadline(struct timespec *ts, int timeout_ms) {
 
 bool probe_next(probe *p, int timeout_ms, probe_event *out) {
   struct timespec ts;
-  deadline(&ts, timeout_ms);
+  deadline_in(&ts, timeout_ms);
   pthread_mutex_lock(&p->lock);
   while (!p->head) {
     if (pthread_cond_timedwait(&p->cond, &p->lock, &ts) != 0 && !p->head) {
@@ -268,15 +268,26 @@ actnet_node *test_node_start(void) {
   return node;
 }
 
-uint64_t probe_spawn(actnet_node *node, probe *p, const char *name) {
-  actnet_behavior *b = probe_behavior(p);
+uint64_t spawn_behavior(actnet_node *node, actnet_behavior *b, const char *name, uint32_t mailbox_size) {
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.name = name;
+  so.mailbox_size = mailbox_size;
   uint64_t pid = 0;
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   CHECK_OK(actnet_behavior_free(b));
   return pid;
+}
+
+void *stop_node(void *stopper_arg) {
+  stopper *s = stopper_arg;
+  s->status = actnet_node_stop(s->node);
+  atomic_store(&s->done, true);
+  return NULL;
+}
+
+uint64_t probe_spawn(actnet_node *node, probe *p, const char *name) {
+  return spawn_behavior(node, probe_behavior(p), name, 0);
 }
 
 uint64_t probe_spawn_opts(actnet_node *node, probe *p, const actnet_spawn_options *options) {
@@ -293,7 +304,7 @@ void probe_cmd_exit(actnet_node *node, uint64_t pid, int32_t code) {
 
 bool probe_wait_terminated(probe *p, int n, int timeout_ms) {
   struct timespec ts;
-  deadline(&ts, timeout_ms);
+  deadline_in(&ts, timeout_ms);
   pthread_mutex_lock(&p->lock);
   while (p->terminated < n) {
     if (pthread_cond_timedwait(&p->cond, &p->lock, &ts) != 0 && p->terminated < n) break;
@@ -365,7 +376,7 @@ void gate_open(gate *g) {
 
 bool gate_wait(gate *g, int timeout_ms) {
   struct timespec ts;
-  deadline(&ts, timeout_ms);
+  deadline_in(&ts, timeout_ms);
   pthread_mutex_lock(&g->lock);
   g->arrivals++;
   pthread_cond_broadcast(&g->cond);
@@ -379,7 +390,7 @@ bool gate_wait(gate *g, int timeout_ms) {
 
 bool gate_wait_arrivals(gate *g, int n, int timeout_ms) {
   struct timespec ts;
-  deadline(&ts, timeout_ms);
+  deadline_in(&ts, timeout_ms);
   pthread_mutex_lock(&g->lock);
   while (g->arrivals < n) {
     if (pthread_cond_timedwait(&g->cond, &g->lock, &ts) != 0 && g->arrivals < n) break;
@@ -444,7 +455,7 @@ int evlog_count(evlog *l) {
 
 bool evlog_wait(evlog *l, int n, int timeout_ms) {
   struct timespec ts;
-  deadline(&ts, timeout_ms);
+  deadline_in(&ts, timeout_ms);
   pthread_mutex_lock(&l->lock);
   while (l->count < n) {
     if (pthread_cond_timedwait(&l->cond, &l->lock, &ts) != 0 && l->count < n) break;

@@ -5,11 +5,13 @@
 #define ACTNET_TEST_HARNESS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "actnet.h"
 
@@ -88,6 +90,22 @@ int64_t now_ms(void);
 
 /* The process's open file descriptors (entries of /proc/self/fd). */
 int open_fd_count(void);
+
+/* The CLOCK_REALTIME time timeout_ms from now, for pthread_cond_timedwait. */
+void deadline_in(struct timespec *ts, int timeout_ms);
+
+/* Spawns a process of behaviour `b` (name may be NULL; mailbox_size 0 = node default) and
+ * frees the caller's reference to `b`. */
+uint64_t spawn_behavior(actnet_node *node, actnet_behavior *b, const char *name, uint32_t mailbox_size);
+
+/* actnet_node_stop on a thread of its own: pthread_create(&t, NULL, stop_node, &stopper)
+ * runs it, then sets `status` and `done`. */
+typedef struct stopper {
+  actnet_node *node;
+  actnet_status status;
+  atomic_bool done;
+} stopper;
+void *stop_node(void *stopper_arg);
 
 /* Every core function taking a process id or alias gives NOT_FOUND for `id` (gone, or never
  * issued), writes no out-parameter and leaves no name behind: send, call, inspect, stop, kill,

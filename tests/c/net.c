@@ -473,29 +473,12 @@ uint64_t tq_spawn(actnet_node *node, tq *q, const char *name, uint32_t mailbox_s
   pthread_mutex_unlock(&q->lock);
   actnet_behavior *b = NULL;
   CHECK_OK(actnet_behavior_new(&cb, q, tq_unref, &b));
-  actnet_spawn_options so;
-  CHECK_OK(actnet_spawn_options_init(&so));
-  so.name = name;
-  so.mailbox_size = mailbox_size;
-  uint64_t pid = 0;
-  CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
-  CHECK_OK(actnet_behavior_free(b));
-  return pid;
-}
-
-static void deadline_after(struct timespec *ts, int timeout_ms) {
-  clock_gettime(CLOCK_REALTIME, ts);
-  ts->tv_sec += timeout_ms / 1000;
-  ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (ts->tv_nsec >= 1000000000L) {
-    ts->tv_sec++;
-    ts->tv_nsec -= 1000000000L;
-  }
+  return spawn_behavior(node, b, name, mailbox_size);
 }
 
 bool tq_next(tq *q, int timeout_ms, tev *out) {
   struct timespec ts;
-  deadline_after(&ts, timeout_ms);
+  deadline_in(&ts, timeout_ms);
   pthread_mutex_lock(&q->lock);
   while (!q->head) {
     if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) != 0 && !q->head) {

@@ -316,14 +316,7 @@ uint64_t rec_spawn(actnet_node *node, rec *r, const char *name, uint32_t mailbox
   pthread_mutex_unlock(&r->lock);
   actnet_behavior *b = NULL;
   CHECK_OK(actnet_behavior_new(&cb, r, rec_unref, &b));
-  actnet_spawn_options so;
-  CHECK_OK(actnet_spawn_options_init(&so));
-  so.name = name;
-  so.mailbox_size = mailbox_size;
-  uint64_t pid = 0;
-  CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
-  CHECK_OK(actnet_behavior_free(b));
-  return pid;
+  return spawn_behavior(node, b, name, mailbox_size);
 }
 
 rec_totals rec_get_totals(rec *r) {
@@ -347,20 +340,10 @@ rec_totals rec_get_totals(rec *r) {
   return t;
 }
 
-static void deadline_at(struct timespec *ts, int timeout_ms) {
-  clock_gettime(CLOCK_REALTIME, ts);
-  ts->tv_sec += timeout_ms / 1000;
-  ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (ts->tv_nsec >= 1000000000L) {
-    ts->tv_sec++;
-    ts->tv_nsec -= 1000000000L;
-  }
-}
-
 /* Waits under the lock until cond(r, ctx) holds. */
 static bool rec_wait_locked(rec *r, bool (*cond)(rec *, void *), void *ctx, int timeout_ms) {
   struct timespec ts;
-  deadline_at(&ts, timeout_ms);
+  deadline_in(&ts, timeout_ms);
   pthread_mutex_lock(&r->lock);
   bool ok;
   while (!(ok = cond(r, ctx))) {

@@ -109,19 +109,6 @@ static void *pump(void *arg) {
   return NULL;
 }
 
-typedef struct stopper {
-  actnet_node *node;
-  actnet_status status;
-  atomic_bool done;
-} stopper;
-
-static void *stop_node(void *arg) {
-  stopper *st = arg;
-  st->status = actnet_node_stop(st->node);
-  atomic_store(&st->done, true);
-  return NULL;
-}
-
 static bool warmed_up(void) {
   for (int i = 0; i < CONNS; i++)
     if (clients[i].received < WARM) return false;

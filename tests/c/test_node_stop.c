@@ -70,19 +70,6 @@ static void s_terminate(void *user_data, actnet_node *node, uint64_t pid, void *
   }
 }
 
-typedef struct stopper {
-  actnet_node *node;
-  actnet_status status;
-  atomic_bool done;
-} stopper;
-
-static void *stop_node(void *arg) {
-  stopper *s = arg;
-  s->status = actnet_node_stop(s->node);
-  atomic_store(&s->done, true);
-  return NULL;
-}
-
 static uint64_t spawn_with(actnet_node *node, actnet_behavior *b, const char *args, const char *name) {
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
