@@ -728,7 +728,9 @@ typedef struct actnet_spawn_options {
   uint32_t struct_size;
   /**
    * Mailbox bound in messages: 0 (default) takes the node's default,
-   * `ACTNET_MAILBOX_UNBOUNDED` means no bound.
+   * `ACTNET_MAILBOX_UNBOUNDED` means no bound. The frames one read of a framed connection
+   * completes (at most 64) travel together and take one place; each is still its own
+   * DATA message to the handler.
    */
   uint32_t mailbox_size;
   /**

@@ -303,3 +303,89 @@ fn node_stop_delivers_node_stopping() {
     node.stop().unwrap();
     assert_eq!(next(&rx), Event::Disconnect(conn, DisconnectReason::NodeStopping));
 }
+
+/// `payloads` as 4-byte-header frames, one stream.
+fn frames(payloads: &[&[u8]]) -> Vec<u8> {
+    let mut stream = Vec::new();
+    for payload in payloads {
+        stream.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        stream.extend_from_slice(payload);
+    }
+    stream
+}
+
+fn header4() -> ConnectionOptions {
+    let chunk = ChunkOptions { enable: true, header_size: 4, length_size: 4, max_length: 1 << 16, ..Default::default() };
+    ConnectionOptions { chunk, ..Default::default() }
+}
+
+#[test]
+fn many_frames_through_a_small_mailbox_arrive_whole_in_order_and_counted() {
+    let node = node();
+    let (pid, rx) = echo_process(&node, false, Some(2), Duration::from_micros(50));
+    let (_server, addr) = server(&node, pid, header4());
+    let mut c = client(addr);
+    let Event::Connect(conn) = next(&rx) else { panic!() };
+    let payloads: Vec<Vec<u8>> = (0..3000u32).map(|i| i.to_be_bytes().repeat(1 + (i % 7) as usize)).collect();
+    let refs: Vec<&[u8]> = payloads.iter().map(|p| &p[..]).collect();
+    c.write_all(&frames(&refs)).unwrap();
+    for payload in &payloads {
+        let mut frame = (payload.len() as u32).to_be_bytes().to_vec();
+        frame.extend_from_slice(payload);
+        assert_eq!(next(&rx), Event::Data(conn, frame));
+    }
+    // Frames travel in envelopes of up to 64, but each counts as a message.
+    let info = node.inspect(pid).unwrap();
+    let messages_in = info.iter().find(|(k, _)| k == "messages in").map(|(_, v)| v.parse::<u64>().unwrap());
+    assert_eq!(messages_in, Some(1 + payloads.len() as u64), "CONNECT and every frame");
+    node.stop().unwrap();
+}
+
+#[test]
+fn frames_before_a_bad_header_are_delivered_then_the_reason() {
+    let node = node();
+    let (pid, rx) = echo_process(&node, false, Some(1), Duration::from_millis(5));
+    let (_server, addr) = server(&node, pid, header4());
+    let mut c = client(addr);
+    let Event::Connect(conn) = next(&rx) else { panic!() };
+    let mut stream = frames(&[&b"one"[..], b"two", b"three"]);
+    stream.extend_from_slice(&u32::MAX.to_be_bytes());
+    c.write_all(&stream).unwrap();
+    for frame in [frames(&[&b"one"[..]]), frames(&[&b"two"[..]]), frames(&[&b"three"[..]])] {
+        assert_eq!(next(&rx), Event::Data(conn, frame));
+    }
+    assert_eq!(next(&rx), Event::Disconnect(conn, DisconnectReason::MaxLengthExceeded));
+    node.stop().unwrap();
+}
+
+/// Kills itself on the first DATA it sees and reports every DATA.
+struct KillOnData(Sender<Vec<u8>>);
+
+impl Behavior for KillOnData {
+    fn handle(&mut self, ctx: &Context<'_>, message: Message) -> Flow {
+        if let Message::Data { data, .. } = message {
+            self.0.send(data.as_slice().to_vec()).ok();
+            ctx.node.kill(ctx.pid).unwrap();
+        }
+        Flow::Continue
+    }
+}
+
+#[test]
+fn a_kill_takes_effect_between_the_frames_of_one_read() {
+    let node = node();
+    let (tx, rx) = channel();
+    let pid = node.spawn(Box::new(KillOnData(tx)), SpawnOptions::default()).unwrap();
+    let (_server, addr) = server(&node, pid, header4());
+    let mut c = client(addr);
+    c.write_all(&frames(&[&b"a"[..]; 32])).unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), frames(&[&b"a"[..]]));
+    // The process ended after the first frame: nothing more was handled.
+    let deadline = std::time::Instant::now() + WAIT;
+    while node.inspect(pid).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "the killed process still lives");
+        std::thread::yield_now();
+    }
+    assert!(rx.try_recv().is_err(), "a frame was handled after the kill");
+    node.stop().unwrap();
+}

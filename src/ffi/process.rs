@@ -20,7 +20,9 @@ pub struct actnet_spawn_options {
     /// `sizeof(actnet_spawn_options)`.
     pub struct_size: u32,
     /// Mailbox bound in messages: 0 (default) takes the node's default,
-    /// `ACTNET_MAILBOX_UNBOUNDED` means no bound.
+    /// `ACTNET_MAILBOX_UNBOUNDED` means no bound. The frames one read of a framed connection
+    /// completes (at most 64) travel together and take one place; each is still its own
+    /// DATA message to the handler.
     pub mailbox_size: u32,
     /// Register the process under this name (copied) as part of the spawn; NULL for none.
     pub name: *const c_char,

@@ -48,6 +48,9 @@ pub(crate) struct Mailbox<T> {
     /// Wakes producers waiting for room.
     room: Notify,
     received: AtomicU64,
+    /// Something was put before everything queued (a kill, a process stopping itself): a
+    /// handler working through several messages of one envelope stops there.
+    jumped: AtomicBool,
 }
 
 impl<T> Mailbox<T> {
@@ -61,6 +64,7 @@ impl<T> Mailbox<T> {
             arrived: AtomicWaker::new(),
             room: Notify::new(),
             received: AtomicU64::new(0),
+            jumped: AtomicBool::new(false),
         }
     }
 
@@ -74,6 +78,16 @@ impl<T> Mailbox<T> {
 
     pub(crate) fn received(&self) -> u64 {
         self.received.load(Ordering::Relaxed)
+    }
+
+    /// Counts messages that travel inside one queued item beside the one `push` counted.
+    pub(crate) fn count_received(&self, more: u64) {
+        self.received.fetch_add(more, Ordering::Relaxed);
+    }
+
+    /// Whether something was pushed to the front (see `push_front`).
+    pub(crate) fn jumped(&self) -> bool {
+        self.jumped.load(Ordering::Acquire)
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -108,6 +122,7 @@ impl<T> Mailbox<T> {
             }
             let queued = Queued { item, class };
             if front {
+                self.jumped.store(true, Ordering::Release);
                 queue.push_front(queued);
             } else {
                 queue.push_back(queued);

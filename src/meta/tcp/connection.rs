@@ -44,6 +44,8 @@ use crate::process::process::{Envelope, ProcessShared};
 const READS_PER_TURN: usize = 16;
 /// Longest a connection waits for its queued writes to flush when the node stops.
 const NODE_STOP_FLUSH: std::time::Duration = std::time::Duration::from_secs(1);
+/// Most frames delivered in one envelope (see `Envelope::Frames`).
+const FRAMES_PER_DELIVERY: usize = 64;
 /// Size of the per-thread arena that reads without a pool land in.
 const ARENA_SIZE: usize = 256 * 1024;
 
@@ -351,9 +353,9 @@ struct Connection {
     config: Arc<ConnectionConfig>,
     /// Boxed: only framed connections have one.
     decoder: Option<Box<Decoder>>,
-    /// A DATA message waiting for room in the target's mailbox (policy PAUSE). Boxed: it is
-    /// rare, and inline it would make every connection's task a size class larger.
-    pending: Option<Box<Message>>,
+    /// DATA waiting for room in the target's mailbox (policy PAUSE). Boxed: it is rare, and
+    /// inline it would make every connection's task a size class larger.
+    pending: Option<Box<Envelope>>,
     /// The target is watched and was sent CONNECT (not before, nor if it was already gone).
     watching: bool,
     /// A client's addresses, known before it starts. The caller holds a client's id already,
@@ -614,7 +616,7 @@ impl Connection {
             }
             self.shared.bytes_in.fetch_add(len as u64, Ordering::Relaxed);
             let result = match (&mut self.decoder, chunk) {
-                (None, chunk) => self.deliver(Message::Data { conn: self.shared.alias, data: chunk }),
+                (None, chunk) => self.deliver(Envelope::Message(Message::Data { conn: self.shared.alias, data: chunk })),
                 (Some(decoder), Payload::Bytes(bytes)) => {
                     decoder.push(bytes);
                     self.deliver_buffered()
@@ -653,36 +655,46 @@ impl Connection {
         }
     }
 
-    /// Delivers the pending message, then every complete frame the decoder holds, until the
-    /// target's mailbox is full.
+    /// Delivers the pending DATA, then every complete frame the decoder holds (as few
+    /// envelopes as possible), until the target's mailbox is full. A bad header ends the
+    /// connection once the frames before it are delivered.
     fn deliver_buffered(&mut self) -> std::result::Result<(), DisconnectReason> {
-        if let Some(message) = self.pending.take() {
-            self.deliver(*message)?;
+        if let Some(envelope) = self.pending.take() {
+            self.deliver(*envelope)?;
         }
         while self.pending.is_none() {
             let Some(decoder) = self.decoder.as_mut() else { break };
-            let frame = match decoder.next_frame() {
-                Ok(Some(frame)) => frame,
-                Ok(None) => break,
-                Err(FrameError::TooLong { .. }) => return Err(DisconnectReason::MaxLengthExceeded),
-                Err(FrameError::InvalidLength { .. }) => return Err(DisconnectReason::InvalidFrameLength),
-            };
-            let data = match &self.config.pool {
-                Some(pool) => Payload::Pooled(pool.copy_from(&frame)),
-                None => Payload::Bytes(frame),
-            };
-            self.deliver(Message::Data { conn: self.shared.alias, data })?;
+            // Room for a typical read's frames at once (growing from empty reallocated twice).
+            let mut frames = Vec::with_capacity(16);
+            // A decoder error stays at the front: it comes back once `frames` is delivered.
+            while frames.len() < FRAMES_PER_DELIVERY {
+                let frame = match decoder.next_frame() {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => break,
+                    Err(_) if !frames.is_empty() => break,
+                    Err(FrameError::TooLong { .. }) => return Err(DisconnectReason::MaxLengthExceeded),
+                    Err(FrameError::InvalidLength { .. }) => return Err(DisconnectReason::InvalidFrameLength),
+                };
+                frames.push(match &self.config.pool {
+                    Some(pool) => Payload::Pooled(pool.copy_from(&frame)),
+                    None => Payload::Bytes(frame),
+                });
+            }
+            if frames.is_empty() {
+                break;
+            }
+            self.deliver(Envelope::Frames { conn: self.shared.alias, frames })?;
         }
         Ok(())
     }
 
-    /// Queues a DATA message for the target, applying the mailbox policy when it is full.
-    fn deliver(&mut self, message: Message) -> std::result::Result<(), DisconnectReason> {
-        match self.shared.target.push_bounded(message) {
+    /// Queues DATA for the target, applying the mailbox policy when it is full.
+    fn deliver(&mut self, envelope: Envelope) -> std::result::Result<(), DisconnectReason> {
+        match self.shared.target.push_envelope(envelope) {
             Ok(()) => Ok(()),
-            Err((Error::MailboxFull, message)) => match self.config.mailbox_policy {
+            Err((Error::MailboxFull, envelope)) => match self.config.mailbox_policy {
                 MailboxPolicy::Pause => {
-                    self.pending = Some(Box::new(message));
+                    self.pending = Some(Box::new(envelope));
                     Ok(())
                 }
                 MailboxPolicy::Terminate => Err(DisconnectReason::MailboxFull),
