@@ -663,29 +663,36 @@ impl Connection {
             self.deliver(*envelope)?;
         }
         while self.pending.is_none() {
-            let Some(decoder) = self.decoder.as_mut() else { break };
-            // Room for a typical read's frames at once (growing from empty reallocated twice).
-            let mut frames = Vec::with_capacity(16);
-            // A decoder error stays at the front: it comes back once `frames` is delivered.
-            while frames.len() < FRAMES_PER_DELIVERY {
-                let frame = match decoder.next_frame() {
-                    Ok(Some(frame)) => frame,
-                    Ok(None) => break,
-                    Err(_) if !frames.is_empty() => break,
-                    Err(FrameError::TooLong { .. }) => return Err(DisconnectReason::MaxLengthExceeded),
-                    Err(FrameError::InvalidLength { .. }) => return Err(DisconnectReason::InvalidFrameLength),
-                };
-                frames.push(match &self.config.pool {
-                    Some(pool) => Payload::Pooled(pool.copy_from(&frame)),
-                    None => Payload::Bytes(frame),
-                });
-            }
-            if frames.is_empty() {
-                break;
-            }
+            let Some(frames) = self.next_frames()? else { break };
             self.deliver(Envelope::Frames { conn: self.shared.alias, frames })?;
         }
         Ok(())
+    }
+
+    /// Up to `FRAMES_PER_DELIVERY` complete frames from the decoder, None if it holds none
+    /// (or there is no decoder). A decoder error stays at the front, so frames before it
+    /// are returned first and the error on the next call.
+    fn next_frames(&mut self) -> std::result::Result<Option<Vec<Payload>>, DisconnectReason> {
+        let Some(decoder) = self.decoder.as_mut() else { return Ok(None) };
+        let mut frames = Vec::new();
+        while frames.len() < FRAMES_PER_DELIVERY {
+            let frame = match decoder.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
+                Err(_) if !frames.is_empty() => break,
+                Err(FrameError::TooLong { .. }) => return Err(DisconnectReason::MaxLengthExceeded),
+                Err(FrameError::InvalidLength { .. }) => return Err(DisconnectReason::InvalidFrameLength),
+            };
+            if frames.is_empty() {
+                // Room for a typical read's frames at once (from 4, it reallocated twice).
+                frames.reserve_exact(16);
+            }
+            frames.push(match &self.config.pool {
+                Some(pool) => Payload::Pooled(pool.copy_from(&frame)),
+                None => Payload::Bytes(frame),
+            });
+        }
+        Ok((!frames.is_empty()).then_some(frames))
     }
 
     /// Queues DATA for the target, applying the mailbox policy when it is full.
