@@ -41,8 +41,13 @@ impl Hasher for IdHasher {
     }
 
     fn write_u64(&mut self, id: u64) {
-        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = id_hash(id);
     }
+}
+
+/// An id's hash as the registry's tables see it (the registry also picks its shard from it).
+pub(crate) fn id_hash(id: Id) -> u64 {
+    id.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 pub(crate) type IdMap<V> = std::collections::HashMap<Id, V, BuildHasherDefault<IdHasher>>;

@@ -1,15 +1,26 @@
 //! The node's registry: which ids are alive (processes and meta-processes) and which names
 //! are registered. An id leaves the registry when its owner terminates, before anyone is
 //! told, so that a supervisor told of an exit can register the name again at once.
+//!
+//! The id tables are split into shards, each behind its own lock on its own cache lines. Every
+//! send looks its target up, and even a read lock writes its lock word: with one lock for the
+//! whole node, every send on every core wrote the same cache line, and with two independent
+//! pairs of processes on two cores the lookup cost 40 ns of CPU per message instead of 13 (the
+//! line moving between the cores). With shards, lookups of different ids mostly touch
+//! different lines.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::error::{Error, Result};
 use crate::meta::meta_process::MetaShared;
-use crate::node::ids::{ById, HasId, Id, IdSet};
+use crate::node::ids::{id_hash, ById, HasId, Id, IdSet};
 use crate::process::lifecycle::Lifecycle;
 use crate::process::process::ProcessShared;
+
+/// Shards of the id tables: a few times the cores of a large machine, so two busy ids rarely
+/// share one, at 8 KiB per node (nothing per entry: the tables together hold what one did).
+const SHARDS: usize = 64;
 
 #[derive(Clone)]
 pub(crate) enum Entry {
@@ -55,23 +66,43 @@ impl HasId for MetaShared {
     }
 }
 
+/// One shard's tables and lock, aligned to 128 bytes: the lock word is written by every
+/// reader, so no other shard may share its cache line, nor the line beside it (x86 fetches
+/// lines in pairs).
 #[derive(Default)]
+#[repr(align(128))]
+struct Shard(RwLock<Entries>);
+
 pub(crate) struct Registry {
-    entries: RwLock<Entries>,
+    shards: Box<[Shard]>,
     names: Mutex<HashMap<String, Id>>,
 }
 
+impl Default for Registry {
+    fn default() -> Self {
+        Registry { shards: (0..SHARDS).map(|_| Shard::default()).collect(), names: Mutex::default() }
+    }
+}
+
 impl Registry {
+    /// The tables that hold `id`. The shard comes from the middle bits of the id's hash: a
+    /// table takes its buckets from the low bits and its tags from the top ones, and those
+    /// must still differ between the ids of one shard (`id % SHARDS` would make the low bits
+    /// alike). Consecutive ids, such as a pair of processes spawned together, land in
+    /// different shards.
+    fn entries(&self, id: Id) -> &RwLock<Entries> {
+        &self.shards[(id_hash(id) >> 32) as usize % SHARDS].0
+    }
+
     pub(crate) fn insert(&self, entry: Entry) {
-        let mut entries = self.entries.write().unwrap();
         match entry {
-            Entry::Process(p) => entries.processes.insert(ById(p)),
-            Entry::Meta(m) => entries.metas.insert(ById(m)),
+            Entry::Process(p) => self.entries(p.pid).write().unwrap().processes.insert(ById(p)),
+            Entry::Meta(m) => self.entries(m.alias).write().unwrap().metas.insert(ById(m)),
         };
     }
 
     pub(crate) fn remove(&self, id: Id) -> Option<Entry> {
-        let mut entries = self.entries.write().unwrap();
+        let mut entries = self.entries(id).write().unwrap();
         if let Some(p) = entries.processes.take(&id) {
             return Some(Entry::Process(p.0));
         }
@@ -79,37 +110,45 @@ impl Registry {
     }
 
     pub(crate) fn get(&self, id: Id) -> Option<Entry> {
-        self.entries.read().unwrap().get(id)
+        self.entries(id).read().unwrap().get(id)
     }
 
     /// Runs `f` on the meta-process (or None) under the read lock; `f` must not block or
     /// take the registry's locks.
     pub(crate) fn with_meta<R>(&self, id: Id, f: impl FnOnce(Option<&Arc<MetaShared>>) -> R) -> R {
-        f(self.entries.read().unwrap().metas.get(&id).map(|m| &m.0))
+        f(self.entries(id).read().unwrap().metas.get(&id).map(|m| &m.0))
     }
 
     /// A live process. One that has begun to end (its mailbox is closed) is NotFound here
     /// too, as it is for sends, although it leaves the registry a moment later.
     pub(crate) fn process(&self, id: Id) -> Result<Arc<ProcessShared>> {
-        match self.entries.read().unwrap().processes.get(&id) {
+        match self.entries(id).read().unwrap().processes.get(&id) {
             Some(p) if p.0.is_alive() => Ok(p.0.clone()),
             _ => Err(Error::NotFound),
         }
     }
 
     pub(crate) fn meta(&self, id: Id) -> Result<Arc<MetaShared>> {
-        self.entries.read().unwrap().metas.get(&id).map(|m| m.0.clone()).ok_or(Error::NotFound)
+        self.entries(id).read().unwrap().metas.get(&id).map(|m| m.0.clone()).ok_or(Error::NotFound)
     }
 
+    /// Every live entry, processes first (one shard at a time: not one instant's snapshot).
     pub(crate) fn all(&self) -> Vec<Entry> {
-        let entries = self.entries.read().unwrap();
-        let processes = entries.processes.iter().map(|p| Entry::Process(p.0.clone()));
-        processes.chain(entries.metas.iter().map(|m| Entry::Meta(m.0.clone()))).collect()
+        let mut all = Vec::new();
+        for shard in self.shards.iter() {
+            all.extend(shard.0.read().unwrap().processes.iter().map(|p| Entry::Process(p.0.clone())));
+        }
+        for shard in self.shards.iter() {
+            all.extend(shard.0.read().unwrap().metas.iter().map(|m| Entry::Meta(m.0.clone())));
+        }
+        all
     }
 
     pub(crate) fn count(&self) -> (usize, usize) {
-        let entries = self.entries.read().unwrap();
-        (entries.processes.len(), entries.metas.len())
+        self.shards.iter().fold((0, 0), |(processes, metas), shard| {
+            let entries = shard.0.read().unwrap();
+            (processes + entries.processes.len(), metas + entries.metas.len())
+        })
     }
 
     /// The live process registered under `name`.

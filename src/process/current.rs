@@ -197,8 +197,11 @@ pub(crate) fn process_of(serial: usize) -> Option<Id> {
 pub(crate) fn count_sent(serial: usize) {
     let current = CURRENT.with(|c| c.get());
     if current.serial == serial && !current.sent.is_null() {
-        // Valid: run_as keeps the process alive while its callback runs.
-        unsafe { &*current.sent }.fetch_add(1, Ordering::Relaxed);
+        // Valid: run_as keeps the process alive while its callback runs. Only the thread
+        // running one of its callbacks writes the counter (never two at once), so a plain
+        // load and store does, without the cost of a locked `fetch_add`.
+        let sent = unsafe { &*current.sent };
+        sent.store(sent.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 }
 

@@ -83,15 +83,12 @@ impl ProcessShared {
 
     /// Queues a message or a read's frames against the mailbox bound; a refused one comes back.
     pub(crate) fn push_envelope(self: &Arc<Self>, envelope: Envelope) -> std::result::Result<(), (Error, Envelope)> {
-        let frames = match &envelope {
+        let messages = match &envelope {
             Envelope::Frames { frames, .. } => frames.len() as u64,
             _ => 1,
         };
-        match self.mailbox.push(envelope, Class::Bounded) {
+        match self.mailbox.push_many(envelope, Class::Bounded, messages) {
             Ok(()) => {
-                if frames > 1 {
-                    self.mailbox.count_received(frames - 1);
-                }
                 current::wake(self);
                 Ok(())
             }
