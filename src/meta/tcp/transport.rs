@@ -107,7 +107,12 @@ fn receive(tcp: &TcpStream, dst: &mut impl ReadBuffer, max: usize) -> io::Result
 /// writing to a socket the peer reset returns EPIPE instead of raising SIGPIPE, which would
 /// kill a host program that keeps SIGPIPE's default action.
 fn send(tcp: &TcpStream, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-    tcp.try_io(Interest::WRITABLE, || SockRef::from(tcp).send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL))
+    tcp.try_io(Interest::WRITABLE, || match bufs {
+        // One buffer (the usual batch of copied replies): send(2) spares the kernel the
+        // message header and iovec it copies in and checks for sendmsg(2).
+        [one] => SockRef::from(tcp).send_with_flags(one, libc::MSG_NOSIGNAL),
+        _ => SockRef::from(tcp).send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL),
+    })
 }
 
 /// The socket as blocking-style Read/Write for rustls, returning WouldBlock instead of waiting.
