@@ -1,5 +1,6 @@
 //! Processes: spawn, the one-message-at-a-time dispatch loop, sending, names, stop and kill.
 
+use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,7 +42,9 @@ pub(crate) enum Envelope {
     /// The frames one read of a connection completed, each handled as its own DATA message,
     /// in order. One envelope per read, not per frame: one push, pop and wake-up for all (on
     /// 64-byte frames those were a fifth of the server's work). It takes one mailbox slot.
-    Frames { conn: Id, frames: Vec<Payload> },
+    /// `source` is the connection's shared state, for the handler's replies (see
+    /// `current::replying_to`).
+    Frames { conn: Id, frames: Vec<Payload>, source: Arc<dyn Any + Send + Sync> },
     /// End after everything queued before it (stop, node stop, supervisor shutdown).
     Stop(ExitReason),
     /// End as soon as the current handler returns.
@@ -360,7 +363,9 @@ async fn yield_to_others() {
 fn dispatch(node: &Node, shared: &ProcessShared, behavior: &mut dyn Behavior, envelope: Envelope, in_batch: bool) -> Flow {
     let message = match envelope {
         Envelope::Message(m) => m,
-        Envelope::Frames { conn, frames } => return handle_frames(node, shared, behavior, conn, frames),
+        Envelope::Frames { conn, frames, source } => {
+            return current::replying_to((conn, source), || handle_frames(node, shared, behavior, conn, frames))
+        }
         Envelope::Stop(reason) => return Flow::Stop(reason),
         Envelope::Kill => return Flow::Stop(ExitReason::Killed),
         Envelope::Barrier(done) => {

@@ -81,15 +81,14 @@ pub(crate) struct ConnShared {
 impl ConnShared {
     /// Writes or queues bytes for the socket. A handler whose process has more messages
     /// queued defers the system call to the end of that batch, so the replies to many small
-    /// requests leave in one vectored write. `handle` is this connection's registry handle:
-    /// the batch-end flush holds it.
-    fn write(&self, source: Source<'_>, handle: &Arc<dyn MetaHandle>) -> std::result::Result<(), Refused> {
-        match self.writes.write(source, current::in_batch(), self.config.write_queue_limit) {
+    /// requests leave in one vectored write. `in_batch` says the writer is such a handler;
+    /// `this` gives this connection's shared state for the batch-end flush to hold.
+    fn write(&self, source: Source<'_>, in_batch: bool, this: impl FnOnce() -> Arc<ConnShared>) -> std::result::Result<(), Refused> {
+        match self.writes.write(source, in_batch, self.config.write_queue_limit) {
             Ok(Written::Done) => Ok(()),
             Ok(Written::Deferred { first }) => {
                 if first {
-                    let conn = handle.clone().into_any().downcast::<ConnShared>();
-                    current::defer(conn.expect("a connection's handle"));
+                    current::defer(this());
                 }
                 Ok(())
             }
@@ -664,7 +663,8 @@ impl Connection {
         }
         while self.pending.is_none() {
             let Some(frames) = self.next_frames()? else { break };
-            self.deliver(Envelope::Frames { conn: self.shared.alias, frames })?;
+            let source = self.shared.clone();
+            self.deliver(Envelope::Frames { conn: self.shared.alias, frames, source })?;
         }
         Ok(())
     }
@@ -805,13 +805,27 @@ fn io_reason(e: &io::Error) -> DisconnectReason {
 }
 
 impl Node {
-    /// Runs `f` on a live connection, under the registry's read lock: no reference counts
-    /// change hands on this per-write path.
-    fn with_connection<R>(&self, alias: Id, f: impl FnOnce(&ConnShared, &Arc<dyn MetaHandle>) -> R) -> Result<R> {
+    /// Runs `f` on a live connection (under the registry's read lock: no reference counts
+    /// change hands on this per-write path), with whether the caller is a handler in a batch
+    /// (see `ConnShared::write`) and a way to get the state as an Arc.
+    fn with_connection<R>(&self, alias: Id, f: impl FnOnce(&ConnShared, bool, &dyn Fn() -> Arc<ConnShared>) -> R) -> Result<R> {
+        let mut f = Some(f);
+        // The connection whose frames the handler answers (always in a batch) is at hand:
+        // no registry lookup.
+        let replied = current::with_reply_target(alias, |source| {
+            let this = || source.clone().downcast::<ConnShared>().expect("a connection's state");
+            let conn = source.downcast_ref::<ConnShared>().expect("a connection's state");
+            f.take().expect("once")(conn, true, &this)
+        });
+        if let Some(result) = replied {
+            return Ok(result);
+        }
+        let in_batch = current::in_batch();
         let found = self.registry().with_meta(alias, |meta| {
             let handle = &meta?.handle;
+            let this = || handle.clone().into_any().downcast::<ConnShared>().expect("a connection's handle");
             Some(match handle.as_any().downcast_ref::<ConnShared>() {
-                Some(conn) => Ok(f(conn, handle)),
+                Some(conn) => Ok(f.take().expect("once")(conn, in_batch, &this)),
                 None => Err(Error::Unsupported),
             })
         });
@@ -824,14 +838,14 @@ impl Node {
 
     /// Writes `data` (copied if it cannot go out at once) to a connection.
     pub fn tcp_write(&self, alias: Id, data: &[u8]) -> Result<()> {
-        self.with_connection(alias, |c, handle| c.write(Source::Borrowed(data), handle).map_err(|r| r.error))?
+        self.with_connection(alias, |c, in_batch, this| c.write(Source::Borrowed(data), in_batch, this).map_err(|r| r.error))?
     }
 
     /// Writes a pool buffer to a connection; it returns to its pool once written. On error
     /// the buffer is handed back.
     pub fn tcp_write_buf(&self, alias: Id, buf: Buf) -> std::result::Result<(), (Error, Buf)> {
         let mut buf = Some(buf);
-        let written = self.with_connection(alias, |c, handle| c.write(Source::Pooled(buf.take().expect("once")), handle));
+        let written = self.with_connection(alias, |c, in_batch, this| c.write(Source::Pooled(buf.take().expect("once")), in_batch, this));
         match written {
             Ok(Ok(())) => Ok(()),
             Ok(Err(refused)) => Err((refused.error, refused.buf.expect("a refused pool write returns its buffer"))),
