@@ -6,6 +6,7 @@ use crate::ffi::args::{self, actnet_node};
 use crate::ffi::boundary::guard;
 use crate::ffi::buf::{actnet_buf, give};
 use crate::ffi::status::{actnet_status, check};
+use crate::process::message::Body;
 
 /// Sends a request (`tag`, `len` bytes at `data`, copied) to process `to` and waits up to
 /// `timeout_ms` for its handler to answer with `actnet_process_reply`. On success
@@ -29,7 +30,7 @@ pub extern "C" fn actnet_process_call(
     guard(|| {
         let node = unsafe { args::node(node)? };
         let out = args::out(reply_out)?;
-        let request = Bytes::copy_from_slice(unsafe { args::bytes(data, len)? });
+        let request = Body::copy_from_slice(unsafe { args::bytes(data, len)? });
         let reply = check(node.call(to, tag, request, args::millis(timeout_ms)))?;
         *out = give(node.scratch_pool().copy_from(&reply));
         Ok(())

@@ -2,12 +2,11 @@
 
 use std::ffi::c_char;
 
-use bytes::Bytes;
-
 use crate::ffi::args::{self, actnet_node, FfiResult, Options};
 use crate::ffi::behavior::{self, actnet_behavior};
 use crate::ffi::boundary::guard;
 use crate::ffi::status::{actnet_status, check};
+use crate::process::message::Body;
 use crate::process::process::SpawnOptions;
 
 /// `mailbox_size` value meaning "no bound".
@@ -170,7 +169,7 @@ pub extern "C" fn actnet_name_unregister(node: *mut actnet_node, name: *const c_
 pub extern "C" fn actnet_message_send(node: *mut actnet_node, to: u64, tag: u64, data: *const u8, len: usize) -> actnet_status {
     guard(|| {
         let node = unsafe { args::node(node)? };
-        let data = Bytes::copy_from_slice(unsafe { args::bytes(data, len)? });
+        let data = Body::copy_from_slice(unsafe { args::bytes(data, len)? });
         check(node.send(to, tag, data))
     })
 }
@@ -187,7 +186,7 @@ pub extern "C" fn actnet_message_send_name(
     guard(|| {
         let node = unsafe { args::node(node)? };
         let name = unsafe { args::string(name)? };
-        let data = Bytes::copy_from_slice(unsafe { args::bytes(data, len)? });
+        let data = Body::copy_from_slice(unsafe { args::bytes(data, len)? });
         check(node.send_named(name, tag, data))
     })
 }

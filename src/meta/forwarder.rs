@@ -7,13 +7,11 @@ use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use crate::error::Result;
 use crate::meta::meta_process::{MetaHandle, StopRequest, StopSignal};
 use crate::node::ids::Id;
 use crate::node::node::Node;
-use crate::process::message::Message;
+use crate::process::message::{Body, Message};
 
 struct Forwarder {
     alias: Id,
@@ -43,7 +41,7 @@ impl MetaHandle for Forwarder {
         out.push(("forwarded".into(), self.forwarded.load(Ordering::Relaxed).to_string()));
     }
 
-    fn send(&self, node: &Node, _from: Id, tag: u64, data: Bytes) -> Result<()> {
+    fn send(&self, node: &Node, _from: Id, tag: u64, data: Body) -> Result<()> {
         let target = node.process_ref(self.target(node)?)?;
         target.push_bounded(Message::User { from: self.alias, tag, data }).map_err(|(e, _)| e)?;
         self.forwarded.fetch_add(1, Ordering::Relaxed);

@@ -9,15 +9,13 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-
 use crate::error::{Error, Result};
 use crate::node::ids::Id;
 use crate::node::node::Node;
 use crate::node::registry::Entry;
 use crate::node::wakeup::Wakeup;
 use crate::process::lifecycle::Lifecycle;
-use crate::process::message::ExitReason;
+use crate::process::message::{Body, ExitReason};
 
 /// Why a meta-process is asked to end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +48,7 @@ pub trait MetaHandle: Send + Sync + 'static {
     /// Adds this meta-process's key/value pairs.
     fn inspect(&self, out: &mut Vec<(String, String)>);
     /// A message sent to the alias.
-    fn send(&self, _node: &Node, _from: Id, _tag: u64, _data: Bytes) -> Result<()> {
+    fn send(&self, _node: &Node, _from: Id, _tag: u64, _data: Body) -> Result<()> {
         Err(Error::Unsupported)
     }
     /// Asks the job to end; idempotent.

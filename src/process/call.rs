@@ -12,7 +12,7 @@ use crate::node::ids::{Id, IdMap};
 use crate::node::node::Node;
 use crate::node::registry::Entry;
 use crate::process::current;
-use crate::process::message::Message;
+use crate::process::message::{Body, Message};
 
 struct Pending {
     target: Id,
@@ -27,7 +27,8 @@ pub(crate) struct Calls {
 
 impl Node {
     /// Sends a request to process `to` and waits up to `timeout` for the answer.
-    pub fn call(&self, to: Id, tag: u64, data: Bytes, timeout: Duration) -> Result<Bytes> {
+    pub fn call(&self, to: Id, tag: u64, data: impl Into<Body>, timeout: Duration) -> Result<Bytes> {
+        let data = data.into();
         let from = current::process_of(self.serial()).unwrap_or(0);
         // 0 (a foreign thread) is never a process: calling id 0 is NotFound, not a self-call.
         if from != 0 && from == to {

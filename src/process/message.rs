@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 
 use crate::meta::tcp::pool::Buf;
+pub use crate::process::body::Body;
 use crate::node::ids::Id;
 
 /// Why a process or meta-process ended.
@@ -105,9 +106,9 @@ pub struct TlsInfo {
 #[derive(Debug)]
 pub enum Message {
     /// An opaque message from another process or a foreign thread (`from` = 0).
-    User { from: Id, tag: u64, data: Bytes },
+    User { from: Id, tag: u64, data: Body },
     /// A request expecting an answer through `Node::reply(reference, …)`.
-    Call { from: Id, reference: u64, tag: u64, data: Bytes },
+    Call { from: Id, reference: u64, tag: u64, data: Body },
     /// A connection is established; `conn` is its alias.
     Connect { conn: Id, local: SocketAddr, remote: SocketAddr, tls: Option<Box<TlsInfo>> },
     /// Bytes read from a connection (one frame when framing is on).

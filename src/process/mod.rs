@@ -1,5 +1,6 @@
 //! Processes (actors): mailbox, dispatch, calls, links and monitors, supervision.
 pub mod behavior;
+pub mod body;
 pub mod call;
 pub(crate) mod current;
 pub(crate) mod lifecycle;

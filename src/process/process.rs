@@ -5,8 +5,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
-
 use crate::error::{Error, Result};
 use crate::node::ids::Id;
 use crate::node::node::Node;
@@ -15,7 +13,7 @@ use crate::process::behavior::{Behavior, Context, Flow};
 use crate::process::current;
 use crate::process::lifecycle::Lifecycle;
 use crate::process::mailbox::{Class, Mailbox, PushError};
-use crate::process::message::{ExitReason, Message, Payload};
+use crate::process::message::{Body, ExitReason, Message, Payload};
 
 /// Messages a dispatch loop yields the worker thread after, so one busy process cannot
 /// starve the others sharing its thread.
@@ -226,7 +224,8 @@ impl Node {
 
     /// Sends an opaque message to a process or meta-process. The sender is the process whose
     /// callback is running on this thread, or 0 from a foreign thread.
-    pub fn send(&self, to: Id, tag: u64, data: Bytes) -> Result<()> {
+    pub fn send(&self, to: Id, tag: u64, data: impl Into<Body>) -> Result<()> {
+        let data = data.into();
         let from = current::process_of(self.serial()).unwrap_or(0);
         let result = match self.registry().get(to) {
             Some(Entry::Process(p)) => p.push_bounded(Message::User { from, tag, data }).map_err(|(e, _)| e),
@@ -239,7 +238,7 @@ impl Node {
         result
     }
 
-    pub fn send_named(&self, name: &str, tag: u64, data: Bytes) -> Result<()> {
+    pub fn send_named(&self, name: &str, tag: u64, data: impl Into<Body>) -> Result<()> {
         self.send(self.whereis(name)?, tag, data)
     }
 

@@ -19,7 +19,7 @@ use std::task::Poll;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::time::{sleep_until, Instant, Sleep};
@@ -36,7 +36,7 @@ use crate::meta::tcp::transport::Transport;
 use crate::meta::tcp::write_queue::{Refused, Source, WriteQueue, Written};
 use crate::node::ids::Id;
 use crate::node::node::Node;
-use crate::process::message::{DisconnectReason, ExitReason, Message, Payload};
+use crate::process::message::{Body, DisconnectReason, ExitReason, Message, Payload};
 use crate::process::current::{self, Deferred};
 use crate::process::process::{Envelope, ProcessShared};
 
@@ -174,7 +174,7 @@ impl MetaHandle for ConnShared {
     }
 
     /// A message sent to a connection's alias is written to the socket (the tag is ignored).
-    fn send(&self, node: &Node, _from: Id, _tag: u64, data: Bytes) -> Result<()> {
+    fn send(&self, node: &Node, _from: Id, _tag: u64, data: Body) -> Result<()> {
         node.tcp_write(self.alias, &data)
     }
 
