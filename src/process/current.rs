@@ -3,8 +3,8 @@
 //! stop from inside a handler, and to block safely while a handler waits for a reply.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::cell::{Cell, RefCell, UnsafeCell};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::process::process::ProcessShared;
@@ -33,8 +33,11 @@ thread_local! {
     static DEFERRED: RefCell<Vec<Arc<dyn Deferred>>> = const { RefCell::new(Vec::new()) };
     /// The connection whose frames the running handler pass answers (see `replying_to`).
     static REPLYING_TO: RefCell<Option<(Id, Arc<dyn Any + Send + Sync>)>> = const { RefCell::new(None) };
-    /// This runtime worker's slot (None on foreign threads).
-    static SLOT: RefCell<Option<Arc<WorkerSlot>>> = const { RefCell::new(None) };
+    /// This runtime worker's slot, from `Arc::into_raw` (null on foreign threads). A pointer
+    /// rather than an `Option<Arc>` in a `RefCell`: a thread-local without a destructor is
+    /// read without the check of its destructor's registration and the borrow flag, and
+    /// every message reads it three times.
+    static SLOT: Cell<*const WorkerSlot> = const { Cell::new(std::ptr::null()) };
 }
 
 /// What a runtime worker thread shows the node's watchdog: whether a callback is running
@@ -50,16 +53,26 @@ thread_local! {
 pub(crate) struct WorkerSlot {
     /// The watchdog's tick when the running callback started; 0 when none runs.
     since: AtomicU64,
-    /// Whether `held` may be non-empty: spares the lock on the common path, a callback
-    /// that woke nobody.
-    any_held: AtomicBool,
-    held: Mutex<Vec<Arc<ProcessShared>>>,
+    /// The first process held, without a lock: most callbacks wake one process, if any (a
+    /// lock, a vector push and a drain for each message sent from a callback were 5% of a
+    /// local message's instructions).
+    first: HeldOne,
+    /// Whether `more` may be non-empty: spares the lock on the common path.
+    any_more: AtomicBool,
+    /// The processes held after the first.
+    more: Mutex<Vec<Arc<ProcessShared>>>,
     ticks: Arc<AtomicU64>,
 }
 
 impl WorkerSlot {
     pub(crate) fn new(ticks: Arc<AtomicU64>) -> WorkerSlot {
-        WorkerSlot { since: AtomicU64::new(0), any_held: AtomicBool::new(false), held: Mutex::new(Vec::new()), ticks }
+        WorkerSlot {
+            since: AtomicU64::new(0),
+            first: HeldOne::new(),
+            any_more: AtomicBool::new(false),
+            more: Mutex::new(Vec::new()),
+            ticks,
+        }
     }
 
     /// Whether a callback runs on this worker now.
@@ -76,42 +89,106 @@ impl WorkerSlot {
         }
     }
 
+    /// Only the worker's own thread holds wake-ups.
     fn hold(&self, process: &Arc<ProcessShared>) {
-        self.held.lock().unwrap().push(process.clone());
-        self.any_held.store(true, Ordering::Release);
+        if let Err(process) = self.first.put(process.clone()) {
+            self.more.lock().unwrap().push(process);
+            self.any_more.store(true, Ordering::Release);
+        }
     }
 
+    /// Issues the held wake-ups: the worker's thread at the callback's end, or the watchdog.
     fn release(&self) {
-        if !self.any_held.swap(false, Ordering::AcqRel) {
+        if let Some(process) = self.first.take() {
+            process.mailbox.wake_receiver();
+        }
+        if !self.any_more.load(Ordering::Relaxed) || !self.any_more.swap(false, Ordering::AcqRel) {
             return;
         }
         // Drained under the lock, keeping the vector's capacity for the next callback.
-        for process in self.held.lock().unwrap().drain(..) {
+        for process in self.more.lock().unwrap().drain(..) {
             process.mailbox.wake_receiver();
         }
     }
 }
 
+/// A slot for one held process, filled by one thread (the worker's) and emptied by it or by
+/// another (the watchdog) without a lock. `state` says who may touch the cell: the filler
+/// while EMPTY, nobody while FULL, the one taker that moved it from FULL to TAKING.
+struct HeldOne {
+    state: AtomicU8,
+    process: UnsafeCell<Option<Arc<ProcessShared>>>,
+}
+
+const EMPTY: u8 = 0;
+const FULL: u8 = 1;
+const TAKING: u8 = 2;
+
+// The cell is reached only as `state` allows (see above).
+unsafe impl Sync for HeldOne {}
+
+impl HeldOne {
+    fn new() -> HeldOne {
+        HeldOne { state: AtomicU8::new(EMPTY), process: UnsafeCell::new(None) }
+    }
+
+    /// Keeps `process` if the slot is empty, else gives it back. One thread only (the filler).
+    fn put(&self, process: Arc<ProcessShared>) -> Result<(), Arc<ProcessShared>> {
+        // Acquire: a taker's read of the cell happens before its EMPTY, so before our write.
+        if self.state.load(Ordering::Acquire) != EMPTY {
+            return Err(process);
+        }
+        // Only the filler moves the state away from EMPTY, and that is this thread.
+        unsafe { *self.process.get() = Some(process) };
+        self.state.store(FULL, Ordering::Release);
+        Ok(())
+    }
+
+    /// The process, if one is kept; any thread.
+    fn take(&self) -> Option<Arc<ProcessShared>> {
+        // A plain load first: the common empty case needs no locked instruction.
+        if self.state.load(Ordering::Relaxed) != FULL
+            || self.state.compare_exchange(FULL, TAKING, Ordering::Acquire, Ordering::Relaxed).is_err()
+        {
+            return None;
+        }
+        // Claimed: the filler puts only into EMPTY, other takers take only from FULL.
+        let process = unsafe { (*self.process.get()).take() };
+        self.state.store(EMPTY, Ordering::Release);
+        process
+    }
+}
+
 /// Marks this thread as a runtime worker with `slot`.
 pub(crate) fn set_worker_slot(slot: Arc<WorkerSlot>) {
-    SLOT.with(|s| *s.borrow_mut() = Some(slot));
+    drop(take_worker_slot());
+    SLOT.with(|s| s.set(Arc::into_raw(slot)));
 }
 
 /// Unmarks this thread (it ends); returns its slot.
 pub(crate) fn take_worker_slot() -> Option<Arc<WorkerSlot>> {
-    SLOT.with(|s| s.borrow_mut().take())
+    let slot = SLOT.with(|s| s.replace(std::ptr::null()));
+    // From `Arc::into_raw` in `set_worker_slot`, and now no longer in SLOT.
+    (!slot.is_null()).then(|| unsafe { Arc::from_raw(slot) })
+}
+
+/// This thread's slot, if it is a runtime worker.
+fn worker_slot<'a>() -> Option<&'a WorkerSlot> {
+    // The `Arc` put by `set_worker_slot` lives until `take_worker_slot`, which the thread
+    // calls as it ends, after its last callback; callers use the slot only meanwhile.
+    unsafe { SLOT.with(|s| s.get()).as_ref() }
 }
 
 /// Wakes a process after a message was queued for it: at once, or, inside a callback on a
 /// runtime worker, when that callback returns (see `WorkerSlot`).
 pub(crate) fn wake(process: &Arc<ProcessShared>) {
-    let held = SLOT.with(|slot| match slot.borrow().as_ref() {
+    let held = match worker_slot() {
         Some(slot) if slot.since.load(Ordering::Relaxed) != 0 => {
             slot.hold(process);
             true
         }
         _ => false,
-    });
+    };
     if !held {
         process.mailbox.wake_receiver();
     }
@@ -120,32 +197,28 @@ pub(crate) fn wake(process: &Arc<ProcessShared>) {
 /// Marks a callback as running on this worker (outermost only: callbacks nest when a handler
 /// spawns a process); returns whether this call is the outermost.
 fn callback_starts() -> bool {
-    SLOT.with(|slot| match slot.borrow().as_ref() {
+    match worker_slot() {
         Some(slot) if slot.since.load(Ordering::Relaxed) == 0 => {
             slot.since.store(slot.ticks.load(Ordering::Relaxed) + 1, Ordering::Release);
             true
         }
         _ => false,
-    })
+    }
 }
 
 /// The outermost callback returned: issue the wake-ups it made.
 fn callback_ends() {
-    SLOT.with(|slot| {
-        if let Some(slot) = slot.borrow().as_ref() {
-            slot.since.store(0, Ordering::Release);
-            slot.release();
-        }
-    });
+    if let Some(slot) = worker_slot() {
+        slot.since.store(0, Ordering::Release);
+        slot.release();
+    }
 }
 
 /// Issues the held wake-ups now (before blocking, so nobody waits for the block).
 fn release_held() {
-    SLOT.with(|slot| {
-        if let Some(slot) = slot.borrow().as_ref() {
-            slot.release();
-        }
-    });
+    if let Some(slot) = worker_slot() {
+        slot.release();
+    }
 }
 
 /// Work a handler's call puts off until its process has handled the messages queued behind

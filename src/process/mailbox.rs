@@ -175,8 +175,14 @@ impl<T> Mailbox<T> {
     /// The next message, waiting for one if the queue is empty. Only one task may wait.
     pub(crate) async fn recv(&self) -> Queued<T> {
         std::future::poll_fn(|cx| {
-            if let Some(item) = self.try_pop() {
-                return std::task::Poll::Ready(item);
+            // Lock the queue only if it looks non-empty: a process that answers each message
+            // usually finds its mailbox empty, and locking only to learn that was 3% of a local
+            // message's instructions. A push this look misses is found by the look under the
+            // lock below, after the registration.
+            if self.len() > 0 {
+                if let Some(item) = self.try_pop() {
+                    return std::task::Poll::Ready(item);
+                }
             }
             self.arrived.register(cx.waker());
             // A push between the first look and the registration would otherwise be missed.

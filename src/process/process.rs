@@ -319,19 +319,26 @@ impl Node {
 /// The dispatch loop of one process.
 async fn run(node: Node, shared: Arc<ProcessShared>, mut behavior: Box<dyn Behavior>) {
     let mut handled = 0u32;
+    // Whether a handler of this batch may have deferred work: only those told they are in a
+    // batch do (see `current::in_batch`), so a process handling one message at a time skips
+    // the look at the thread's deferred work.
+    let mut may_have_deferred = false;
     let reason = loop {
         let queued = shared.mailbox.recv().await;
         shared.set_state(State::Running);
         // While more messages wait right behind this one, handlers may defer work (writes)
-        // to the end of the batch; the batch ends before any await.
+        // to the end of the batch; the batch ends before any await. A read's frames are
+        // always handled as a batch.
         let more = shared.mailbox.len() > 0;
+        may_have_deferred |= more || matches!(queued.item, Envelope::Frames { .. });
         let flow = dispatch(&node, &shared, behavior.as_mut(), queued.item, more);
         shared.mailbox.done(queued.class);
         shared.set_state(State::Waiting);
         handled += 1;
         let yielding = handled % YIELD_EVERY == 0;
-        if !more || yielding || matches!(flow, Flow::Stop(_)) {
+        if may_have_deferred && (!more || yielding || matches!(flow, Flow::Stop(_))) {
             current::run_deferred();
+            may_have_deferred = false;
         }
         if let Flow::Stop(reason) = flow {
             break reason;
