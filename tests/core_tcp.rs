@@ -144,7 +144,7 @@ fn pause_loses_nothing_through_a_small_mailbox() {
     let (pid, rx) = echo_process(&node, false, Some(4), Duration::from_micros(200));
     let options = ConnectionOptions { read_buffer_size: 4096, ..Default::default() };
     let (_server, addr) = server(&node, pid, options);
-    let mut c = client(addr);
+    let c = client(addr);
     let Event::Connect(conn) = next(&rx) else { panic!() };
     let sent: Vec<u8> = (0..(1 << 20)).map(|i| (i % 251) as u8).collect();
     let writer = {
@@ -319,20 +319,25 @@ fn header4() -> ConnectionOptions {
     ConnectionOptions { chunk, ..Default::default() }
 }
 
+/// A process behind a header4 server (mailbox and per-message delay as given), one client
+/// connected: the process, its events, the connection's alias and the client.
+fn framed_client(node: &Node, mailbox: usize, delay: Duration) -> (Id, Receiver<Event>, Id, TcpStream) {
+    let (pid, rx) = echo_process(node, false, Some(mailbox), delay);
+    let (_server, addr) = server(node, pid, header4());
+    let c = client(addr);
+    let Event::Connect(conn) = next(&rx) else { panic!("CONNECT first") };
+    (pid, rx, conn, c)
+}
+
 #[test]
 fn many_frames_through_a_small_mailbox_arrive_whole_in_order_and_counted() {
     let node = node();
-    let (pid, rx) = echo_process(&node, false, Some(2), Duration::from_micros(50));
-    let (_server, addr) = server(&node, pid, header4());
-    let mut c = client(addr);
-    let Event::Connect(conn) = next(&rx) else { panic!() };
+    let (pid, rx, conn, mut c) = framed_client(&node, 2, Duration::from_micros(50));
     let payloads: Vec<Vec<u8>> = (0..3000u32).map(|i| i.to_be_bytes().repeat(1 + (i % 7) as usize)).collect();
     let refs: Vec<&[u8]> = payloads.iter().map(|p| &p[..]).collect();
     c.write_all(&frames(&refs)).unwrap();
-    for payload in &payloads {
-        let mut frame = (payload.len() as u32).to_be_bytes().to_vec();
-        frame.extend_from_slice(payload);
-        assert_eq!(next(&rx), Event::Data(conn, frame));
+    for payload in &refs {
+        assert_eq!(next(&rx), Event::Data(conn, frames(&[payload])));
     }
     // Frames travel in envelopes of up to 64, but each counts as a message.
     let info = node.inspect(pid).unwrap();
@@ -344,10 +349,7 @@ fn many_frames_through_a_small_mailbox_arrive_whole_in_order_and_counted() {
 #[test]
 fn frames_before_a_bad_header_are_delivered_then_the_reason() {
     let node = node();
-    let (pid, rx) = echo_process(&node, false, Some(1), Duration::from_millis(5));
-    let (_server, addr) = server(&node, pid, header4());
-    let mut c = client(addr);
-    let Event::Connect(conn) = next(&rx) else { panic!() };
+    let (_pid, rx, conn, mut c) = framed_client(&node, 1, Duration::from_millis(5));
     let mut stream = frames(&[&b"one"[..], b"two", b"three"]);
     stream.extend_from_slice(&u32::MAX.to_be_bytes());
     c.write_all(&stream).unwrap();
