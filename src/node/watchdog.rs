@@ -1,5 +1,5 @@
 //! The watchdog: one thread per node that issues the wake-ups held by a callback that has run
-//! for too long (see `process::current::WorkerSlot`), so a foreign handler that blocks its
+//! for too long (see `process::worker_slot::WorkerSlot`), so a foreign handler that blocks its
 //! worker thread never strands the processes it woke.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::process::current::WorkerSlot;
+use crate::process::worker_slot::WorkerSlot;
 
 /// How often the watchdog looks while callbacks run.
 const TICK: Duration = Duration::from_millis(10);

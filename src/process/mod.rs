@@ -9,3 +9,4 @@ pub mod message;
 #[allow(clippy::module_inception)]
 pub mod process;
 pub mod supervisor;
+pub(crate) mod worker_slot;
