@@ -163,7 +163,7 @@ int main(int argc, char **argv) {
   wait_until_quiet(&s, timeout_ms);
   int exit_code = 0;
   pthread_mutex_lock(&s.lock);
-  if (s.closed && s.reason != ACTNET_DISCONNECT_PEER_CLOSED && s.reason != ACTNET_DISCONNECT_CLOSED) {
+  if (s.closed && s.reason != ACTNET_DISCONNECT_REASON_PEER_CLOSED && s.reason != ACTNET_DISCONNECT_REASON_CLOSED) {
     fprintf(stderr, "tcp_client: connection to %s:%ld ended: %s\n", host, port, actnet_disconnect_reason_str(s.reason));
     exit_code = 1;
   }

@@ -126,7 +126,7 @@ static int32_t client_message(void *ud, actnet_node *node, uint64_t pid, void *s
     case ACTNET_MSG_DISCONNECT:
       printf("client %d: %d messages echoed, connection closed (%s)\n", c->index, c->sent,
              actnet_disconnect_reason_str(m->reason));
-      report(c->sent == MESSAGES && m->reason == ACTNET_DISCONNECT_CLOSED, (unsigned long)c->sent, c->bytes);
+      report(c->sent == MESSAGES && m->reason == ACTNET_DISCONNECT_REASON_CLOSED, (unsigned long)c->sent, c->bytes);
       break;
     default:
       break;

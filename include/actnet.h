@@ -284,7 +284,8 @@ typedef uint32_t actnet_exit_reason;
 #endif // __cplusplus
 
 /**
- * Why a connection ended (in DISCONNECT).
+ * Why a connection ended, delivered in DISCONNECT (`actnet_message.reason`).
+ *
  */
 enum actnet_disconnect_reason
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -292,73 +293,73 @@ enum actnet_disconnect_reason
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * The peer closed its side cleanly.
+   * The peer closed its side cleanly (EOF between frames).
    */
-  ACTNET_DISCONNECT_PEER_CLOSED = 1,
+  ACTNET_DISCONNECT_REASON_PEER_CLOSED = 1,
   /**
    * The peer reset the connection.
    */
-  ACTNET_DISCONNECT_RESET = 2,
+  ACTNET_DISCONNECT_REASON_RESET = 2,
   /**
    * A process closed it (`actnet_meta_terminate`), after flushing queued writes.
    */
-  ACTNET_DISCONNECT_CLOSED = 3,
+  ACTNET_DISCONNECT_REASON_CLOSED = 3,
   /**
    * A process aborted it (`actnet_meta_abort`, RST).
    */
-  ACTNET_DISCONNECT_ABORTED = 4,
+  ACTNET_DISCONNECT_REASON_ABORTED = 4,
   /**
    * A frame header declared more than `max_length`.
    */
-  ACTNET_DISCONNECT_MAX_LENGTH_EXCEEDED = 5,
+  ACTNET_DISCONNECT_REASON_MAX_LENGTH_EXCEEDED = 5,
   /**
    * The target process ended (seen by other processes monitoring the alias only).
    */
-  ACTNET_DISCONNECT_TARGET_DOWN = 6,
+  ACTNET_DISCONNECT_REASON_TARGET_DOWN = 6,
   /**
    * The target's mailbox was full and the mailbox policy is TERMINATE.
    */
-  ACTNET_DISCONNECT_MAILBOX_FULL = 7,
+  ACTNET_DISCONNECT_REASON_MAILBOX_FULL = 7,
   /**
    * A read or write failed.
    */
-  ACTNET_DISCONNECT_IO_ERROR = 8,
+  ACTNET_DISCONNECT_REASON_IO_ERROR = 8,
   /**
    * The node is stopping.
    */
-  ACTNET_DISCONNECT_NODE_STOPPING = 9,
+  ACTNET_DISCONNECT_REASON_NODE_STOPPING = 9,
   /**
    * The peer closed in the middle of a frame; the partial frame was dropped.
    */
-  ACTNET_DISCONNECT_FRAME_TRUNCATED = 10,
+  ACTNET_DISCONNECT_REASON_FRAME_TRUNCATED = 10,
   /**
    * A frame header declared a length smaller than the header itself.
    */
-  ACTNET_DISCONNECT_INVALID_FRAME_LENGTH = 11,
+  ACTNET_DISCONNECT_REASON_INVALID_FRAME_LENGTH = 11,
   /**
    * The connection's owner ended: the process that made the client connection, or the
    * server that accepted it (because its owner ended, or it was terminated).
    */
-  ACTNET_DISCONNECT_PARENT_DOWN = 12,
+  ACTNET_DISCONNECT_REASON_PARENT_DOWN = 12,
   /**
    * No process of the pool was alive to take the connection.
    */
-  ACTNET_DISCONNECT_NO_TARGET = 13,
+  ACTNET_DISCONNECT_REASON_NO_TARGET = 13,
   /**
    * Queued writes could not be flushed within the close timeout and were dropped (on a
    * node stop or owner end the reason stays NODE_STOPPING or PARENT_DOWN).
    */
-  ACTNET_DISCONNECT_WRITE_TIMEOUT = 14,
+  ACTNET_DISCONNECT_REASON_WRITE_TIMEOUT = 14,
   /**
    * The TLS handshake failed or timed out. Never in DISCONNECT (no CONNECT was delivered):
    * such failures are logged and counted in the server's inspect ("tls handshake
    * failures").
    */
-  ACTNET_DISCONNECT_TLS_HANDSHAKE_FAILED = 15,
+  ACTNET_DISCONNECT_REASON_TLS_HANDSHAKE_FAILED = 15,
   /**
    * The TLS session failed after the handshake (an alert, a bad record).
    */
-  ACTNET_DISCONNECT_TLS_ERROR = 16,
+  ACTNET_DISCONNECT_REASON_TLS_ERROR = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1165,9 +1166,16 @@ const char *actnet_message_kind_str(uint32_t kind);
 const char *actnet_exit_reason_str(uint32_t reason);
 
 /**
- * A static name for an `actnet_disconnect_reason` ("peer closed", …).
+ * A static name for an `actnet_disconnect_reason` ("peer closed", …; "unknown" otherwise).
  */
 const char *actnet_disconnect_reason_str(uint32_t reason);
+
+/**
+ * True when `reason` is a clean end of a connection: a close by either side
+ * (`PEER_CLOSED`, `CLOSED`) or the end of its owner or node (`PARENT_DOWN`,
+ * `NODE_STOPPING`); false for errors and unknown codes. Any thread.
+ */
+bool actnet_disconnect_reason_is_clean(uint32_t reason);
 
 /**
  * Ends a meta-process gracefully: a connection flushes what was already queued, then

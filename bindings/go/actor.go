@@ -230,22 +230,22 @@ func (r ExitReason) Unwrap() error { return r.Err }
 type DisconnectReason uint32
 
 const (
-	DisconnectPeerClosed         DisconnectReason = C.ACTNET_DISCONNECT_PEER_CLOSED
-	DisconnectReset              DisconnectReason = C.ACTNET_DISCONNECT_RESET
-	DisconnectClosed             DisconnectReason = C.ACTNET_DISCONNECT_CLOSED
-	DisconnectAborted            DisconnectReason = C.ACTNET_DISCONNECT_ABORTED
-	DisconnectMaxLengthExceeded  DisconnectReason = C.ACTNET_DISCONNECT_MAX_LENGTH_EXCEEDED
-	DisconnectTargetDown         DisconnectReason = C.ACTNET_DISCONNECT_TARGET_DOWN
-	DisconnectMailboxFull        DisconnectReason = C.ACTNET_DISCONNECT_MAILBOX_FULL
-	DisconnectIOError            DisconnectReason = C.ACTNET_DISCONNECT_IO_ERROR
-	DisconnectNodeStopping       DisconnectReason = C.ACTNET_DISCONNECT_NODE_STOPPING
-	DisconnectFrameTruncated     DisconnectReason = C.ACTNET_DISCONNECT_FRAME_TRUNCATED
-	DisconnectInvalidFrameLength DisconnectReason = C.ACTNET_DISCONNECT_INVALID_FRAME_LENGTH
-	DisconnectParentDown         DisconnectReason = C.ACTNET_DISCONNECT_PARENT_DOWN
-	DisconnectNoTarget           DisconnectReason = C.ACTNET_DISCONNECT_NO_TARGET
-	DisconnectWriteTimeout       DisconnectReason = C.ACTNET_DISCONNECT_WRITE_TIMEOUT
-	DisconnectTLSHandshakeFailed DisconnectReason = C.ACTNET_DISCONNECT_TLS_HANDSHAKE_FAILED
-	DisconnectTLSError           DisconnectReason = C.ACTNET_DISCONNECT_TLS_ERROR
+	DisconnectPeerClosed         DisconnectReason = C.ACTNET_DISCONNECT_REASON_PEER_CLOSED
+	DisconnectReset              DisconnectReason = C.ACTNET_DISCONNECT_REASON_RESET
+	DisconnectClosed             DisconnectReason = C.ACTNET_DISCONNECT_REASON_CLOSED
+	DisconnectAborted            DisconnectReason = C.ACTNET_DISCONNECT_REASON_ABORTED
+	DisconnectMaxLengthExceeded  DisconnectReason = C.ACTNET_DISCONNECT_REASON_MAX_LENGTH_EXCEEDED
+	DisconnectTargetDown         DisconnectReason = C.ACTNET_DISCONNECT_REASON_TARGET_DOWN
+	DisconnectMailboxFull        DisconnectReason = C.ACTNET_DISCONNECT_REASON_MAILBOX_FULL
+	DisconnectIOError            DisconnectReason = C.ACTNET_DISCONNECT_REASON_IO_ERROR
+	DisconnectNodeStopping       DisconnectReason = C.ACTNET_DISCONNECT_REASON_NODE_STOPPING
+	DisconnectFrameTruncated     DisconnectReason = C.ACTNET_DISCONNECT_REASON_FRAME_TRUNCATED
+	DisconnectInvalidFrameLength DisconnectReason = C.ACTNET_DISCONNECT_REASON_INVALID_FRAME_LENGTH
+	DisconnectParentDown         DisconnectReason = C.ACTNET_DISCONNECT_REASON_PARENT_DOWN
+	DisconnectNoTarget           DisconnectReason = C.ACTNET_DISCONNECT_REASON_NO_TARGET
+	DisconnectWriteTimeout       DisconnectReason = C.ACTNET_DISCONNECT_REASON_WRITE_TIMEOUT
+	DisconnectTLSHandshakeFailed DisconnectReason = C.ACTNET_DISCONNECT_REASON_TLS_HANDSHAKE_FAILED
+	DisconnectTLSError           DisconnectReason = C.ACTNET_DISCONNECT_REASON_TLS_ERROR
 )
 
 // String is the library's name for the reason ("peer closed", ...).

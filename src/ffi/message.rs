@@ -57,49 +57,6 @@ pub enum actnet_exit_reason {
     ACTNET_EXIT_DISCONNECTED = 7,
 }
 
-/// Why a connection ended (in DISCONNECT).
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(non_camel_case_types)]
-pub enum actnet_disconnect_reason {
-    /// The peer closed its side cleanly.
-    ACTNET_DISCONNECT_PEER_CLOSED = 1,
-    /// The peer reset the connection.
-    ACTNET_DISCONNECT_RESET = 2,
-    /// A process closed it (`actnet_meta_terminate`), after flushing queued writes.
-    ACTNET_DISCONNECT_CLOSED = 3,
-    /// A process aborted it (`actnet_meta_abort`, RST).
-    ACTNET_DISCONNECT_ABORTED = 4,
-    /// A frame header declared more than `max_length`.
-    ACTNET_DISCONNECT_MAX_LENGTH_EXCEEDED = 5,
-    /// The target process ended (seen by other processes monitoring the alias only).
-    ACTNET_DISCONNECT_TARGET_DOWN = 6,
-    /// The target's mailbox was full and the mailbox policy is TERMINATE.
-    ACTNET_DISCONNECT_MAILBOX_FULL = 7,
-    /// A read or write failed.
-    ACTNET_DISCONNECT_IO_ERROR = 8,
-    /// The node is stopping.
-    ACTNET_DISCONNECT_NODE_STOPPING = 9,
-    /// The peer closed in the middle of a frame; the partial frame was dropped.
-    ACTNET_DISCONNECT_FRAME_TRUNCATED = 10,
-    /// A frame header declared a length smaller than the header itself.
-    ACTNET_DISCONNECT_INVALID_FRAME_LENGTH = 11,
-    /// The connection's owner ended: the process that made the client connection, or the
-    /// server that accepted it (because its owner ended, or it was terminated).
-    ACTNET_DISCONNECT_PARENT_DOWN = 12,
-    /// No process of the pool was alive to take the connection.
-    ACTNET_DISCONNECT_NO_TARGET = 13,
-    /// Queued writes could not be flushed within the close timeout and were dropped (on a
-    /// node stop or owner end the reason stays NODE_STOPPING or PARENT_DOWN).
-    ACTNET_DISCONNECT_WRITE_TIMEOUT = 14,
-    /// The TLS handshake failed or timed out. Never in DISCONNECT (no CONNECT was delivered):
-    /// such failures are logged and counted in the server's inspect ("tls handshake
-    /// failures").
-    ACTNET_DISCONNECT_TLS_HANDSHAKE_FAILED = 15,
-    /// The TLS session failed after the handshake (an alert, a bad record).
-    ACTNET_DISCONNECT_TLS_ERROR = 16,
-}
-
 /// A message delivered to `handle_message`. Everything it points to is borrowed for the
 /// duration of the call, except `buf`, which the handler owns (see `buf`).
 #[repr(C)]
@@ -155,29 +112,7 @@ pub(crate) fn exit_reason(reason: ExitReason) -> (actnet_exit_reason, i32) {
         ExitReason::Panic => (ACTNET_EXIT_PANIC, 0),
         ExitReason::InitFailed(code) => (ACTNET_EXIT_INIT_FAILED, code),
         ExitReason::MaxRestarts => (ACTNET_EXIT_MAX_RESTARTS, 0),
-        ExitReason::Disconnected(r) => (ACTNET_EXIT_DISCONNECTED, disconnect_reason(r) as i32),
-    }
-}
-
-pub(crate) fn disconnect_reason(reason: DisconnectReason) -> actnet_disconnect_reason {
-    use actnet_disconnect_reason::*;
-    match reason {
-        DisconnectReason::PeerClosed => ACTNET_DISCONNECT_PEER_CLOSED,
-        DisconnectReason::Reset => ACTNET_DISCONNECT_RESET,
-        DisconnectReason::Closed => ACTNET_DISCONNECT_CLOSED,
-        DisconnectReason::Aborted => ACTNET_DISCONNECT_ABORTED,
-        DisconnectReason::MaxLengthExceeded => ACTNET_DISCONNECT_MAX_LENGTH_EXCEEDED,
-        DisconnectReason::TargetDown => ACTNET_DISCONNECT_TARGET_DOWN,
-        DisconnectReason::MailboxFull => ACTNET_DISCONNECT_MAILBOX_FULL,
-        DisconnectReason::IoError => ACTNET_DISCONNECT_IO_ERROR,
-        DisconnectReason::NodeStopping => ACTNET_DISCONNECT_NODE_STOPPING,
-        DisconnectReason::FrameTruncated => ACTNET_DISCONNECT_FRAME_TRUNCATED,
-        DisconnectReason::InvalidFrameLength => ACTNET_DISCONNECT_INVALID_FRAME_LENGTH,
-        DisconnectReason::ParentDown => ACTNET_DISCONNECT_PARENT_DOWN,
-        DisconnectReason::NoTarget => ACTNET_DISCONNECT_NO_TARGET,
-        DisconnectReason::WriteTimeout => ACTNET_DISCONNECT_WRITE_TIMEOUT,
-        DisconnectReason::TlsHandshakeFailed => ACTNET_DISCONNECT_TLS_HANDSHAKE_FAILED,
-        DisconnectReason::TlsError => ACTNET_DISCONNECT_TLS_ERROR,
+        ExitReason::Disconnected(r) => (ACTNET_EXIT_DISCONNECTED, r as i32),
     }
 }
 
@@ -265,7 +200,7 @@ pub(crate) fn with_view(message: Message, handler: impl FnOnce(&actnet_message) 
             handler(&actnet_message { id: conn, data, len, buf, ..empty(ACTNET_MSG_DATA) })
         }
         Message::Disconnect { conn, reason } => {
-            handler(&actnet_message { id: conn, reason: disconnect_reason(reason) as u32, ..empty(ACTNET_MSG_DISCONNECT) })
+            handler(&actnet_message { id: conn, reason: reason as u32, ..empty(ACTNET_MSG_DISCONNECT) })
         }
         Message::Writable { conn } => handler(&actnet_message { id: conn, ..empty(ACTNET_MSG_WRITABLE) }),
         Message::Down { id, reference, reason } => {
@@ -307,28 +242,6 @@ fn name_of_exit(reason: u32) -> &'static str {
     }
 }
 
-fn name_of_disconnect(reason: u32) -> &'static str {
-    match reason {
-        1 => "peer closed\0",
-        2 => "reset\0",
-        3 => "closed\0",
-        4 => "aborted\0",
-        5 => "max length exceeded\0",
-        6 => "target down\0",
-        7 => "mailbox full\0",
-        8 => "I/O error\0",
-        9 => "node stopping\0",
-        10 => "frame truncated\0",
-        11 => "invalid frame length\0",
-        12 => "parent down\0",
-        13 => "no target\0",
-        14 => "write timeout\0",
-        15 => "TLS handshake failed\0",
-        16 => "TLS error\0",
-        _ => "unknown\0",
-    }
-}
-
 /// A static name for an `actnet_message_kind` ("DATA", …; "unknown" otherwise).
 #[no_mangle]
 pub extern "C" fn actnet_message_kind_str(kind: u32) -> *const c_char {
@@ -341,8 +254,16 @@ pub extern "C" fn actnet_exit_reason_str(reason: u32) -> *const c_char {
     guard_or(c"unknown".as_ptr(), || name_of_exit(reason).as_ptr() as *const c_char)
 }
 
-/// A static name for an `actnet_disconnect_reason` ("peer closed", …).
+/// A static name for an `actnet_disconnect_reason` ("peer closed", …; "unknown" otherwise).
 #[no_mangle]
 pub extern "C" fn actnet_disconnect_reason_str(reason: u32) -> *const c_char {
-    guard_or(c"unknown".as_ptr(), || name_of_disconnect(reason).as_ptr() as *const c_char)
+    guard_or(c"unknown".as_ptr(), || DisconnectReason::from_code(reason).map_or(c"unknown", |r| r.describe()).as_ptr())
+}
+
+/// True when `reason` is a clean end of a connection: a close by either side
+/// (`PEER_CLOSED`, `CLOSED`) or the end of its owner or node (`PARENT_DOWN`,
+/// `NODE_STOPPING`); false for errors and unknown codes. Any thread.
+#[no_mangle]
+pub extern "C" fn actnet_disconnect_reason_is_clean(reason: u32) -> bool {
+    guard_or(false, || DisconnectReason::from_code(reason).is_some_and(DisconnectReason::is_clean))
 }

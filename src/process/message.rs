@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use crate::meta::tcp::pool::Buf;
 pub use crate::process::body::Body;
+pub use crate::process::disconnect_reason::DisconnectReason;
 use crate::node::ids::Id;
 
 /// Why a process or meta-process ended.
@@ -35,44 +36,16 @@ impl ExitReason {
     pub fn is_abnormal(&self) -> bool {
         !matches!(self, ExitReason::Normal | ExitReason::Shutdown)
     }
-}
 
-/// Why a TCP connection ended, as delivered in DISCONNECT. The values are the C ABI's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u32)]
-pub enum DisconnectReason {
-    /// The peer closed its side cleanly (EOF between frames).
-    PeerClosed = 1,
-    /// The peer reset the connection.
-    Reset,
-    /// A process closed it (graceful close or termination of the alias).
-    Closed,
-    /// A process aborted it (RST).
-    Aborted,
-    /// A frame header declared more than `max_length`.
-    MaxLengthExceeded,
-    /// The target process terminated.
-    TargetDown,
-    /// The target's mailbox was full and the mailbox policy is TERMINATE.
-    MailboxFull,
-    /// A read or write failed with an I/O error.
-    IoError,
-    /// The node is stopping.
-    NodeStopping,
-    /// The peer closed in the middle of a frame; the partial frame was not delivered.
-    FrameTruncated,
-    /// A frame header declared a length smaller than the header itself.
-    InvalidFrameLength,
-    /// The owner (the process that spawned the server or client) terminated.
-    ParentDown,
-    /// No process of the pool was alive to take the connection.
-    NoTarget,
-    /// Queued writes could not be flushed within the close timeout.
-    WriteTimeout,
-    /// The TLS handshake failed or timed out (no CONNECT was delivered; seen by monitors).
-    TlsHandshakeFailed,
-    /// The TLS session failed after the handshake (an alert, a record that does not decrypt).
-    TlsError,
+    /// How a connection meta-process that ended for `reason` exits: a close by either side
+    /// is Normal, the end of its owner or node Shutdown, anything else an error.
+    pub fn of_disconnect(reason: DisconnectReason) -> ExitReason {
+        match reason {
+            DisconnectReason::PeerClosed | DisconnectReason::Closed => ExitReason::Normal,
+            DisconnectReason::NodeStopping | DisconnectReason::ParentDown => ExitReason::Shutdown,
+            other => ExitReason::Disconnected(other),
+        }
+    }
 }
 
 /// Bytes carried by a message: shared bytes (borrowed by the handler) or a pool buffer

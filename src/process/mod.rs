@@ -2,6 +2,7 @@
 pub mod behavior;
 pub mod body;
 pub mod call;
+pub mod disconnect_reason;
 pub(crate) mod current;
 pub(crate) mod lifecycle;
 pub(crate) mod mailbox;

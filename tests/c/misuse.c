@@ -66,7 +66,7 @@ void mis_echo_stop(actnet_node *node, mis_echo *e) {
   close(e->fd);
   tev ev;
   CHECK(tq_next(e->q, WAIT_MS, &ev));
-  CHECK(ev.kind == ACTNET_MSG_DISCONNECT && ev.id == e->conn && ev.reason == ACTNET_DISCONNECT_PEER_CLOSED);
+  CHECK(ev.kind == ACTNET_MSG_DISCONNECT && ev.id == e->conn && ev.reason == ACTNET_DISCONNECT_REASON_PEER_CLOSED);
   tev_clear(&ev);
   CHECK_OK(actnet_process_stop(node, e->owner));
   uint64_t gone = e->server;

@@ -550,10 +550,10 @@ void tq_monitor(actnet_node *node, uint64_t watcher_pid, uint64_t target) {
 
 uint32_t exit_reason_for(uint32_t r) {
   switch (r) {
-    case ACTNET_DISCONNECT_PEER_CLOSED:
-    case ACTNET_DISCONNECT_CLOSED: return ACTNET_EXIT_NORMAL;
-    case ACTNET_DISCONNECT_PARENT_DOWN:
-    case ACTNET_DISCONNECT_NODE_STOPPING: return ACTNET_EXIT_SHUTDOWN;
+    case ACTNET_DISCONNECT_REASON_PEER_CLOSED:
+    case ACTNET_DISCONNECT_REASON_CLOSED: return ACTNET_EXIT_NORMAL;
+    case ACTNET_DISCONNECT_REASON_PARENT_DOWN:
+    case ACTNET_DISCONNECT_REASON_NODE_STOPPING: return ACTNET_EXIT_SHUTDOWN;
     default: return ACTNET_EXIT_DISCONNECTED;
   }
 }

@@ -575,7 +575,7 @@ void rel_model_run(const rel_framing *f, const uint8_t *s, size_t n, rel_model *
       for (int i = 0; i < f->length_size; i++) declared = (declared << 8) | s[off + (size_t)f->position + (size_t)i];
       if (f->includes_header) {
         if (declared < hs) {
-          m->error = ACTNET_DISCONNECT_INVALID_FRAME_LENGTH;
+          m->error = ACTNET_DISCONNECT_REASON_INVALID_FRAME_LENGTH;
           break;
         }
         total = declared;
@@ -583,7 +583,7 @@ void rel_model_run(const rel_framing *f, const uint8_t *s, size_t n, rel_model *
         total = declared + hs;
       }
       if (f->max_length > 0 && total > (uint64_t)f->max_length) {
-        m->error = ACTNET_DISCONNECT_MAX_LENGTH_EXCEEDED;
+        m->error = ACTNET_DISCONNECT_REASON_MAX_LENGTH_EXCEEDED;
         break;
       }
     }
@@ -778,7 +778,7 @@ void rel_case_finish(rel_case *k, int min_roundtrips) {
     rt = rel_good_stop(k->good, min_roundtrips, &max_rtt);
     k->good = NULL;
     rec_wait_disconnect(k->r, k->good_alias, WAIT_MS);
-    rec_check_one_disconnect(k->r, k->good_alias, ACTNET_DISCONNECT_PEER_CLOSED, false, k->name);
+    rec_check_one_disconnect(k->r, k->good_alias, ACTNET_DISCONNECT_REASON_PEER_CLOSED, false, k->name);
     rec_conn g = rec_get(k->r, k->good_alias);
     if (k->f.kind != REL_RAW) CHECK(g.datas == rt);
   }

@@ -356,7 +356,7 @@ static void strings(void) {
   CHECK(strcmp(actnet_message_kind_str(UINT32_MAX), "unknown") == 0);
   CHECK(strcmp(actnet_exit_reason_str(ACTNET_EXIT_MAX_RESTARTS), "max restarts") == 0);
   CHECK(strcmp(actnet_exit_reason_str(UINT32_MAX), "unknown") == 0);
-  CHECK(strcmp(actnet_disconnect_reason_str(ACTNET_DISCONNECT_PEER_CLOSED), "peer closed") == 0);
+  CHECK(strcmp(actnet_disconnect_reason_str(ACTNET_DISCONNECT_REASON_PEER_CLOSED), "peer closed") == 0);
   CHECK(strcmp(actnet_disconnect_reason_str(0), "unknown") == 0);
   CHECK(strcmp(actnet_version(), ACTNET_VERSION_STRING) == 0);
 }

@@ -232,12 +232,12 @@ static void run(int nsinks) {
     sum += per_worker[i];
   }
   bool ok = t.conns == CONNS + nsinks && t.connects == CONNS + nsinks && t.disconnects == CONNS + nsinks &&
-            t.by_reason[ACTNET_DISCONNECT_NODE_STOPPING] == CONNS + nsinks && t.multi_connect == 0 &&
+            t.by_reason[ACTNET_DISCONNECT_REASON_NODE_STOPPING] == CONNS + nsinks && t.multi_connect == 0 &&
             t.multi_disconnect == 0 && t.out_of_order == 0 && sum == CONNS + nsinks && t.terminated == WORKERS + 1;
   if (!ok) {
     fprintf(stderr, "%d connections: %d CONNECT, %d DISCONNECT, %d of them node stopping, %d across the workers; %d "
                     "with several CONNECT, %d with several DISCONNECT, %d out of order; %d terminated\n",
-            t.conns, t.connects, t.disconnects, t.by_reason[ACTNET_DISCONNECT_NODE_STOPPING], sum, t.multi_connect,
+            t.conns, t.connects, t.disconnects, t.by_reason[ACTNET_DISCONNECT_REASON_NODE_STOPPING], sum, t.multi_connect,
             t.multi_disconnect, t.out_of_order, t.terminated);
     for (int i = 1; i < 32; i++)
       if (t.by_reason[i]) fprintf(stderr, "  %s: %d\n", actnet_disconnect_reason_str((uint32_t)i), t.by_reason[i]);
@@ -262,7 +262,7 @@ static void run(int nsinks) {
              "ms; DISCONNECT node stopping: %d (workers %d/%d/%d/%d), none other; client sockets: %d EOF, %d reset, the "
              "last %lld ms after the stop began; %.1f MiB echoed before the stop, %.1f MiB in all; fds %d before the "
              "node, %d after the stop with the %d client sockets, %d once closed",
-             CONNS, nsinks, (long long)took, t.by_reason[ACTNET_DISCONNECT_NODE_STOPPING], per_worker[0], per_worker[1],
+             CONNS, nsinks, (long long)took, t.by_reason[ACTNET_DISCONNECT_REASON_NODE_STOPPING], per_worker[0], per_worker[1],
              per_worker[2], per_worker[3], eofs, resets, (long long)last_end, (double)before_stop / 1048576.0,
              (double)total / 1048576.0, fds_before, fds_after, CONNS + nsinks, open_fd_count());
   CHECK(took < 5000);

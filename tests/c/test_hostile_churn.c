@@ -51,7 +51,7 @@ static int take_warnings(char *last, size_t len) {
 
 static void churn(rel_case *k, bool reset) {
   const char *what = reset ? "connect+RST" : "connect+close";
-  uint32_t want_reason = reset ? ACTNET_DISCONNECT_RESET : ACTNET_DISCONNECT_PEER_CLOSED;
+  uint32_t want_reason = reset ? ACTNET_DISCONNECT_REASON_RESET : ACTNET_DISCONNECT_REASON_PEER_CLOSED;
   uint64_t accepted0 = inspect_u64(node, k->server, "accepted");
   uint64_t unstarted0 = inspect_u64(node, k->server, "reset before start");
   rec_totals t0 = rec_get_totals(k->r);

@@ -163,13 +163,13 @@ int main(void) {
     CHECK(net_read_to_end(fds[i], buf, 65536, WAIT_MS, &more) == NET_EOF && more == 0);
     CHECK(close(fds[i]) == 0);
     rec_wait_disconnect(k.r, alias[i], WAIT_MS);
-    rec_check_one_disconnect(k.r, alias[i], ACTNET_DISCONNECT_PEER_CLOSED, false, "never-read peer that read");
+    rec_check_one_disconnect(k.r, alias[i], ACTNET_DISCONNECT_REASON_PEER_CLOSED, false, "never-read peer that read");
   }
   /* Resetters. */
   for (int i = READERS; i < READERS + RESETTERS; i++) {
     net_close_reset(fds[i]);
     rec_wait_disconnect(k.r, alias[i], WAIT_MS);
-    rec_check_one_disconnect(k.r, alias[i], ACTNET_DISCONNECT_RESET, false, "never-read peer that reset");
+    rec_check_one_disconnect(k.r, alias[i], ACTNET_DISCONNECT_REASON_RESET, false, "never-read peer that reset");
     CHECK(rec_get(k.r, alias[i]).writables == 0);
   }
   /* Terminated while the peer still does not read: the flush times out. */
@@ -178,7 +178,7 @@ int main(void) {
   int64_t slowest = 0, fastest = INT64_MAX;
   for (int i = READERS + RESETTERS; i < PEERS; i++) {
     rec_conn c = rec_wait_disconnect(k.r, alias[i], WAIT_MS);
-    rec_check_one_disconnect(k.r, alias[i], ACTNET_DISCONNECT_WRITE_TIMEOUT, false, "never-read peer, terminated");
+    rec_check_one_disconnect(k.r, alias[i], ACTNET_DISCONNECT_REASON_WRITE_TIMEOUT, false, "never-read peer, terminated");
     CHECK(c.writables == 0);
     int64_t took = c.disconnect_ms - t0;
     if (took > slowest) slowest = took;

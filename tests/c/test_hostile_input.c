@@ -77,7 +77,7 @@ static void header_claims_4gib(void) {
     CHECK(took < 1000);
     CHECK(close(fd) == 0);
     rec_wait_disconnect(k.r, alias, WAIT_MS);
-    rec_check_one_disconnect(k.r, alias, ACTNET_DISCONNECT_MAX_LENGTH_EXCEEDED, false, k.name);
+    rec_check_one_disconnect(k.r, alias, ACTNET_DISCONNECT_REASON_MAX_LENGTH_EXCEEDED, false, k.name);
     CHECK(rec_get(k.r, alias).datas == 0);
   }
   long drss = rel_rss_kb() - rss0, dvm = rel_vm_kb() - vm0;
@@ -119,7 +119,7 @@ static void header_claims_4gib(void) {
   CHECK(got == 0);
   CHECK(close(fd) == 0);
   rec_wait_disconnect(k.r, alias, WAIT_MS);
-  rec_check_one_disconnect(k.r, alias, ACTNET_DISCONNECT_FRAME_TRUNCATED, false, k.name);
+  rec_check_one_disconnect(k.r, alias, ACTNET_DISCONNECT_REASON_FRAME_TRUNCATED, false, k.name);
   CHECK(rec_get(k.r, alias).datas == 0);
   rel_case_finish(&k, 3);
 }
@@ -235,9 +235,9 @@ static void garbage_peer(rel_case *k, int idx, uint64_t *rng, garbage_stats *st)
   /* What must happen. */
   uint32_t want = m.error;
   if (!want) {
-    if (ending == END_RESET) want = ACTNET_DISCONNECT_RESET;
-    else if (f->kind != REL_RAW && m.need > 0) want = ACTNET_DISCONNECT_FRAME_TRUNCATED;
-    else want = ACTNET_DISCONNECT_PEER_CLOSED;
+    if (ending == END_RESET) want = ACTNET_DISCONNECT_REASON_RESET;
+    else if (f->kind != REL_RAW && m.need > 0) want = ACTNET_DISCONNECT_REASON_FRAME_TRUNCATED;
+    else want = ACTNET_DISCONNECT_REASON_PEER_CLOSED;
   }
   size_t got = 0;
   char what[160];
@@ -281,7 +281,7 @@ static void garbage_peer(rel_case *k, int idx, uint64_t *rng, garbage_stats *st)
   }
 
   rec_conn c = rec_wait_disconnect(k->r, alias, WAIT_MS);
-  bool reason_ok = c.reason == want || (ending == END_RESET && c.reason == ACTNET_DISCONNECT_RESET);
+  bool reason_ok = c.reason == want || (ending == END_RESET && c.reason == ACTNET_DISCONNECT_REASON_RESET);
   if (!reason_ok || c.connects != 1 || c.disconnects != 1 || c.out_of_order) {
     fprintf(stderr, "%s: DISCONNECT %u (%s), wanted %u (%s)%s; %d CONNECT, %d DISCONNECT, %d out of order\n", what,
             c.reason, actnet_disconnect_reason_str(c.reason), want, actnet_disconnect_reason_str(want),
@@ -289,7 +289,7 @@ static void garbage_peer(rel_case *k, int idx, uint64_t *rng, garbage_stats *st)
     exit(1);
   }
   /* What was delivered: all the complete frames (a prefix if the reset came first). */
-  bool all_expected = !(ending == END_RESET && c.reason == ACTNET_DISCONNECT_RESET);
+  bool all_expected = !(ending == END_RESET && c.reason == ACTNET_DISCONNECT_REASON_RESET);
   if (f->kind == REL_RAW) {
     bool ok = c.bytes <= n && (all_expected ? c.bytes == n : true) &&
               (c.bytes == 0 || c.byte_hash == rel_hash_bytes(REL_HASH_INIT, s, (size_t)c.bytes));
@@ -390,7 +390,7 @@ static void slowloris(void) {
     CHECK(read_until_closed(fds[i], echo, sizeof echo, &got, "slowloris") == NET_EOF && got == 0);
     CHECK(close(fds[i]) == 0);
     rec_wait_disconnect(k.r, aliases[i], WAIT_MS);
-    rec_check_one_disconnect(k.r, aliases[i], ACTNET_DISCONNECT_PEER_CLOSED, false, "slowloris");
+    rec_check_one_disconnect(k.r, aliases[i], ACTNET_DISCONNECT_REASON_PEER_CLOSED, false, "slowloris");
   }
   REL_REPORT("[slowloris] %d peers, one byte each per %d ms for %lld ms; each %d-byte frame delivered once, whole; "
              "the well-behaved client made %d round trips meanwhile",
@@ -440,7 +440,7 @@ static void reset_mid_frame(void) {
       rel_wait_bytes_in(node, alias, n); /* the partial frame is in the server's hands */
       net_close_reset(fd);
       rec_conn c = rec_wait_disconnect(k.r, alias, WAIT_MS);
-      rec_check_one_disconnect(k.r, alias, ACTNET_DISCONNECT_RESET, false, name);
+      rec_check_one_disconnect(k.r, alias, ACTNET_DISCONNECT_REASON_RESET, false, name);
       CHECK(c.datas == 3);
       CHECK(c.frame_hash == rel_model_hash(&m, s, 3));
       rel_model_free(&m);

@@ -145,7 +145,7 @@ static int good_tls_stop(good_tls *g, int64_t *max_rtt) {
   CHECK_OK(actnet_meta_terminate(node, g->conn));
   tev e;
   tq_expect_for(g->q, ACTNET_MSG_DISCONNECT, g->conn, &e);
-  CHECK(e.reason == ACTNET_DISCONNECT_CLOSED);
+  CHECK(e.reason == ACTNET_DISCONNECT_REASON_CLOSED);
   tev_clear(&e);
   CHECK_OK(actnet_process_stop(node, g->owner));
   tq_release(g->q);
@@ -300,7 +300,7 @@ int main(int argc, char **argv) {
   int64_t max_rtt = 0;
   int rt = good_tls_stop(g, &max_rtt);
   rec_wait_disconnect(k.r, good_alias, WAIT_MS);
-  rec_check_one_disconnect(k.r, good_alias, ACTNET_DISCONNECT_PEER_CLOSED, false, "well-behaved TLS client");
+  rec_check_one_disconnect(k.r, good_alias, ACTNET_DISCONNECT_REASON_PEER_CLOSED, false, "well-behaved TLS client");
   /* No hostile client ever became a CONNECT. */
   rec_totals t = rec_get_totals(k.r);
   CHECK(t.conns == 1 && t.connects == 1);

@@ -146,7 +146,7 @@ static void stale_ids(void) {
   tq_monitor(node, watcher, cconn);
   CHECK_OK(actnet_meta_abort(node, cconn));
   tq_expect_for(q, ACTNET_MSG_DISCONNECT, cconn, &e);
-  CHECK(e.reason == ACTNET_DISCONNECT_ABORTED);
+  CHECK(e.reason == ACTNET_DISCONNECT_REASON_ABORTED);
   tev_clear(&e);
   wait_down(cconn);
   tq_expect(good.q, ACTNET_MSG_DISCONNECT, &e); /* reset by the abort */
@@ -371,7 +371,7 @@ static void closed_connections(void) {
   free(all);
   close(fd);
   tq_expect_for(q, ACTNET_MSG_DISCONNECT, conn, &e);
-  CHECK(e.reason == ACTNET_DISCONNECT_CLOSED);
+  CHECK(e.reason == ACTNET_DISCONNECT_REASON_CLOSED);
   tev_clear(&e);
   CHECK(closed_or_gone(atomic_load(&dc.write_status)) && closed_or_gone(atomic_load(&dc.buf_status)));
   wait_down(conn);
@@ -389,7 +389,7 @@ static void closed_connections(void) {
     if (reset) net_close_reset(fd);
     else close(fd);
     tq_expect_for(q, ACTNET_MSG_DISCONNECT, conn, &e);
-    CHECK(e.reason == (reset ? ACTNET_DISCONNECT_RESET : ACTNET_DISCONNECT_PEER_CLOSED));
+    CHECK(e.reason == (reset ? ACTNET_DISCONNECT_REASON_RESET : ACTNET_DISCONNECT_REASON_PEER_CLOSED));
     tev_clear(&e);
     CHECK(closed_or_gone(atomic_load(&dc.write_status)) && closed_or_gone(atomic_load(&dc.buf_status)));
     CHECK(closed_or_gone((int)actnet_tcp_write(node, conn, (const uint8_t *)"late", 4)));
@@ -427,7 +427,7 @@ static void closed_connections(void) {
     tq_expect_for(q, ACTNET_MSG_DISCONNECT, conn, &e);
     /* RESET, also when a writer's send took the reset's error and the connection's read
      * then saw only the end of the stream (it used to say PEER_CLOSED then) */
-    if (e.reason != ACTNET_DISCONNECT_RESET) {
+    if (e.reason != ACTNET_DISCONNECT_REASON_RESET) {
       fprintf(stderr, "round %d: DISCONNECT %s after a reset\n", r, actnet_disconnect_reason_str(e.reason));
       exit(1);
     }

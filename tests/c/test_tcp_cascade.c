@@ -75,7 +75,7 @@ static void owner_ends(actnet_node *node, tq *w, uint64_t watcher) {
     tq_monitor(node, watcher, conns[i]);
   }
   CHECK_OK(actnet_process_stop(node, owner));
-  expect_disconnects(wq, conns, 2, ACTNET_DISCONNECT_PARENT_DOWN);
+  expect_disconnects(wq, conns, 2, ACTNET_DISCONNECT_REASON_PARENT_DOWN);
   for (int i = 0; i < 2; i++) expect_eof(fds[i]);
   /* DOWN for the two connections and the server, all SHUTDOWN */
   for (int i = 0; i < 3; i++) {
@@ -111,7 +111,7 @@ static void terminate_server(actnet_node *node, tq *w, uint64_t watcher) {
     conns[i] = tq_expect_connect(q);
   }
   CHECK_OK(actnet_meta_terminate(node, server));
-  expect_disconnects(q, conns, 2, ACTNET_DISCONNECT_PARENT_DOWN);
+  expect_disconnects(q, conns, 2, ACTNET_DISCONNECT_REASON_PARENT_DOWN);
   for (int i = 0; i < 2; i++) {
     expect_eof(fds[i]);
     close(fds[i]);
@@ -181,7 +181,7 @@ static void node_stop(void) {
       if (conns[j] == e.id) k = j;
     CHECK(k >= 0 && !seen[k]);
     seen[k] = true;
-    bool ok = e.reason == ACTNET_DISCONNECT_NODE_STOPPING;
+    bool ok = e.reason == ACTNET_DISCONNECT_REASON_NODE_STOPPING;
     if (!ok) {
       fprintf(stderr, "connection %d: DISCONNECT reason %s, wanted node stopping\n", k,
               actnet_disconnect_reason_str(e.reason));

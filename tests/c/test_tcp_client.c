@@ -97,7 +97,7 @@ static void success(void) {
   check_inspect(node, conn, "bytes out", "10");
   check_inspect(node, owner, "meta-processes", "1");
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK(wait_inspect(node, owner, "meta-processes", "0", WAIT_MS));
 
   /* Refused: nothing listens any more. */
@@ -127,7 +127,7 @@ static void reset_at_once(void) {
     CHECK(e.id == conn && e.remote_addr[0] != '\0' && e.local_addr[0] != '\0');
     tev_clear(&e);
     tq_expect(q, ACTNET_MSG_DISCONNECT, &e);
-    CHECK(e.id == conn && e.reason == ACTNET_DISCONNECT_RESET);
+    CHECK(e.id == conn && e.reason == ACTNET_DISCONNECT_REASON_RESET);
     tev_clear(&e);
   }
   CHECK(tq_quiet(q, 200)); /* one DISCONNECT each, nothing more */
@@ -171,7 +171,7 @@ static void target_process(void) {
 
   /* The owner ends: the connection closes with PARENT_DOWN, the peer sees EOF. */
   CHECK_OK(actnet_process_stop(node, owner));
-  expect_disconnect_once(node, hq, NULL, conn, ACTNET_DISCONNECT_PARENT_DOWN, 0);
+  expect_disconnect_once(node, hq, NULL, conn, ACTNET_DISCONNECT_REASON_PARENT_DOWN, 0);
   char buf[16];
   size_t got = 0;
   CHECK(net_read_to_end(fd, buf, sizeof buf, WAIT_MS, &got) == NET_EOF && got == 0);
@@ -199,7 +199,7 @@ static void from_a_handler(void) {
   tq_expect_for(q, ACTNET_MSG_CONNECT, conn, &e);
   tev_clear(&e);
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   /* refused, from the handler */
   close(lfd);
   CHECK_OK(actnet_message_send(node, pid, TAG_CONNECT, (const uint8_t *)&port, sizeof port));

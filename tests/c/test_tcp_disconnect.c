@@ -58,7 +58,7 @@ static void peer_close(void) {
   tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
   tev_clear(&e);
   close(fd);
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_PEER_CLOSED, ACTNET_EXIT_NORMAL);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, ACTNET_EXIT_NORMAL);
 }
 
 static void peer_reset(void) {
@@ -76,7 +76,7 @@ static void peer_reset(void) {
     CHECK(st == ACTNET_STATUS_OK || st == ACTNET_STATUS_CLOSED);
     sleep_ms(1);
   }
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_RESET, ACTNET_EXIT_DISCONNECTED);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_RESET, ACTNET_EXIT_DISCONNECTED);
 }
 
 /* Queues writes until the connection reports queued bytes; returns how many were written. */
@@ -116,7 +116,7 @@ static void terminate_flushes(void) {
   }
   CHECK(net_pattern_check(got, total, 0, 5) == (size_t)-1);
   free(got);
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_CLOSED, ACTNET_EXIT_NORMAL);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_CLOSED, ACTNET_EXIT_NORMAL);
   close(fd);
 }
 
@@ -132,7 +132,7 @@ static void terminate_from_handler(void) {
   tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
   CHECK_STATUS(e.status, ACTNET_STATUS_OK);
   tev_clear(&e);
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_CLOSED, ACTNET_EXIT_NORMAL);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_CLOSED, ACTNET_EXIT_NORMAL);
   close(fd);
 }
 
@@ -146,7 +146,7 @@ static void abort_resets(void) {
     fprintf(stderr, "a write after terminate/abort returned %s, wanted closed or not found\n", actnet_status_str(st));
     exit(1);
   }
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_ABORTED, ACTNET_EXIT_DISCONNECTED);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_ABORTED, ACTNET_EXIT_DISCONNECTED);
   /* The peer sees a reset, never a clean end of the stream. */
   uint8_t *got = malloc(total);
   CHECK(got != NULL);
@@ -194,8 +194,8 @@ static void resets_under_concurrent_writes(void) {
     tev e;
     tq_expect_for(q, ACTNET_MSG_DISCONNECT, conn, &e);
     /* RESET, or PEER_CLOSED when a writer consumed the reset error before the reader saw it */
-    CHECK(e.reason == ACTNET_DISCONNECT_RESET || e.reason == ACTNET_DISCONNECT_PEER_CLOSED);
-    resets += e.reason == ACTNET_DISCONNECT_RESET;
+    CHECK(e.reason == ACTNET_DISCONNECT_REASON_RESET || e.reason == ACTNET_DISCONNECT_REASON_PEER_CLOSED);
+    resets += e.reason == ACTNET_DISCONNECT_REASON_RESET;
     tev_clear(&e);
     atomic_store(&hammered, 0);
   }

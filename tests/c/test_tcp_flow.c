@@ -98,7 +98,7 @@ static void pause_loses_nothing(void) {
   CHECK(wait_inspect(node, conn, "reading paused", "false", WAIT_MS));
   check_inspect(node, conn, "bytes in", "1048576");
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK_OK(actnet_meta_terminate(node, server));
   tq_release(q);
 }
@@ -126,7 +126,7 @@ static void terminate_policy(void) {
   CHECK(gate_wait_arrivals(g, 1, WAIT_MS));
   tev e;
   tq_expect_for(w, ACTNET_MSG_DOWN, conn, &e);
-  CHECK(e.reason == ACTNET_EXIT_DISCONNECTED && e.reason_code == ACTNET_DISCONNECT_MAILBOX_FULL);
+  CHECK(e.reason == ACTNET_EXIT_DISCONNECTED && e.reason_code == ACTNET_DISCONNECT_REASON_MAILBOX_FULL);
   tev_clear(&e);
   CHECK_STATUS(actnet_tcp_write(node, conn, (const uint8_t *)"x", 1), ACTNET_STATUS_NOT_FOUND);
   gate_open(g);
@@ -144,7 +144,7 @@ static void terminate_policy(void) {
     CHECK(tq_next(q, WAIT_MS, &e));
     CHECK(e.kind == ACTNET_MSG_DATA || e.kind == ACTNET_MSG_DISCONNECT);
   }
-  CHECK(e.reason == ACTNET_DISCONNECT_MAILBOX_FULL);
+  CHECK(e.reason == ACTNET_DISCONNECT_REASON_MAILBOX_FULL);
   tev_clear(&e);
   CHECK(datas >= 1 && datas <= 2); /* the held one, and at most one in a mailbox of 1 */
   CHECK(tq_quiet(q, 200));
@@ -233,7 +233,7 @@ static void would_block_then_writable(actnet_pool *pool) {
   CHECK(net_read_exact(fd, buf, 5, WAIT_MS));
   CHECK(memcmp(buf, "again", 5) == 0);
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK_OK(actnet_meta_terminate(node, server));
   tq_release(q);
 }
@@ -321,7 +321,7 @@ static void process_driven_writes(void) {
   CHECK(!net_readable(fd, 100));
   CHECK(tq_quiet(q, 100)); /* no WRITABLE without a WOULD_BLOCK before it */
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK_OK(actnet_meta_terminate(node, server));
   tq_release(q);
 }

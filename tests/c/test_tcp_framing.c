@@ -161,7 +161,7 @@ static void run_layout(const layout *l) {
   stream_free(&many);
 
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK_OK(actnet_meta_terminate(node, server));
   tq_release(q);
 }
@@ -188,7 +188,7 @@ static void larger_than_the_read_buffer(const layout *l) {
   CHECK(tq_quiet(q, 20));
   stream_free(&s);
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK_OK(actnet_meta_terminate(node, server));
   tq_release(q);
 }

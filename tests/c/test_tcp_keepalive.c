@@ -107,7 +107,7 @@ static void idle_connection(void) {
   check_inspect(node, conn, "bytes out", "0");
   CHECK(tq_quiet(q, 10));
   finish(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK_OK(actnet_meta_terminate(node, server));
 }
 
@@ -140,7 +140,7 @@ static void busy_connection(void) {
   CHECK(count_keepalives(buf, sizeof KA) == 1);
   check_inspect(node, conn, "bytes out", "75");
   finish(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK_OK(actnet_meta_terminate(node, server));
 }
 
@@ -169,7 +169,7 @@ static void client_keepalive(void) {
   CHECK(count_keepalives(buf, sizeof KA + more) >= 2);
   finish(fd);
   close(lfd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
 }
 
 static int getopt_int(int fd, int level, int name) {
@@ -204,7 +204,7 @@ static void socket_options(int32_t tcp_keepalive_s, bool nodelay) {
   tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
   tev_clear(&e);
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK_OK(actnet_meta_terminate(node, server));
 }
 

@@ -83,7 +83,7 @@ static void max_length(void) {
   const uint8_t over[4] = {0, 0, 0x03, 0xFD};
   int64_t t0 = now_ms();
   net_write_all(fd, over, 4);
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_MAX_LENGTH_EXCEEDED, ACTNET_EXIT_DISCONNECTED);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_MAX_LENGTH_EXCEEDED, ACTNET_EXIT_DISCONNECTED);
   CHECK(now_ms() - t0 < 1000 + 200 /* the quiet period of expect_disconnect_once */);
   expect_peer_eof(fd);
   close(fd);
@@ -95,12 +95,12 @@ static void max_length(void) {
   net_write_all(fd, huge, 4);
   tev e;
   tq_expect_for(q, ACTNET_MSG_DISCONNECT, conn, &e);
-  CHECK(e.reason == ACTNET_DISCONNECT_MAX_LENGTH_EXCEEDED);
+  CHECK(e.reason == ACTNET_DISCONNECT_REASON_MAX_LENGTH_EXCEEDED);
   CHECK(now_ms() - t0 < 1000);
   tev_clear(&e);
   CHECK(tq_quiet(q, 100));
   tq_expect_for(w, ACTNET_MSG_DOWN, conn, &e);
-  CHECK(e.reason == ACTNET_EXIT_DISCONNECTED && e.reason_code == ACTNET_DISCONNECT_MAX_LENGTH_EXCEEDED);
+  CHECK(e.reason == ACTNET_EXIT_DISCONNECTED && e.reason_code == ACTNET_DISCONNECT_REASON_MAX_LENGTH_EXCEEDED);
   tev_clear(&e);
   expect_peer_eof(fd);
   close(fd);
@@ -122,7 +122,7 @@ static void invalid_frame_length(void) {
   expect_data_len(conn, 4, empty);
   const uint8_t bad[4] = {0, 0, 0, 3}; /* shorter than its own header */
   net_write_all(fd, bad, 4);
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_INVALID_FRAME_LENGTH, ACTNET_EXIT_DISCONNECTED);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_INVALID_FRAME_LENGTH, ACTNET_EXIT_DISCONNECTED);
   close(fd);
   CHECK_OK(actnet_meta_terminate(node, server));
 
@@ -131,7 +131,7 @@ static void invalid_frame_length(void) {
   conn = connect_and_watch(port, &fd);
   const uint8_t zero[4] = {7, 7, 0, 0};
   net_write_all(fd, zero, 4);
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_INVALID_FRAME_LENGTH, ACTNET_EXIT_DISCONNECTED);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_INVALID_FRAME_LENGTH, ACTNET_EXIT_DISCONNECTED);
   close(fd);
   CHECK_OK(actnet_meta_terminate(node, server));
 }
@@ -148,7 +148,7 @@ static void truncated(void) {
   net_write_all(fd, part, 8);
   net_shutdown_write(fd);
   expect_data_len(conn, 7, whole);
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_FRAME_TRUNCATED, ACTNET_EXIT_DISCONNECTED);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_FRAME_TRUNCATED, ACTNET_EXIT_DISCONNECTED);
   close(fd);
   /* in the header */
   conn = connect_and_watch(port, &fd);
@@ -156,14 +156,14 @@ static void truncated(void) {
   net_write_all(fd, part, 2);
   net_shutdown_write(fd);
   expect_data_len(conn, 7, whole);
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_FRAME_TRUNCATED, ACTNET_EXIT_DISCONNECTED);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_FRAME_TRUNCATED, ACTNET_EXIT_DISCONNECTED);
   close(fd);
   /* between frames: a clean close */
   conn = connect_and_watch(port, &fd);
   net_write_all(fd, whole, 7);
   net_shutdown_write(fd);
   expect_data_len(conn, 7, whole);
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_PEER_CLOSED, ACTNET_EXIT_NORMAL);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, ACTNET_EXIT_NORMAL);
   close(fd);
   CHECK_OK(actnet_meta_terminate(node, server));
 
@@ -177,7 +177,7 @@ static void truncated(void) {
   net_write_all(fd, "abcdefghijkl", 12);
   net_shutdown_write(fd);
   expect_data_len(conn, 8, (const uint8_t *)"abcdefgh");
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_FRAME_TRUNCATED, ACTNET_EXIT_DISCONNECTED);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_FRAME_TRUNCATED, ACTNET_EXIT_DISCONNECTED);
   close(fd);
   CHECK_OK(actnet_meta_terminate(node, server));
 }

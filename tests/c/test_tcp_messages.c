@@ -116,7 +116,7 @@ static void order_addresses_and_inspect(void) {
   CHECK_STATUS(actnet_tcp_write(node, conn, NULL, 1), ACTNET_STATUS_NULL_ARGUMENT);
 
   CHECK(close(fd) == 0);
-  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_PEER_CLOSED, ACTNET_EXIT_NORMAL);
+  expect_disconnect_once(node, q, w, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, ACTNET_EXIT_NORMAL);
   CHECK(wait_inspect(node, server, "connections", "0", WAIT_MS));
   check_inspect(node, server, "accepted", "1");
   CHECK(tq_quiet(w, 50));
@@ -148,7 +148,7 @@ static void reply_survives_half_close(void) {
     exit(1);
   }
   expect_data(q, conn, "last words");
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   close(fd);
   CHECK_OK(actnet_meta_terminate(node, server));
   tq_release(q);
@@ -184,7 +184,7 @@ static void raw_reads_are_bounded_by_the_read_buffer(void) {
   CHECK(memcmp(sent, got, N) == 0);
   check_inspect(node, conn, "bytes in", "1000");
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK_OK(actnet_meta_terminate(node, server));
   tq_release(q);
 }

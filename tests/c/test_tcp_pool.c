@@ -179,7 +179,7 @@ int main(void) {
   CHECK(seen == wr.len);
   CHECK(wait_outstanding(0)); /* every echoed buffer went back once written */
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
 
   /* A borrowed write of the bytes (the tq frees the buffer). */
   mode = BORROWED;
@@ -245,7 +245,7 @@ int main(void) {
   CHECK(wait_outstanding(0));
 
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
 
   /* A failed write_buf leaves the buffer with the caller. */
   CHECK_OK(actnet_pool_get(pool, &b));
@@ -274,7 +274,7 @@ int main(void) {
   expect_pool_data(q, conn, "framed", ACTNET_STATUS_OK);
   expect_pool_data(q, conn, "framed", ACTNET_STATUS_OK);
   close(fd);
-  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, q, NULL, conn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
 
   /* Everything went back, as the pool and inspect both show. */
   CHECK(wait_outstanding(0));

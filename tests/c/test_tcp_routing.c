@@ -79,7 +79,7 @@ static void round_robin(tq *q, uint64_t owner) {
     tev e;
     tq_expect_for(q, ACTNET_MSG_DISCONNECT, conns[k], &e);
     CHECK(worker_index(e.pid) == k % NW);
-    CHECK(e.reason == ACTNET_DISCONNECT_PEER_CLOSED);
+    CHECK(e.reason == ACTNET_DISCONNECT_REASON_PEER_CLOSED);
     tev_clear(&e);
   }
   CHECK(tq_quiet(q, 100));
@@ -147,7 +147,7 @@ static void dead_worker(tq *q, uint64_t owner, tq *w, uint64_t watcher) {
     tq_expect(w, ACTNET_MSG_DOWN, &e);
     CHECK(e.id == conns[1] || e.id == conns[4]);
     CHECK(e.reason == ACTNET_EXIT_DISCONNECTED);
-    CHECK(e.reason_code == ACTNET_DISCONNECT_TARGET_DOWN);
+    CHECK(e.reason_code == ACTNET_DISCONNECT_REASON_TARGET_DOWN);
     tev_clear(&e);
   }
   CHECK(wait_inspect(node, server, "connections", "3", WAIT_MS));
@@ -176,7 +176,7 @@ static void dead_worker(tq *q, uint64_t owner, tq *w, uint64_t watcher) {
   for (int i = 0; i < 6; i++) {
     close(all[i]);
     tq_expect_for(q, ACTNET_MSG_DISCONNECT, ids[i], &e);
-    CHECK(e.reason == ACTNET_DISCONNECT_PEER_CLOSED);
+    CHECK(e.reason == ACTNET_DISCONNECT_REASON_PEER_CLOSED);
     tev_clear(&e);
   }
   close(fds[1]);

@@ -212,8 +212,8 @@ static void echo_with_framing_and_pool(void) {
 
   /* Graceful closes: DISCONNECT (closed) here, (peer closed) there. */
   CHECK_OK(actnet_meta_terminate(node, conn));
-  expect_disconnect_once(node, cq, NULL, conn, ACTNET_DISCONNECT_CLOSED, 0);
-  expect_disconnect_once(node, sq, NULL, sconn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, cq, NULL, conn, ACTNET_DISCONNECT_REASON_CLOSED, 0);
+  expect_disconnect_once(node, sq, NULL, sconn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   tls_close_pair(node, cq, conn2, sq, sconn2);
   check_inspect(node, server, "tls handshake failures", "0");
 
@@ -264,7 +264,7 @@ static void plain_has_no_tls_details(void) {
   CHECK(net_read_exact(fd, buf, 5, WAIT_MS) && memcmp(buf, "plain", 5) == 0);
   tls_expect_bytes(sq, sconn, "plain", 5);
   close(fd);
-  expect_disconnect_once(node, sq, NULL, sconn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, sq, NULL, sconn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK_OK(actnet_process_stop(node, owner));
   tq_release(sq);
 }

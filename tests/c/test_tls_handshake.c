@@ -124,8 +124,8 @@ static void handshake_timeout(void) {
   CHECK(log_lines() >= before + 2);
 
   CHECK_OK(actnet_meta_terminate(node, conn));
-  expect_disconnect_once(node, cq, NULL, conn, ACTNET_DISCONNECT_CLOSED, 0);
-  expect_disconnect_once(node, s.q, NULL, sconn, ACTNET_DISCONNECT_PEER_CLOSED, 0);
+  expect_disconnect_once(node, cq, NULL, conn, ACTNET_DISCONNECT_REASON_CLOSED, 0);
+  expect_disconnect_once(node, s.q, NULL, sconn, ACTNET_DISCONNECT_REASON_PEER_CLOSED, 0);
   CHECK_OK(actnet_process_stop(node, client));
   CHECK_OK(actnet_certmanager_free(cm));
   tq_release(cq);
@@ -194,10 +194,10 @@ static void bad_record_after_handshake(void) {
   record[4] = 48;
   net_write_all(fd, record, sizeof record);
 
-  expect_disconnect_once(node, s.q, wq, sconn, ACTNET_DISCONNECT_TLS_ERROR, ACTNET_EXIT_DISCONNECTED);
+  expect_disconnect_once(node, s.q, wq, sconn, ACTNET_DISCONNECT_REASON_TLS_ERROR, ACTNET_EXIT_DISCONNECTED);
   tev e;
   tq_expect_for(cq, ACTNET_MSG_DISCONNECT, conn, &e);
-  if (e.reason != ACTNET_DISCONNECT_TLS_ERROR && e.reason != ACTNET_DISCONNECT_RESET) {
+  if (e.reason != ACTNET_DISCONNECT_REASON_TLS_ERROR && e.reason != ACTNET_DISCONNECT_REASON_RESET) {
     fprintf(stderr, "the client's DISCONNECT: %s, wanted TLS error or reset\n", actnet_disconnect_reason_str(e.reason));
     exit(1);
   }

@@ -219,8 +219,8 @@ static void expect_reason(tq *q, uint64_t conn, uint32_t reason) {
 
 void tls_close_pair(actnet_node *node, tq *cq, uint64_t conn, tq *sq, uint64_t sconn) {
   CHECK_OK(actnet_meta_terminate(node, conn));
-  expect_reason(cq, conn, ACTNET_DISCONNECT_CLOSED);
-  expect_reason(sq, sconn, ACTNET_DISCONNECT_PEER_CLOSED);
+  expect_reason(cq, conn, ACTNET_DISCONNECT_REASON_CLOSED);
+  expect_reason(sq, sconn, ACTNET_DISCONNECT_REASON_PEER_CLOSED);
 }
 
 const char *tls_expect_refused(actnet_node *node, tq *q, actnet_status status, uint64_t conn) {
@@ -239,8 +239,8 @@ const char *tls_expect_refused(actnet_node *node, tq *q, actnet_status status, u
   tq_expect_for(q, ACTNET_MSG_DISCONNECT, conn, &e);
   uint32_t reason = e.reason;
   tev_clear(&e);
-  if (reason != ACTNET_DISCONNECT_TLS_ERROR && reason != ACTNET_DISCONNECT_RESET &&
-      reason != ACTNET_DISCONNECT_PEER_CLOSED) {
+  if (reason != ACTNET_DISCONNECT_REASON_TLS_ERROR && reason != ACTNET_DISCONNECT_REASON_RESET &&
+      reason != ACTNET_DISCONNECT_REASON_PEER_CLOSED) {
     fprintf(stderr, "a refused TLS client: DISCONNECT reason %u (%s)\n", reason, actnet_disconnect_reason_str(reason));
     exit(1);
   }
@@ -258,8 +258,8 @@ const char *tls_expect_refused(actnet_node *node, tq *q, actnet_status status, u
     sleep_ms(1);
   }
   switch (reason) {
-    case ACTNET_DISCONNECT_TLS_ERROR: return "CONNECT, then DISCONNECT (TLS error)";
-    case ACTNET_DISCONNECT_RESET: return "CONNECT, then DISCONNECT (reset)";
+    case ACTNET_DISCONNECT_REASON_TLS_ERROR: return "CONNECT, then DISCONNECT (TLS error)";
+    case ACTNET_DISCONNECT_REASON_RESET: return "CONNECT, then DISCONNECT (reset)";
     default: return "CONNECT, then DISCONNECT (peer closed)";
   }
 }

@@ -467,11 +467,7 @@ impl Connection {
             self.shared.target.push_lifecycle(Envelope::Message(disconnect));
             self.node.unwatch(self.shared.target.pid, self.shared.alias);
         }
-        match reason {
-            DisconnectReason::PeerClosed | DisconnectReason::Closed => ExitReason::Normal,
-            DisconnectReason::NodeStopping | DisconnectReason::ParentDown => ExitReason::Shutdown,
-            other => ExitReason::Disconnected(other),
-        }
+        ExitReason::of_disconnect(reason)
     }
 
     /// Reads, delivers and writes until something ends the connection (the reason).
