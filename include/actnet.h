@@ -65,7 +65,8 @@ enum actnet_status
    */
   ACTNET_STATUS_INVALID_ARGUMENT = 2,
   /**
-   * An options struct's `struct_size` does not match this library.
+   * An options struct's `struct_size` is larger than this library's struct (a newer
+   * caller) or too small to hold `struct_size` itself.
    */
   ACTNET_STATUS_STRUCT_SIZE = 3,
   /**
@@ -85,7 +86,8 @@ enum actnet_status
    */
   ACTNET_STATUS_NAME_TAKEN = 7,
   /**
-   * The node is stopping; nothing new can start.
+   * The node is stopping (nothing new can start) or has stopped (every call on its handle
+   * returns this until `actnet_node_free`).
    */
   ACTNET_STATUS_NODE_STOPPING = 8,
   /**
@@ -148,6 +150,10 @@ enum actnet_status
    * The library caught an internal panic; the operation did not complete.
    */
   ACTNET_STATUS_PANIC = 23,
+  /**
+   * The id names a process where a meta-process was expected, or the reverse.
+   */
+  ACTNET_STATUS_WRONG_KIND = 24,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -197,30 +203,31 @@ enum actnet_message_kind
    */
   ACTNET_MSG_CALL = 2,
   /**
-   * A connection is up: `id` (its alias), `local_addr`, `remote_addr`.
+   * A connection is up: `alias`, `local_addr`, `remote_addr`, `tls_*`.
    */
   ACTNET_MSG_CONNECT = 3,
   /**
-   * Bytes from a connection: `id`, `data`/`len`, and `buf` when it has a buffer pool.
+   * Bytes from a connection: `alias`, `data`/`len`, and `buf` when it has a buffer pool.
    */
   ACTNET_MSG_DATA = 4,
   /**
-   * The connection ended: `id`, `reason` (an `actnet_disconnect_reason`). Always last,
+   * The connection ended: `alias`, `reason` (an `actnet_disconnect_reason`). Always last,
    * always exactly one per CONNECT. Writes to the alias fail from then on (CLOSED while
    * it winds down, then NOT_FOUND; a monitor's DOWN marks the very end).
    */
   ACTNET_MSG_DISCONNECT = 5,
   /**
-   * The connection's write queue drained below half its limit after a `WOULD_BLOCK`: `id`.
+   * The connection's write queue drained below half its limit after a `WOULD_BLOCK`:
+   * `alias`.
    */
   ACTNET_MSG_WRITABLE = 6,
   /**
-   * A monitored process or meta-process ended: `id`, `reference`, `reason` (an
+   * A monitored process (`from`) or meta-process (`alias`) ended: `reference`, `reason` (an
    * `actnet_exit_reason`), `reason_code`.
    */
   ACTNET_MSG_DOWN = 7,
   /**
-   * A linked process ended (only while trapping exits): `id` (= `from`), `reason`,
+   * A linked process ended (only while trapping exits): `from`, `reason`,
    * `reason_code`.
    */
   ACTNET_MSG_EXIT = 8,
@@ -500,7 +507,7 @@ typedef struct actnet_buf actnet_buf;
 typedef struct actnet_certmanager actnet_certmanager;
 
 /**
- * The result of `actnet_inspect` (opaque): an ordered list of key/value strings.
+ * The result of `actnet_process_inspect` and `actnet_meta_inspect` (opaque): an ordered list of key/value strings.
  */
 typedef struct actnet_info actnet_info;
 
@@ -515,6 +522,13 @@ typedef struct actnet_node actnet_node;
 typedef struct actnet_pool actnet_pool;
 
 /**
+ * A process (actor). `{0}` names no process.
+ */
+typedef struct actnet_pid {
+  uint64_t id;
+} actnet_pid;
+
+/**
  * Runs once per spawn, on the spawning thread, before the process receives anything. May
  * store per-process state in `*state` (initially NULL). Return 0 to start the process; any
  * other value fails the spawn with `ACTNET_STATUS_INIT_FAILED` (terminate is then not
@@ -522,10 +536,17 @@ typedef struct actnet_pool actnet_pool;
  */
 typedef int32_t (*actnet_init_fn)(void *user_data,
                                   struct actnet_node *node,
-                                  uint64_t pid,
+                                  struct actnet_pid pid,
                                   const uint8_t *args,
                                   size_t args_len,
                                   void **state);
+
+/**
+ * A meta-process: a TCP server, a connection, a forwarder. `{0}` names none.
+ */
+typedef struct actnet_alias {
+  uint64_t id;
+} actnet_alias;
 
 /**
  * A message delivered to `handle_message`. Everything it points to is borrowed for the
@@ -541,15 +562,17 @@ typedef struct actnet_message {
    */
   uint32_t kind;
   /**
-   * The subject: the connection alias (CONNECT, DATA, DISCONNECT, WRITABLE), or the
-   * process or meta-process that ended (DOWN, EXIT). 0 for USER and CALL.
+   * The process: the sender (USER, CALL; `{0}` when sent from a foreign thread or through a
+   * forwarder), the linked process that ended (EXIT), or the monitored process that ended
+   * (DOWN of a process).
    */
-  uint64_t id;
+  struct actnet_pid from;
   /**
-   * The sender (USER, CALL; 0 when sent from a foreign thread; a meta-process alias when
-   * forwarded), or the linked process (EXIT).
+   * The meta-process: the connection (CONNECT, DATA, DISCONNECT, WRITABLE), the forwarder
+   * a USER came through, or the monitored meta-process that ended (DOWN of a
+   * meta-process). `{0}` otherwise.
    */
-  uint64_t from;
+  struct actnet_alias alias;
   /**
    * The sender's tag (USER, CALL).
    */
@@ -603,7 +626,7 @@ typedef struct actnet_message {
  */
 typedef int32_t (*actnet_handle_fn)(void *user_data,
                                     struct actnet_node *node,
-                                    uint64_t pid,
+                                    struct actnet_pid pid,
                                     void *state,
                                     const struct actnet_message *message);
 
@@ -613,7 +636,7 @@ typedef int32_t (*actnet_handle_fn)(void *user_data,
  */
 typedef void (*actnet_terminate_fn)(void *user_data,
                                     struct actnet_node *node,
-                                    uint64_t pid,
+                                    struct actnet_pid pid,
                                     void *state,
                                     uint32_t reason,
                                     int32_t reason_code);
@@ -744,9 +767,9 @@ typedef struct actnet_spawn_options {
   const uint8_t *args;
   size_t args_len;
   /**
-   * Link to this process before `init` runs; 0 for none.
+   * Link to this process before `init` runs; `{0}` (default) for none.
    */
-  uint64_t link_to;
+  struct actnet_pid link_to;
   /**
    * Receive ACTNET_MSG_EXIT from linked processes instead of ending with them.
    */
@@ -815,9 +838,13 @@ typedef struct actnet_supervisor_options {
 
 /**
  * Framing of incoming bytes (all fields are checked when the server or client is created;
- * negative values are refused).
+ * negative values are refused). Fill with `actnet_chunk_options_init` first.
  */
 typedef struct actnet_chunk_options {
+  /**
+   * `sizeof(actnet_chunk_options)`.
+   */
+  uint32_t struct_size;
   /**
    * false (default): each DATA carries what one read returned.
    */
@@ -851,9 +878,14 @@ typedef struct actnet_chunk_options {
 } actnet_chunk_options;
 
 /**
- * Options of every connection of a server, or of a client connection.
+ * Options of every connection of a server, or of a client connection. Fill with
+ * `actnet_tcp_connection_options_init` first.
  */
 typedef struct actnet_tcp_connection_options {
+  /**
+   * `sizeof(actnet_tcp_connection_options)`.
+   */
+  uint32_t struct_size;
   /**
    * Most bytes one read takes (in raw mode the most one DATA carries); default 65535.
    */
@@ -863,7 +895,11 @@ typedef struct actnet_tcp_connection_options {
    * `actnet_message.buf`). Borrowed: the server or connection keeps its own reference.
    */
   const struct actnet_pool *read_buffer_pool;
-  struct actnet_chunk_options read_chunk;
+  /**
+   * Framing of incoming bytes; NULL (default): none, each DATA is what one read returned.
+   * Read during the spawn or connect call.
+   */
+  const struct actnet_chunk_options *read_chunk;
   /**
    * Written when nothing was written for `keepalive_period_ms` (copied). NULL/0: off.
    * Setting bytes with a period of 0 is refused. Keepalive bytes are not counted in the
@@ -929,7 +965,11 @@ typedef struct actnet_tcp_server_options {
    */
   bool reuse_address;
   bool reuse_port;
-  struct actnet_tcp_connection_options connection;
+  /**
+   * Options of every accepted connection; NULL (default) for the defaults. Read during
+   * the call.
+   */
+  const struct actnet_tcp_connection_options *connection;
   /**
    * TLS on every accepted connection, with certificates chosen per handshake by SNI from
    * this manager; NULL (default) for plain TCP. Borrowed: the server keeps a reference and
@@ -977,7 +1017,10 @@ typedef struct actnet_tcp_client_options {
    * (default) means the owner.
    */
   const char *process;
-  struct actnet_tcp_connection_options connection;
+  /**
+   * Options of the connection; NULL (default) for the defaults. Read during the call.
+   */
+  const struct actnet_tcp_connection_options *connection;
   /**
    * Use TLS (also implied by `tls_certmanager`). The handshake completes before
    * `actnet_tcp_connect` returns.
@@ -1060,7 +1103,9 @@ actnet_status actnet_pool_get(struct actnet_pool *pool, struct actnet_buf **buf_
 actnet_status actnet_pool_stats_init(struct actnet_pool_stats *stats);
 
 /**
- * Reads the pool's counters into `*stats` (prepared with `actnet_pool_stats_init`).
+ * Reads the pool's counters into `*stats` (prepared with `actnet_pool_stats_init`; a
+ * caller built against an older header gets the fields it knows).
+ * Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`.
  */
 actnet_status actnet_pool_stats_get(struct actnet_pool *pool, struct actnet_pool_stats *stats);
 
@@ -1100,11 +1145,11 @@ actnet_status actnet_buf_set_len(struct actnet_buf *buf, size_t len);
  * while this one waits.
  *
  * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (no such process, or it ended before answering),
- * `MAILBOX_FULL`, `TIMEOUT`, `UNSUPPORTED` (a meta-process), `WRONG_CONTEXT` (calling
- * itself).
+ * `MAILBOX_FULL`, `TIMEOUT`, `WRONG_KIND` (a meta-process's alias), `WRONG_CONTEXT`
+ * (calling itself).
  */
 actnet_status actnet_process_call(struct actnet_node *node,
-                                  uint64_t to,
+                                  struct actnet_pid to,
                                   uint64_t tag,
                                   const uint8_t *data,
                                   size_t len,
@@ -1122,13 +1167,24 @@ actnet_status actnet_process_reply(struct actnet_node *node,
                                    size_t len);
 
 /**
- * Describes a process (kind, pid, name, state, mailbox, mailbox capacity, messages in,
- * messages out, …) or meta-process (kind, alias, owner, and what it reports). Any thread,
- * including handlers; never waits for the target. On success the caller owns `*info_out`
- * and frees it with `actnet_info_free`.
- * Errors: `NULL_ARGUMENT`, `NOT_FOUND`.
+ * Describes a process: kind, pid, name, state, mailbox, mailbox capacity, messages in,
+ * messages out, … Any thread, including handlers; never waits for the target. On success
+ * the caller owns `*info_out` and frees it with `actnet_info_free`.
+ * Errors: `NULL_ARGUMENT`, `NOT_FOUND`, `WRONG_KIND` (a meta-process's alias).
  */
-actnet_status actnet_inspect(struct actnet_node *node, uint64_t id, struct actnet_info **info_out);
+actnet_status actnet_process_inspect(struct actnet_node *node,
+                                     struct actnet_pid pid,
+                                     struct actnet_info **info_out);
+
+/**
+ * Describes a meta-process: kind, alias, owner, and what it reports (a connection's
+ * addresses, bytes in and out, write queue, …; a server's connections and counters).
+ * As `actnet_process_inspect` otherwise. Errors: `NULL_ARGUMENT`, `NOT_FOUND`,
+ * `WRONG_KIND` (a process id).
+ */
+actnet_status actnet_meta_inspect(struct actnet_node *node,
+                                  struct actnet_alias alias,
+                                  struct actnet_info **info_out);
 
 /**
  * The number of pairs; 0 for NULL.
@@ -1181,27 +1237,27 @@ bool actnet_disconnect_reason_is_clean(uint32_t reason);
  * Ends a meta-process gracefully: a connection flushes what was already queued, then
  * closes (DISCONNECT reason `CLOSED`); a server closes its listener and its connections.
  * Returns at once; the end is reported by DOWN to monitors. Any thread.
- * Errors: `NOT_FOUND` (already gone).
+ * Errors: `NOT_FOUND` (already gone), `WRONG_KIND` (a process id).
  */
-actnet_status actnet_meta_terminate(struct actnet_node *node, uint64_t alias);
+actnet_status actnet_meta_terminate(struct actnet_node *node, struct actnet_alias alias);
 
 /**
  * Ends a meta-process at once: a connection drops queued writes and resets the socket
- * (DISCONNECT reason `ABORTED`). Errors: `NOT_FOUND`.
+ * (DISCONNECT reason `ABORTED`). Errors: `NOT_FOUND`, `WRONG_KIND`.
  */
-actnet_status actnet_meta_abort(struct actnet_node *node, uint64_t alias);
+actnet_status actnet_meta_abort(struct actnet_node *node, struct actnet_alias alias);
 
 /**
  * Spawns a forwarder meta-process owned by process `owner`: every message sent to its alias
- * is passed on (same tag and bytes, `from` = the alias) to the process registered as
+ * (`actnet_meta_send`) is passed on (same tag and bytes, `alias` = the forwarder's) to the process registered as
  * `target_name` (looked up at each message), or to the owner when `target_name` is NULL.
  * It ends with its owner. On success `*alias_out` receives its alias.
  * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (owner gone), `NODE_STOPPING`.
  */
 actnet_status actnet_forwarder_spawn(struct actnet_node *node,
-                                     uint64_t owner,
+                                     struct actnet_pid owner,
                                      const char *target_name,
-                                     uint64_t *alias_out);
+                                     struct actnet_alias *alias_out);
 
 /**
  * Fills `options` with defaults. Returns `ACTNET_STATUS_NULL_ARGUMENT` if it is NULL.
@@ -1210,8 +1266,8 @@ actnet_status actnet_node_options_init(struct actnet_node_options *options);
 
 /**
  * Starts a node: its runtime threads, registry and logger. `options` may be NULL for the
- * defaults. On success `*node_out` receives the node, valid until `actnet_node_stop`
- * returns OK. Any thread.
+ * defaults. On success `*node_out` receives the node handle, valid until
+ * `actnet_node_free`. Any thread.
  *
  * Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`, `INVALID_ARGUMENT` (bad level, empty name),
  * `IO_ERROR` (threads could not start). On error `free_log_user_data` is not called: the
@@ -1224,14 +1280,26 @@ actnet_status actnet_node_start(const struct actnet_node_options *options,
  * Stops a node: meta-processes first (connections flush their queued writes for at most a
  * second, or their close timeout if shorter, and deliver DISCONNECT with reason
  * `NODE_STOPPING`), then every process after the messages already in its mailbox (each
- * runs `terminate`), then the runtime threads are joined and the node is freed. Blocks until
- * done; a handler that never returns keeps it waiting.
+ * runs `terminate`), then the runtime threads are joined. Blocks until done; a handler that
+ * never returns keeps it waiting. The handle stays valid: from then on every call on it
+ * returns `NODE_STOPPING`, until `actnet_node_free` releases it. Idempotent: a stop of a
+ * stopped node returns OK, and a stop while another is under way waits for it.
  *
- * Errors: `WRONG_CONTEXT` when called from a callback or runtime thread of this node (the
- * node keeps running; stop it from another thread), `NODE_STOPPING` if another stop is
- * under way. On OK `node` is freed and must not be used again.
+ * Errors: `NULL_ARGUMENT`; `WRONG_CONTEXT` when called from a callback or runtime thread of
+ * this node (the node keeps running; stop it from another thread).
  */
 actnet_status actnet_node_stop(struct actnet_node *node);
+
+/**
+ * Releases a node handle, stopping the node first if it is still running (as
+ * `actnet_node_stop`, whose errors it returns without freeing anything). After OK, `node`
+ * is freed: no thread may use it again, so call this once every thread that used the
+ * handle is done with it (a thread that might still call should see `NODE_STOPPING` from a
+ * stopped node instead, which is why stop and free are separate).
+ *
+ * Errors: `NULL_ARGUMENT`, `WRONG_CONTEXT` (from a callback or runtime thread of this node).
+ */
+actnet_status actnet_node_free(struct actnet_node *node);
 
 /**
  * The library version, e.g. "0.1.0" (static; matches `ACTNET_VERSION_STRING`).
@@ -1254,7 +1322,7 @@ actnet_status actnet_spawn_options_init(struct actnet_spawn_options *options);
 actnet_status actnet_process_spawn(struct actnet_node *node,
                                    const struct actnet_behavior *behavior,
                                    const struct actnet_spawn_options *options,
-                                   uint64_t *pid_out);
+                                   struct actnet_pid *pid_out);
 
 /**
  * Spawns a process registered under `name` (as `actnet_process_spawn` with `name` set;
@@ -1264,18 +1332,22 @@ actnet_status actnet_process_spawn_register(struct actnet_node *node,
                                             const char *name,
                                             const struct actnet_behavior *behavior,
                                             const struct actnet_spawn_options *options,
-                                            uint64_t *pid_out);
+                                            struct actnet_pid *pid_out);
 
 /**
  * Finds the process registered under `name`. Errors: `NULL_ARGUMENT`, `NOT_FOUND`.
  */
-actnet_status actnet_name_lookup(struct actnet_node *node, const char *name, uint64_t *pid_out);
+actnet_status actnet_name_lookup(struct actnet_node *node,
+                                 const char *name,
+                                 struct actnet_pid *pid_out);
 
 /**
  * Registers `name` (copied) for a live process that has no name yet.
  * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (empty), `NAME_TAKEN`, `NOT_FOUND`.
  */
-actnet_status actnet_name_register(struct actnet_node *node, const char *name, uint64_t pid);
+actnet_status actnet_name_register(struct actnet_node *node,
+                                   const char *name,
+                                   struct actnet_pid pid);
 
 /**
  * Frees a registered name; the process keeps running. Errors: `NULL_ARGUMENT`, `NOT_FOUND`.
@@ -1284,18 +1356,32 @@ actnet_status actnet_name_unregister(struct actnet_node *node, const char *name)
 
 /**
  * Sends an opaque message (`len` bytes at `data`, copied before returning, plus `tag`) to a
- * process or meta-process. The receiver sees as `from` the process whose callback is running
- * on this thread, or 0. A send that returns before another begins is delivered before it.
- * Any thread.
+ * process. The receiver sees as `from` the process whose callback is running on this
+ * thread, or `{0}`. A send that returns before another begins is delivered before it. Any
+ * thread. (To a forwarder meta-process: `actnet_meta_send`; to a connection's peer:
+ * `actnet_tcp_write`.)
  *
- * Errors: `NULL_ARGUMENT` (data NULL with len > 0), `NOT_FOUND`, `MAILBOX_FULL` (nothing
- * queued), `UNSUPPORTED` (a meta-process that takes no messages).
+ * Errors: `NULL_ARGUMENT` (data NULL with len > 0), `NOT_FOUND`, `WRONG_KIND` (`to` is a
+ * meta-process's alias), `MAILBOX_FULL` (nothing queued).
  */
 actnet_status actnet_message_send(struct actnet_node *node,
-                                  uint64_t to,
+                                  struct actnet_pid to,
                                   uint64_t tag,
                                   const uint8_t *data,
                                   size_t len);
+
+/**
+ * Sends an opaque message to a meta-process that takes messages (a forwarder, which
+ * passes it on). Connections take none: their peer is written with `actnet_tcp_write`.
+ *
+ * Errors: `NULL_ARGUMENT`, `NOT_FOUND`, `WRONG_KIND` (`to` is a process id),
+ * `UNSUPPORTED` (a meta-process that takes no messages), `MAILBOX_FULL`.
+ */
+actnet_status actnet_meta_send(struct actnet_node *node,
+                               struct actnet_alias to,
+                               uint64_t tag,
+                               const uint8_t *data,
+                               size_t len);
 
 /**
  * As `actnet_message_send`, to the process registered under `name`.
@@ -1311,47 +1397,61 @@ actnet_status actnet_message_send_name(struct actnet_node *node,
  * mailbox. Called by a process on itself (from its callback), it ends with reason
  * `ACTNET_EXIT_NORMAL` as soon as the callback returns. Errors: `NOT_FOUND`.
  */
-actnet_status actnet_process_stop(struct actnet_node *node, uint64_t pid);
+actnet_status actnet_process_stop(struct actnet_node *node, struct actnet_pid pid);
 
 /**
  * Ends a process with reason `ACTNET_EXIT_KILLED` as soon as its current callback returns,
  * dropping queued messages. Errors: `NOT_FOUND`.
  */
-actnet_status actnet_process_kill(struct actnet_node *node, uint64_t pid);
+actnet_status actnet_process_kill(struct actnet_node *node, struct actnet_pid pid);
 
 /**
  * Sets whether a process receives EXIT messages from linked processes (true) or ends with
  * them when they end abnormally (false, the default). Errors: `NOT_FOUND`.
  */
-actnet_status actnet_process_trap_exits(struct actnet_node *node, uint64_t pid, bool trap);
+actnet_status actnet_process_trap_exits(struct actnet_node *node, struct actnet_pid pid, bool trap);
 
 /**
  * Links two processes: when one ends abnormally (not NORMAL or SHUTDOWN), the other ends
  * with the same reason, or receives EXIT if it traps exits. Errors: `NOT_FOUND`,
  * `INVALID_ARGUMENT` (a == b).
  */
-actnet_status actnet_process_link(struct actnet_node *node, uint64_t a, uint64_t b);
+actnet_status actnet_process_link(struct actnet_node *node,
+                                  struct actnet_pid a,
+                                  struct actnet_pid b);
 
 /**
  * Removes a link. Errors: `NOT_FOUND` (a is gone).
  */
-actnet_status actnet_process_unlink(struct actnet_node *node, uint64_t a, uint64_t b);
+actnet_status actnet_process_unlink(struct actnet_node *node,
+                                    struct actnet_pid a,
+                                    struct actnet_pid b);
 
 /**
- * Makes `watcher` receive one DOWN message when `target` (a process or meta-process) ends.
- * `*reference_out` identifies the monitor (it is in DOWN). Errors: `NOT_FOUND` (either is
- * already gone: no DOWN will come).
+ * Makes `watcher` receive one DOWN message when process `target` ends (`from` in DOWN).
+ * `*reference_out` identifies the monitor (it is in DOWN).
+ * Errors: `NOT_FOUND` (either is already gone: no DOWN will come), `WRONG_KIND`.
  */
 actnet_status actnet_process_monitor(struct actnet_node *node,
-                                     uint64_t watcher,
-                                     uint64_t target,
+                                     struct actnet_pid watcher,
+                                     struct actnet_pid target,
                                      uint64_t *reference_out);
 
 /**
- * Removes a monitor; no DOWN will come for it. Errors: `NOT_FOUND`.
+ * Makes `watcher` receive one DOWN message when meta-process `target` ends (`alias` in
+ * DOWN). Errors: as `actnet_process_monitor`.
+ */
+actnet_status actnet_meta_monitor(struct actnet_node *node,
+                                  struct actnet_pid watcher,
+                                  struct actnet_alias target,
+                                  uint64_t *reference_out);
+
+/**
+ * Removes a monitor (of a process or a meta-process); no DOWN will come for it.
+ * Errors: `NOT_FOUND`, `WRONG_KIND`.
  */
 actnet_status actnet_process_demonitor(struct actnet_node *node,
-                                       uint64_t watcher,
+                                       struct actnet_pid watcher,
                                        uint64_t reference);
 
 /**
@@ -1381,7 +1481,17 @@ actnet_status actnet_supervisor_options_init(struct actnet_supervisor_options *o
  */
 actnet_status actnet_supervisor_spawn(struct actnet_node *node,
                                       const struct actnet_supervisor_options *options,
-                                      uint64_t *pid_out);
+                                      struct actnet_pid *pid_out);
+
+/**
+ * Fills `options` with defaults: no framing.
+ */
+actnet_status actnet_chunk_options_init(struct actnet_chunk_options *options);
+
+/**
+ * Fills `options` with defaults.
+ */
+actnet_status actnet_tcp_connection_options_init(struct actnet_tcp_connection_options *options);
 
 /**
  * Fills `options` with defaults.
@@ -1406,9 +1516,9 @@ actnet_status actnet_tcp_client_options_init(struct actnet_tcp_client_options *o
  * `NODE_STOPPING`.
  */
 actnet_status actnet_tcp_server_spawn(struct actnet_node *node,
-                                      uint64_t owner,
+                                      struct actnet_pid owner,
                                       const struct actnet_tcp_server_options *options,
-                                      uint64_t *alias_out,
+                                      struct actnet_alias *alias_out,
                                       uint16_t *port_out);
 
 /**
@@ -1425,21 +1535,21 @@ actnet_status actnet_tcp_server_spawn(struct actnet_node *node,
  * connect succeeds and a DISCONNECT (reason `TLS_ERROR`) follows at once.
  */
 actnet_status actnet_tcp_connect(struct actnet_node *node,
-                                 uint64_t owner,
+                                 struct actnet_pid owner,
                                  const struct actnet_tcp_client_options *options,
-                                 uint64_t *alias_out);
+                                 struct actnet_alias *alias_out);
 
 /**
  * Writes `len` bytes at `data` to a connection. The bytes are copied before this returns
  * (only if they cannot go to the socket at once). A write that returns before another
  * begins goes out before it.
  *
- * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (no such connection), `UNSUPPORTED` (not a
- * connection), `WOULD_BLOCK` (the write queue is at its limit: nothing was queued; WRITABLE
+ * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (no such connection), `WRONG_KIND` (a process id),
+ * `UNSUPPORTED` (a meta-process that is not a connection), `WOULD_BLOCK` (the write queue is at its limit: nothing was queued; WRITABLE
  * follows when it drains below half), `CLOSED` (the connection is closing).
  */
 actnet_status actnet_tcp_write(struct actnet_node *node,
-                               uint64_t alias,
+                               struct actnet_alias conn,
                                const uint8_t *data,
                                size_t len);
 
@@ -1451,7 +1561,7 @@ actnet_status actnet_tcp_write(struct actnet_node *node,
  * Errors: as `actnet_tcp_write`, plus `DOUBLE_FREE` (the caller does not hold `buf`).
  */
 actnet_status actnet_tcp_write_buf(struct actnet_node *node,
-                                   uint64_t alias,
+                                   struct actnet_alias conn,
                                    struct actnet_buf *buf);
 
 /**

@@ -45,6 +45,8 @@ pub enum Error {
     CertificateInvalid,
     #[error("certificate or key could not be loaded")]
     BadCertificate,
+    #[error("the id names a process where a meta-process was expected, or the reverse")]
+    WrongKind,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::ffi::args::{self, actnet_node, node_handle, Options};
 use crate::ffi::boundary::guard;
+use crate::ffi::ids::actnet_pid;
 use crate::ffi::message::{actnet_message, exit_reason, with_view};
 use crate::ffi::status::{actnet_status, actnet_status::*};
 use crate::ffi::user_data::{actnet_free_fn, UserData};
@@ -22,7 +23,7 @@ pub type actnet_init_fn = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
         node: *mut actnet_node,
-        pid: u64,
+        pid: actnet_pid,
         args: *const u8,
         args_len: usize,
         state: *mut *mut c_void,
@@ -34,17 +35,24 @@ pub type actnet_init_fn = Option<
 /// that code. May call any actnet function except `actnet_node_stop`.
 #[allow(non_camel_case_types)]
 pub type actnet_handle_fn = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, node: *mut actnet_node, pid: u64, state: *mut c_void, message: *const actnet_message) -> i32,
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        node: *mut actnet_node,
+        pid: actnet_pid,
+        state: *mut c_void,
+        message: *const actnet_message,
+    ) -> i32,
 >;
 
 /// Runs once when the process ends (if init succeeded), on a runtime worker thread: free
 /// `state` here. `reason` is an `actnet_exit_reason`, `reason_code` its code.
 #[allow(non_camel_case_types)]
 pub type actnet_terminate_fn =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, node: *mut actnet_node, pid: u64, state: *mut c_void, reason: u32, reason_code: i32)>;
+    Option<unsafe extern "C" fn(user_data: *mut c_void, node: *mut actnet_node, pid: actnet_pid, state: *mut c_void, reason: u32, reason_code: i32)>;
 
 /// The callbacks of a behaviour. Fill with `actnet_behavior_callbacks_init` first.
 #[repr(C)]
+#[derive(Clone, Copy)]
 #[allow(non_camel_case_types)]
 pub struct actnet_behavior_callbacks {
     /// `sizeof(actnet_behavior_callbacks)`.
@@ -58,14 +66,19 @@ pub struct actnet_behavior_callbacks {
 }
 
 impl Options for actnet_behavior_callbacks {
-    fn struct_size(&self) -> u32 {
-        self.struct_size
+    fn defaults() -> Self {
+        actnet_behavior_callbacks {
+            struct_size: std::mem::size_of::<actnet_behavior_callbacks>() as u32,
+            init: None,
+            handle_message: None,
+            terminate: None,
+        }
     }
 }
 
 struct Callbacks {
     init: actnet_init_fn,
-    handle_message: unsafe extern "C" fn(*mut c_void, *mut actnet_node, u64, *mut c_void, *const actnet_message) -> i32,
+    handle_message: unsafe extern "C" fn(*mut c_void, *mut actnet_node, actnet_pid, *mut c_void, *const actnet_message) -> i32,
     terminate: actnet_terminate_fn,
     user_data: UserData,
 }
@@ -79,15 +92,7 @@ pub struct actnet_behavior {
 /// Fills `callbacks` with NULL callbacks and the right `struct_size`.
 #[no_mangle]
 pub extern "C" fn actnet_behavior_callbacks_init(callbacks: *mut actnet_behavior_callbacks) -> actnet_status {
-    guard(|| {
-        *args::out(callbacks)? = actnet_behavior_callbacks {
-            struct_size: std::mem::size_of::<actnet_behavior_callbacks>() as u32,
-            init: None,
-            handle_message: None,
-            terminate: None,
-        };
-        Ok(())
-    })
+    guard(|| args::init_options(callbacks))
 }
 
 /// Creates a behaviour from `callbacks` (copied) and `user_data`, which is passed to every
@@ -158,7 +163,7 @@ impl Behavior for ForeignProcess {
         let Some(init) = self.callbacks.init else { return Ok(()) };
         let mut state = std::ptr::null_mut();
         let node = node_handle(ctx.node);
-        let code = unsafe { init(self.callbacks.user_data.ptr, node, ctx.pid, args.as_ptr(), args.len(), &mut state) };
+        let code = unsafe { init(self.callbacks.user_data.ptr, node, actnet_pid::of(ctx.pid), args.as_ptr(), args.len(), &mut state) };
         match code {
             0 => {
                 self.state = state;
@@ -171,7 +176,7 @@ impl Behavior for ForeignProcess {
     fn handle(&mut self, ctx: &Context<'_>, message: Message) -> Flow {
         let node = node_handle(ctx.node);
         let code = with_view(message, |view| unsafe {
-            (self.callbacks.handle_message)(self.callbacks.user_data.ptr, node, ctx.pid, self.state, view)
+            (self.callbacks.handle_message)(self.callbacks.user_data.ptr, node, actnet_pid::of(ctx.pid), self.state, view)
         });
         match code {
             0 => Flow::Continue,
@@ -183,7 +188,7 @@ impl Behavior for ForeignProcess {
         if let Some(terminate) = self.callbacks.terminate {
             let (reason, code) = exit_reason(reason);
             let node = node_handle(ctx.node);
-            unsafe { terminate(self.callbacks.user_data.ptr, node, ctx.pid, self.state, reason as u32, code) };
+            unsafe { terminate(self.callbacks.user_data.ptr, node, actnet_pid::of(ctx.pid), self.state, reason as u32, code) };
         }
     }
 }

@@ -21,6 +21,7 @@ pub struct actnet_pool {
 
 /// Pool counters, also shown by inspect on connections that use the pool.
 #[repr(C)]
+#[derive(Clone, Copy)]
 #[allow(non_camel_case_types)]
 pub struct actnet_pool_stats {
     /// `sizeof(actnet_pool_stats)`, set by `actnet_pool_stats_init`.
@@ -37,8 +38,15 @@ pub struct actnet_pool_stats {
 }
 
 impl Options for actnet_pool_stats {
-    fn struct_size(&self) -> u32 {
-        self.struct_size
+    fn defaults() -> Self {
+        actnet_pool_stats {
+            struct_size: std::mem::size_of::<actnet_pool_stats>() as u32,
+            buffer_size: 0,
+            allocated: 0,
+            idle: 0,
+            outstanding: 0,
+            allocations: 0,
+        }
     }
 }
 
@@ -105,35 +113,24 @@ pub extern "C" fn actnet_pool_get(pool: *mut actnet_pool, buf_out: *mut *mut act
 /// Fills `stats` with zeros and the right `struct_size`.
 #[no_mangle]
 pub extern "C" fn actnet_pool_stats_init(stats: *mut actnet_pool_stats) -> actnet_status {
-    guard(|| {
-        *args::out(stats)? = actnet_pool_stats {
-            struct_size: std::mem::size_of::<actnet_pool_stats>() as u32,
-            buffer_size: 0,
-            allocated: 0,
-            idle: 0,
-            outstanding: 0,
-            allocations: 0,
-        };
-        Ok(())
-    })
+    guard(|| args::init_options(stats))
 }
 
-/// Reads the pool's counters into `*stats` (prepared with `actnet_pool_stats_init`).
+/// Reads the pool's counters into `*stats` (prepared with `actnet_pool_stats_init`; a
+/// caller built against an older header gets the fields it knows).
+/// Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`.
 #[no_mangle]
 pub extern "C" fn actnet_pool_stats_get(pool: *mut actnet_pool, stats: *mut actnet_pool_stats) -> actnet_status {
     guard(|| {
         let pool = self::pool(pool)?;
-        let out = args::out(stats)?;
-        args::options(out as *const actnet_pool_stats)?;
+        let mut out = args::options(stats)?;
         let s = pool.stats();
-        *out = actnet_pool_stats {
-            struct_size: out.struct_size,
-            buffer_size: s.buffer_size as u64,
-            allocated: s.allocated,
-            idle: s.idle,
-            outstanding: s.outstanding,
-            allocations: s.allocations,
-        };
+        out.buffer_size = s.buffer_size as u64;
+        out.allocated = s.allocated;
+        out.idle = s.idle;
+        out.outstanding = s.outstanding;
+        out.allocations = s.allocations;
+        args::write_options(stats, &out);
         Ok(())
     })
 }

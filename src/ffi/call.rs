@@ -5,6 +5,7 @@ use bytes::Bytes;
 use crate::ffi::args::{self, actnet_node};
 use crate::ffi::boundary::guard;
 use crate::ffi::buf::{actnet_buf, give};
+use crate::ffi::ids::actnet_pid;
 use crate::ffi::status::{actnet_status, check};
 use crate::process::message::Body;
 
@@ -15,12 +16,12 @@ use crate::process::message::Body;
 /// while this one waits.
 ///
 /// Errors: `NULL_ARGUMENT`, `NOT_FOUND` (no such process, or it ended before answering),
-/// `MAILBOX_FULL`, `TIMEOUT`, `UNSUPPORTED` (a meta-process), `WRONG_CONTEXT` (calling
-/// itself).
+/// `MAILBOX_FULL`, `TIMEOUT`, `WRONG_KIND` (a meta-process's alias), `WRONG_CONTEXT`
+/// (calling itself).
 #[no_mangle]
 pub extern "C" fn actnet_process_call(
     node: *mut actnet_node,
-    to: u64,
+    to: actnet_pid,
     tag: u64,
     data: *const u8,
     len: usize,
@@ -31,7 +32,7 @@ pub extern "C" fn actnet_process_call(
         let node = unsafe { args::node(node)? };
         let out = args::out(reply_out)?;
         let request = Body::copy_from_slice(unsafe { args::bytes(data, len)? });
-        let reply = check(node.call(to, tag, request, args::millis(timeout_ms)))?;
+        let reply = check(node.call(to.get()?, tag, request, args::millis(timeout_ms)))?;
         *out = give(node.scratch_pool().copy_from(&reply));
         Ok(())
     })

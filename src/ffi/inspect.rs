@@ -4,9 +4,10 @@ use std::ffi::{c_char, CString};
 
 use crate::ffi::args::{self, actnet_node};
 use crate::ffi::boundary::{guard, guard_or};
+use crate::ffi::ids::{actnet_alias, actnet_pid};
 use crate::ffi::status::{actnet_status, check};
 
-/// The result of `actnet_inspect` (opaque): an ordered list of key/value strings.
+/// The result of `actnet_process_inspect` and `actnet_meta_inspect` (opaque): an ordered list of key/value strings.
 pub struct actnet_info {
     pairs: Vec<(CString, CString)>,
 }
@@ -15,21 +16,37 @@ fn c_string(s: String) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
 
-/// Describes a process (kind, pid, name, state, mailbox, mailbox capacity, messages in,
-/// messages out, …) or meta-process (kind, alias, owner, and what it reports). Any thread,
-/// including handlers; never waits for the target. On success the caller owns `*info_out`
-/// and frees it with `actnet_info_free`.
-/// Errors: `NULL_ARGUMENT`, `NOT_FOUND`.
+/// Describes a process: kind, pid, name, state, mailbox, mailbox capacity, messages in,
+/// messages out, … Any thread, including handlers; never waits for the target. On success
+/// the caller owns `*info_out` and frees it with `actnet_info_free`.
+/// Errors: `NULL_ARGUMENT`, `NOT_FOUND`, `WRONG_KIND` (a meta-process's alias).
 #[no_mangle]
-pub extern "C" fn actnet_inspect(node: *mut actnet_node, id: u64, info_out: *mut *mut actnet_info) -> actnet_status {
+pub extern "C" fn actnet_process_inspect(node: *mut actnet_node, pid: actnet_pid, info_out: *mut *mut actnet_info) -> actnet_status {
     guard(|| {
         let node = unsafe { args::node(node)? };
         let out = args::out(info_out)?;
-        let pairs = check(node.inspect(id))?;
-        let pairs = pairs.into_iter().map(|(k, v)| (c_string(k), c_string(v))).collect();
-        *out = Box::into_raw(Box::new(actnet_info { pairs }));
+        *out = info(check(node.inspect(pid.get()?))?);
         Ok(())
     })
+}
+
+/// Describes a meta-process: kind, alias, owner, and what it reports (a connection's
+/// addresses, bytes in and out, write queue, …; a server's connections and counters).
+/// As `actnet_process_inspect` otherwise. Errors: `NULL_ARGUMENT`, `NOT_FOUND`,
+/// `WRONG_KIND` (a process id).
+#[no_mangle]
+pub extern "C" fn actnet_meta_inspect(node: *mut actnet_node, alias: actnet_alias, info_out: *mut *mut actnet_info) -> actnet_status {
+    guard(|| {
+        let node = unsafe { args::node(node)? };
+        let out = args::out(info_out)?;
+        *out = info(check(node.inspect(alias.get()?))?);
+        Ok(())
+    })
+}
+
+fn info(pairs: Vec<(String, String)>) -> *mut actnet_info {
+    let pairs = pairs.into_iter().map(|(k, v)| (c_string(k), c_string(v))).collect();
+    Box::into_raw(Box::new(actnet_info { pairs }))
 }
 
 /// The number of pairs; 0 for NULL.

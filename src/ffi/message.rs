@@ -4,6 +4,8 @@ use std::ffi::{c_char, CString};
 
 use crate::ffi::boundary::guard_or;
 use crate::ffi::buf::actnet_buf;
+use crate::ffi::ids::{actnet_alias, actnet_pid};
+use crate::node::ids::{kind_of, Id, IdKind};
 use crate::process::message::{DisconnectReason, ExitReason, Message, Payload, TlsInfo};
 
 /// What a message is; selects which `actnet_message` fields are meaningful.
@@ -15,20 +17,21 @@ pub enum actnet_message_kind {
     ACTNET_MSG_USER = 1,
     /// A request: `from`, `tag`, `data`/`len`, `reference` (answer with `actnet_process_reply`).
     ACTNET_MSG_CALL = 2,
-    /// A connection is up: `id` (its alias), `local_addr`, `remote_addr`.
+    /// A connection is up: `alias`, `local_addr`, `remote_addr`, `tls_*`.
     ACTNET_MSG_CONNECT = 3,
-    /// Bytes from a connection: `id`, `data`/`len`, and `buf` when it has a buffer pool.
+    /// Bytes from a connection: `alias`, `data`/`len`, and `buf` when it has a buffer pool.
     ACTNET_MSG_DATA = 4,
-    /// The connection ended: `id`, `reason` (an `actnet_disconnect_reason`). Always last,
+    /// The connection ended: `alias`, `reason` (an `actnet_disconnect_reason`). Always last,
     /// always exactly one per CONNECT. Writes to the alias fail from then on (CLOSED while
     /// it winds down, then NOT_FOUND; a monitor's DOWN marks the very end).
     ACTNET_MSG_DISCONNECT = 5,
-    /// The connection's write queue drained below half its limit after a `WOULD_BLOCK`: `id`.
+    /// The connection's write queue drained below half its limit after a `WOULD_BLOCK`:
+    /// `alias`.
     ACTNET_MSG_WRITABLE = 6,
-    /// A monitored process or meta-process ended: `id`, `reference`, `reason` (an
+    /// A monitored process (`from`) or meta-process (`alias`) ended: `reference`, `reason` (an
     /// `actnet_exit_reason`), `reason_code`.
     ACTNET_MSG_DOWN = 7,
-    /// A linked process ended (only while trapping exits): `id` (= `from`), `reason`,
+    /// A linked process ended (only while trapping exits): `from`, `reason`,
     /// `reason_code`.
     ACTNET_MSG_EXIT = 8,
 }
@@ -66,12 +69,14 @@ pub struct actnet_message {
     pub struct_size: u32,
     /// An `actnet_message_kind`.
     pub kind: u32,
-    /// The subject: the connection alias (CONNECT, DATA, DISCONNECT, WRITABLE), or the
-    /// process or meta-process that ended (DOWN, EXIT). 0 for USER and CALL.
-    pub id: u64,
-    /// The sender (USER, CALL; 0 when sent from a foreign thread; a meta-process alias when
-    /// forwarded), or the linked process (EXIT).
-    pub from: u64,
+    /// The process: the sender (USER, CALL; `{0}` when sent from a foreign thread or through a
+    /// forwarder), the linked process that ended (EXIT), or the monitored process that ended
+    /// (DOWN of a process).
+    pub from: actnet_pid,
+    /// The meta-process: the connection (CONNECT, DATA, DISCONNECT, WRITABLE), the forwarder
+    /// a USER came through, or the monitored meta-process that ended (DOWN of a
+    /// meta-process). `{0}` otherwise.
+    pub alias: actnet_alias,
     /// The sender's tag (USER, CALL).
     pub tag: u64,
     /// CALL: the reference to answer with `actnet_process_reply`. DOWN: the monitor's
@@ -120,8 +125,8 @@ fn empty(kind: actnet_message_kind) -> actnet_message {
     actnet_message {
         struct_size: std::mem::size_of::<actnet_message>() as u32,
         kind: kind as u32,
-        id: 0,
-        from: 0,
+        from: actnet_pid::default(),
+        alias: actnet_alias::default(),
         tag: 0,
         reference: 0,
         data: std::ptr::null(),
@@ -160,6 +165,14 @@ impl TlsStrings {
     }
 }
 
+/// A process id as `from`, or a meta-process's alias as `alias`, whichever `id` is.
+fn subject(id: Id, view: actnet_message) -> actnet_message {
+    match kind_of(id) {
+        IdKind::Process => actnet_message { from: actnet_pid::of(id), ..view },
+        IdKind::Meta => actnet_message { alias: actnet_alias::of(id), ..view },
+    }
+}
+
 fn with_bytes(mut view: actnet_message, bytes: &[u8]) -> actnet_message {
     view.data = bytes.as_ptr();
     view.len = bytes.len();
@@ -171,16 +184,16 @@ fn with_bytes(mut view: actnet_message, bytes: &[u8]) -> actnet_message {
 pub(crate) fn with_view(message: Message, handler: impl FnOnce(&actnet_message) -> i32) -> i32 {
     use actnet_message_kind::*;
     match message {
-        Message::User { from, tag, data } => handler(&actnet_message { from, tag, ..with_bytes(empty(ACTNET_MSG_USER), &data) }),
+        Message::User { from, tag, data } => handler(&subject(from, actnet_message { tag, ..with_bytes(empty(ACTNET_MSG_USER), &data) })),
         Message::Call { from, reference, tag, data } => {
-            handler(&actnet_message { from, tag, reference, ..with_bytes(empty(ACTNET_MSG_CALL), &data) })
+            handler(&subject(from, actnet_message { tag, reference, ..with_bytes(empty(ACTNET_MSG_CALL), &data) }))
         }
         Message::Connect { conn, local, remote, tls } => {
             let local = CString::new(local.to_string()).unwrap_or_default();
             let remote = CString::new(remote.to_string()).unwrap_or_default();
             let tls = TlsStrings::new(tls.as_deref());
             handler(&actnet_message {
-                id: conn,
+                alias: actnet_alias::of(conn),
                 local_addr: local.as_ptr(),
                 remote_addr: remote.as_ptr(),
                 tls_version: tls.ptr(0),
@@ -192,24 +205,24 @@ pub(crate) fn with_view(message: Message, handler: impl FnOnce(&actnet_message) 
             })
         }
         Message::Data { conn, data: Payload::Bytes(bytes) } => {
-            handler(&actnet_message { id: conn, ..with_bytes(empty(ACTNET_MSG_DATA), &bytes) })
+            handler(&actnet_message { alias: actnet_alias::of(conn), ..with_bytes(empty(ACTNET_MSG_DATA), &bytes) })
         }
         Message::Data { conn, data: Payload::Pooled(buf) } => {
             let (data, len) = (buf.as_slice().as_ptr(), buf.len());
             let buf = buf.into_foreign() as *mut actnet_buf;
-            handler(&actnet_message { id: conn, data, len, buf, ..empty(ACTNET_MSG_DATA) })
+            handler(&actnet_message { alias: actnet_alias::of(conn), data, len, buf, ..empty(ACTNET_MSG_DATA) })
         }
         Message::Disconnect { conn, reason } => {
-            handler(&actnet_message { id: conn, reason: reason as u32, ..empty(ACTNET_MSG_DISCONNECT) })
+            handler(&actnet_message { alias: actnet_alias::of(conn), reason: reason as u32, ..empty(ACTNET_MSG_DISCONNECT) })
         }
-        Message::Writable { conn } => handler(&actnet_message { id: conn, ..empty(ACTNET_MSG_WRITABLE) }),
+        Message::Writable { conn } => handler(&actnet_message { alias: actnet_alias::of(conn), ..empty(ACTNET_MSG_WRITABLE) }),
         Message::Down { id, reference, reason } => {
             let (reason, reason_code) = exit_reason(reason);
-            handler(&actnet_message { id, reference, reason: reason as u32, reason_code, ..empty(ACTNET_MSG_DOWN) })
+            handler(&subject(id, actnet_message { reference, reason: reason as u32, reason_code, ..empty(ACTNET_MSG_DOWN) }))
         }
         Message::Exit { from, reason } => {
             let (reason, reason_code) = exit_reason(reason);
-            handler(&actnet_message { id: from, from, reason: reason as u32, reason_code, ..empty(ACTNET_MSG_EXIT) })
+            handler(&actnet_message { from: actnet_pid::of(from), reason: reason as u32, reason_code, ..empty(ACTNET_MSG_EXIT) })
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod behavior;
 pub(crate) mod boundary;
 pub mod buf;
 pub mod call;
+pub mod ids;
 pub mod inspect;
 pub mod message;
 pub mod meta;

@@ -32,6 +32,7 @@ pub type actnet_log_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, lev
 
 /// How to start a node. Fill with `actnet_node_options_init` first, then change fields.
 #[repr(C)]
+#[derive(Clone, Copy)]
 #[allow(non_camel_case_types)]
 pub struct actnet_node_options {
     /// `sizeof(actnet_node_options)`, set by `actnet_node_options_init`.
@@ -55,16 +56,8 @@ pub struct actnet_node_options {
 }
 
 impl Options for actnet_node_options {
-    fn struct_size(&self) -> u32 {
-        self.struct_size
-    }
-}
-
-/// Fills `options` with defaults. Returns `ACTNET_STATUS_NULL_ARGUMENT` if it is NULL.
-#[no_mangle]
-pub extern "C" fn actnet_node_options_init(options: *mut actnet_node_options) -> actnet_status {
-    guard(|| {
-        *args::out(options)? = actnet_node_options {
+    fn defaults() -> Self {
+        actnet_node_options {
             struct_size: std::mem::size_of::<actnet_node_options>() as u32,
             worker_threads: 0,
             name: std::ptr::null(),
@@ -73,9 +66,14 @@ pub extern "C" fn actnet_node_options_init(options: *mut actnet_node_options) ->
             log: None,
             log_user_data: std::ptr::null_mut(),
             free_log_user_data: None,
-        };
-        Ok(())
-    })
+        }
+    }
+}
+
+/// Fills `options` with defaults. Returns `ACTNET_STATUS_NULL_ARGUMENT` if it is NULL.
+#[no_mangle]
+pub extern "C" fn actnet_node_options_init(options: *mut actnet_node_options) -> actnet_status {
+    guard(|| args::init_options(options))
 }
 
 fn log_level(value: u32) -> Option<LogLevel> {
@@ -141,8 +139,8 @@ fn node_options(options: &actnet_node_options) -> FfiResult<(NodeOptions, Option
 }
 
 /// Starts a node: its runtime threads, registry and logger. `options` may be NULL for the
-/// defaults. On success `*node_out` receives the node, valid until `actnet_node_stop`
-/// returns OK. Any thread.
+/// defaults. On success `*node_out` receives the node handle, valid until
+/// `actnet_node_free`. Any thread.
 ///
 /// Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`, `INVALID_ARGUMENT` (bad level, empty name),
 /// `IO_ERROR` (threads could not start). On error `free_log_user_data` is not called: the
@@ -153,7 +151,7 @@ pub extern "C" fn actnet_node_start(options: *const actnet_node_options, node_ou
         let out = args::out(node_out)?;
         let (options, log) = match options.is_null() {
             true => (NodeOptions::default(), None),
-            false => node_options(args::options(options)?)?,
+            false => node_options(&args::options(options)?)?,
         };
         match Node::start(options) {
             Ok(node) => {
@@ -173,17 +171,29 @@ pub extern "C" fn actnet_node_start(options: *const actnet_node_options, node_ou
 /// Stops a node: meta-processes first (connections flush their queued writes for at most a
 /// second, or their close timeout if shorter, and deliver DISCONNECT with reason
 /// `NODE_STOPPING`), then every process after the messages already in its mailbox (each
-/// runs `terminate`), then the runtime threads are joined and the node is freed. Blocks until
-/// done; a handler that never returns keeps it waiting.
+/// runs `terminate`), then the runtime threads are joined. Blocks until done; a handler that
+/// never returns keeps it waiting. The handle stays valid: from then on every call on it
+/// returns `NODE_STOPPING`, until `actnet_node_free` releases it. Idempotent: a stop of a
+/// stopped node returns OK, and a stop while another is under way waits for it.
 ///
-/// Errors: `WRONG_CONTEXT` when called from a callback or runtime thread of this node (the
-/// node keeps running; stop it from another thread), `NODE_STOPPING` if another stop is
-/// under way. On OK `node` is freed and must not be used again.
+/// Errors: `NULL_ARGUMENT`; `WRONG_CONTEXT` when called from a callback or runtime thread of
+/// this node (the node keeps running; stop it from another thread).
 #[no_mangle]
 pub extern "C" fn actnet_node_stop(node: *mut actnet_node) -> actnet_status {
+    guard(|| check(unsafe { args::node_in_any_state(node)? }.stop()))
+}
+
+/// Releases a node handle, stopping the node first if it is still running (as
+/// `actnet_node_stop`, whose errors it returns without freeing anything). After OK, `node`
+/// is freed: no thread may use it again, so call this once every thread that used the
+/// handle is done with it (a thread that might still call should see `NODE_STOPPING` from a
+/// stopped node instead, which is why stop and free are separate).
+///
+/// Errors: `NULL_ARGUMENT`, `WRONG_CONTEXT` (from a callback or runtime thread of this node).
+#[no_mangle]
+pub extern "C" fn actnet_node_free(node: *mut actnet_node) -> actnet_status {
     guard(|| {
-        let borrowed = unsafe { args::node(node)? };
-        check(borrowed.stop())?;
+        check(unsafe { args::node_in_any_state(node)? }.stop())?;
         drop(unsafe { Node::from_raw(node as *const c_void) });
         Ok(())
     })

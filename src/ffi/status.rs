@@ -1,6 +1,6 @@
 //! Status codes. 0 is success; values are never reused or renumbered.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CStr};
 
 use crate::error::Error;
 use crate::ffi::boundary::guard_or;
@@ -17,7 +17,8 @@ pub enum actnet_status {
     ACTNET_STATUS_NULL_ARGUMENT = 1,
     /// An argument or option is out of range or inconsistent, or a string is not UTF-8.
     ACTNET_STATUS_INVALID_ARGUMENT = 2,
-    /// An options struct's `struct_size` does not match this library.
+    /// An options struct's `struct_size` is larger than this library's struct (a newer
+    /// caller) or too small to hold `struct_size` itself.
     ACTNET_STATUS_STRUCT_SIZE = 3,
     /// No live process or meta-process has that id or name (ids are never reused).
     ACTNET_STATUS_NOT_FOUND = 4,
@@ -27,7 +28,8 @@ pub enum actnet_status {
     ACTNET_STATUS_TIMEOUT = 6,
     /// The name is already registered (or the process already has one).
     ACTNET_STATUS_NAME_TAKEN = 7,
-    /// The node is stopping; nothing new can start.
+    /// The node is stopping (nothing new can start) or has stopped (every call on its handle
+    /// returns this until `actnet_node_free`).
     ACTNET_STATUS_NODE_STOPPING = 8,
     /// Not allowed from this thread, e.g. stopping the node from one of its callbacks.
     ACTNET_STATUS_WRONG_CONTEXT = 9,
@@ -59,6 +61,8 @@ pub enum actnet_status {
     ACTNET_STATUS_BAD_CERTIFICATE = 22,
     /// The library caught an internal panic; the operation did not complete.
     ACTNET_STATUS_PANIC = 23,
+    /// The id names a process where a meta-process was expected, or the reverse.
+    ACTNET_STATUS_WRONG_KIND = 24,
 }
 
 impl From<Error> for actnet_status {
@@ -85,46 +89,67 @@ impl From<Error> for actnet_status {
             Error::Tls => ACTNET_STATUS_TLS_ERROR,
             Error::CertificateInvalid => ACTNET_STATUS_CERTIFICATE_INVALID,
             Error::BadCertificate => ACTNET_STATUS_BAD_CERTIFICATE,
+            Error::WrongKind => ACTNET_STATUS_WRONG_KIND,
         }
     }
 }
 
-fn describe(status: u32) -> &'static str {
-    use actnet_status::*;
-    const ALL: [(actnet_status, &str); 24] = [
-        (ACTNET_STATUS_OK, "ok\0"),
-        (ACTNET_STATUS_NULL_ARGUMENT, "a required pointer argument was NULL\0"),
-        (ACTNET_STATUS_INVALID_ARGUMENT, "invalid argument\0"),
-        (ACTNET_STATUS_STRUCT_SIZE, "struct_size does not match this library\0"),
-        (ACTNET_STATUS_NOT_FOUND, "no such process or meta-process\0"),
-        (ACTNET_STATUS_MAILBOX_FULL, "mailbox full\0"),
-        (ACTNET_STATUS_TIMEOUT, "timed out\0"),
-        (ACTNET_STATUS_NAME_TAKEN, "name already registered\0"),
-        (ACTNET_STATUS_NODE_STOPPING, "node is stopping\0"),
-        (ACTNET_STATUS_WRONG_CONTEXT, "not allowed from this thread or callback\0"),
-        (ACTNET_STATUS_INIT_FAILED, "init callback failed\0"),
-        (ACTNET_STATUS_UNSUPPORTED, "not supported by this target\0"),
-        (ACTNET_STATUS_WOULD_BLOCK, "write queue full, wait for WRITABLE\0"),
-        (ACTNET_STATUS_ADDRESS_IN_USE, "address already in use\0"),
-        (ACTNET_STATUS_CONNECTION_REFUSED, "connection refused\0"),
-        (ACTNET_STATUS_HOST_UNREACHABLE, "host unreachable\0"),
-        (ACTNET_STATUS_DNS_FAILURE, "name resolution failed\0"),
-        (ACTNET_STATUS_IO_ERROR, "I/O error\0"),
-        (ACTNET_STATUS_DOUBLE_FREE, "buffer not held by the caller (double free?)\0"),
-        (ACTNET_STATUS_CLOSED, "closed\0"),
-        (ACTNET_STATUS_TLS_ERROR, "TLS error\0"),
-        (ACTNET_STATUS_CERTIFICATE_INVALID, "certificate verification failed\0"),
-        (ACTNET_STATUS_BAD_CERTIFICATE, "certificate or key could not be loaded\0"),
-        (ACTNET_STATUS_PANIC, "internal panic caught at the library boundary\0"),
-    ];
-    ALL.iter().find(|(s, _)| *s as u32 == status).map(|(_, text)| *text).unwrap_or("unknown status\0")
+impl actnet_status {
+    /// Every status, in code order.
+    const ALL: [actnet_status; 25] = {
+        use actnet_status::*;
+        [
+            ACTNET_STATUS_OK, ACTNET_STATUS_NULL_ARGUMENT, ACTNET_STATUS_INVALID_ARGUMENT, ACTNET_STATUS_STRUCT_SIZE,
+            ACTNET_STATUS_NOT_FOUND, ACTNET_STATUS_MAILBOX_FULL, ACTNET_STATUS_TIMEOUT, ACTNET_STATUS_NAME_TAKEN,
+            ACTNET_STATUS_NODE_STOPPING, ACTNET_STATUS_WRONG_CONTEXT, ACTNET_STATUS_INIT_FAILED, ACTNET_STATUS_UNSUPPORTED,
+            ACTNET_STATUS_WOULD_BLOCK, ACTNET_STATUS_ADDRESS_IN_USE, ACTNET_STATUS_CONNECTION_REFUSED,
+            ACTNET_STATUS_HOST_UNREACHABLE, ACTNET_STATUS_DNS_FAILURE, ACTNET_STATUS_IO_ERROR, ACTNET_STATUS_DOUBLE_FREE,
+            ACTNET_STATUS_CLOSED, ACTNET_STATUS_TLS_ERROR, ACTNET_STATUS_CERTIFICATE_INVALID,
+            ACTNET_STATUS_BAD_CERTIFICATE, ACTNET_STATUS_PANIC, ACTNET_STATUS_WRONG_KIND,
+        ]
+    };
+
+    fn from_code(code: u32) -> Option<actnet_status> {
+        Self::ALL.iter().copied().find(|s| *s as u32 == code)
+    }
+
+    fn describe(self) -> &'static CStr {
+        use actnet_status::*;
+        match self {
+            ACTNET_STATUS_OK => c"ok",
+            ACTNET_STATUS_NULL_ARGUMENT => c"a required pointer argument was NULL",
+            ACTNET_STATUS_INVALID_ARGUMENT => c"invalid argument",
+            ACTNET_STATUS_STRUCT_SIZE => c"struct_size is not one this library accepts",
+            ACTNET_STATUS_NOT_FOUND => c"no such process or meta-process",
+            ACTNET_STATUS_MAILBOX_FULL => c"mailbox full",
+            ACTNET_STATUS_TIMEOUT => c"timed out",
+            ACTNET_STATUS_NAME_TAKEN => c"name already registered",
+            ACTNET_STATUS_NODE_STOPPING => c"node is stopping or stopped",
+            ACTNET_STATUS_WRONG_CONTEXT => c"not allowed from this thread or callback",
+            ACTNET_STATUS_INIT_FAILED => c"init callback failed",
+            ACTNET_STATUS_UNSUPPORTED => c"not supported by this target",
+            ACTNET_STATUS_WOULD_BLOCK => c"write queue full, wait for WRITABLE",
+            ACTNET_STATUS_ADDRESS_IN_USE => c"address already in use",
+            ACTNET_STATUS_CONNECTION_REFUSED => c"connection refused",
+            ACTNET_STATUS_HOST_UNREACHABLE => c"host unreachable",
+            ACTNET_STATUS_DNS_FAILURE => c"name resolution failed",
+            ACTNET_STATUS_IO_ERROR => c"I/O error",
+            ACTNET_STATUS_DOUBLE_FREE => c"buffer not held by the caller (double free?)",
+            ACTNET_STATUS_CLOSED => c"closed",
+            ACTNET_STATUS_TLS_ERROR => c"TLS error",
+            ACTNET_STATUS_CERTIFICATE_INVALID => c"certificate verification failed",
+            ACTNET_STATUS_BAD_CERTIFICATE => c"certificate or key could not be loaded",
+            ACTNET_STATUS_PANIC => c"internal panic caught at the library boundary",
+            ACTNET_STATUS_WRONG_KIND => c"id is of the wrong kind (process vs meta-process)",
+        }
+    }
 }
 
 /// A static, NUL-terminated description of a status code (also of unknown codes).
 /// Never NULL; never freed by the caller. Any thread.
 #[no_mangle]
 pub extern "C" fn actnet_status_str(status: u32) -> *const c_char {
-    guard_or(c"unknown status".as_ptr(), || describe(status).as_ptr() as *const c_char)
+    guard_or(c"unknown status".as_ptr(), || actnet_status::from_code(status).map_or(c"unknown status", actnet_status::describe).as_ptr())
 }
 
 /// Converts a core result into a status.

@@ -5,6 +5,7 @@ use std::ffi::c_char;
 use crate::ffi::args::{self, actnet_node, FfiResult, Options};
 use crate::ffi::behavior::{self, actnet_behavior};
 use crate::ffi::boundary::guard;
+use crate::ffi::ids::actnet_pid;
 use crate::ffi::process::mailbox_size;
 use crate::ffi::status::{actnet_status, actnet_status::*, check};
 use crate::process::process::SpawnOptions;
@@ -38,6 +39,7 @@ pub enum actnet_strategy {
 
 /// One child of a supervisor. Fill with `actnet_child_spec_init` first.
 #[repr(C)]
+#[derive(Clone, Copy)]
 #[allow(non_camel_case_types)]
 pub struct actnet_child_spec {
     /// `sizeof(actnet_child_spec)`.
@@ -56,13 +58,22 @@ pub struct actnet_child_spec {
 }
 
 impl Options for actnet_child_spec {
-    fn struct_size(&self) -> u32 {
-        self.struct_size
+    fn defaults() -> Self {
+        actnet_child_spec {
+            struct_size: std::mem::size_of::<actnet_child_spec>() as u32,
+            restart: actnet_restart::ACTNET_RESTART_PERMANENT as u32,
+            name: std::ptr::null(),
+            behavior: std::ptr::null(),
+            args: std::ptr::null(),
+            args_len: 0,
+            mailbox_size: 0,
+        }
     }
 }
 
 /// How to run a supervisor. Fill with `actnet_supervisor_options_init` first.
 #[repr(C)]
+#[derive(Clone, Copy)]
 #[allow(non_camel_case_types)]
 pub struct actnet_supervisor_options {
     /// `sizeof(actnet_supervisor_options)`.
@@ -81,33 +92,8 @@ pub struct actnet_supervisor_options {
 }
 
 impl Options for actnet_supervisor_options {
-    fn struct_size(&self) -> u32 {
-        self.struct_size
-    }
-}
-
-/// Fills `spec` with defaults (name and behavior must still be set).
-#[no_mangle]
-pub extern "C" fn actnet_child_spec_init(spec: *mut actnet_child_spec) -> actnet_status {
-    guard(|| {
-        *args::out(spec)? = actnet_child_spec {
-            struct_size: std::mem::size_of::<actnet_child_spec>() as u32,
-            restart: actnet_restart::ACTNET_RESTART_PERMANENT as u32,
-            name: std::ptr::null(),
-            behavior: std::ptr::null(),
-            args: std::ptr::null(),
-            args_len: 0,
-            mailbox_size: 0,
-        };
-        Ok(())
-    })
-}
-
-/// Fills `options` with defaults and no children.
-#[no_mangle]
-pub extern "C" fn actnet_supervisor_options_init(options: *mut actnet_supervisor_options) -> actnet_status {
-    guard(|| {
-        *args::out(options)? = actnet_supervisor_options {
+    fn defaults() -> Self {
+        actnet_supervisor_options {
             struct_size: std::mem::size_of::<actnet_supervisor_options>() as u32,
             strategy: actnet_strategy::ACTNET_STRATEGY_ONE_FOR_ONE as u32,
             intensity: 3,
@@ -115,9 +101,20 @@ pub extern "C" fn actnet_supervisor_options_init(options: *mut actnet_supervisor
             children: std::ptr::null(),
             children_len: 0,
             name: std::ptr::null(),
-        };
-        Ok(())
-    })
+        }
+    }
+}
+
+/// Fills `spec` with defaults (name and behavior must still be set).
+#[no_mangle]
+pub extern "C" fn actnet_child_spec_init(spec: *mut actnet_child_spec) -> actnet_status {
+    guard(|| args::init_options(spec))
+}
+
+/// Fills `options` with defaults and no children.
+#[no_mangle]
+pub extern "C" fn actnet_supervisor_options_init(options: *mut actnet_supervisor_options) -> actnet_status {
+    guard(|| args::init_options(options))
 }
 
 fn restart(value: u32) -> Option<Restart> {
@@ -138,8 +135,8 @@ fn strategy(value: u32) -> Option<Strategy> {
     })
 }
 
-fn child_spec(spec: &actnet_child_spec) -> FfiResult<ChildSpec> {
-    let spec = args::options(spec as *const actnet_child_spec)?;
+fn child_spec(spec: *const actnet_child_spec) -> FfiResult<ChildSpec> {
+    let spec = args::options(spec)?;
     let name = unsafe { args::string(spec.name)? };
     if name.is_empty() {
         return Err(ACTNET_STATUS_INVALID_ARGUMENT);
@@ -153,6 +150,17 @@ fn child_spec(spec: &actnet_child_spec) -> FfiResult<ChildSpec> {
     })
 }
 
+/// The child specs of an array. Its stride is the caller's `sizeof(actnet_child_spec)`,
+/// which the first spec's `struct_size` gives: a caller built against an older header has
+/// smaller specs, and every spec of one array has that caller's size.
+fn child_specs(first: *const actnet_child_spec, len: usize) -> FfiResult<Vec<ChildSpec>> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    let stride = args::options(first)?.struct_size as usize;
+    (0..len).map(|i| child_spec(unsafe { (first as *const u8).add(i * stride) } as *const actnet_child_spec)).collect()
+}
+
 /// Spawns a supervisor and starts its children in order before returning (each child's init
 /// runs on the calling thread). On success `*pid_out` receives the supervisor's pid.
 ///
@@ -164,7 +172,7 @@ fn child_spec(spec: &actnet_child_spec) -> FfiResult<ChildSpec> {
 pub extern "C" fn actnet_supervisor_spawn(
     node: *mut actnet_node,
     options: *const actnet_supervisor_options,
-    pid_out: *mut u64,
+    pid_out: *mut actnet_pid,
 ) -> actnet_status {
     guard(|| {
         let node = unsafe { args::node(node)? };
@@ -173,11 +181,7 @@ pub extern "C" fn actnet_supervisor_spawn(
         if options.children.is_null() && options.children_len > 0 {
             return Err(ACTNET_STATUS_NULL_ARGUMENT);
         }
-        let raw_children = match options.children_len {
-            0 => &[][..],
-            n => unsafe { std::slice::from_raw_parts(options.children, n) },
-        };
-        let children = raw_children.iter().map(child_spec).collect::<FfiResult<Vec<_>>>()?;
+        let children = child_specs(options.children, options.children_len)?;
         // Two children under one name could never both be registered.
         if children.iter().enumerate().any(|(i, c)| children[..i].iter().any(|d| d.name == c.name)) {
             return Err(ACTNET_STATUS_INVALID_ARGUMENT);
@@ -189,7 +193,7 @@ pub extern "C" fn actnet_supervisor_spawn(
             children,
         };
         let name = unsafe { args::optional_string(options.name)? }.map(str::to_owned);
-        *out = check(node.spawn_supervisor(spec, SpawnOptions { name, ..Default::default() }))?;
+        *out = actnet_pid::of(check(node.spawn_supervisor(spec, SpawnOptions { name, ..Default::default() }))?);
         Ok(())
     })
 }

@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use crate::ffi::args::{self, actnet_node, FfiResult, Options};
 use crate::ffi::boundary::guard;
+use crate::ffi::ids::{actnet_alias, actnet_pid};
 use crate::ffi::buf::{self, actnet_buf, actnet_pool, give, take};
 use crate::ffi::status::{actnet_status, actnet_status::*, check};
 use crate::meta::tcp::client::ClientOptions;
@@ -30,10 +31,12 @@ pub enum actnet_mailbox_policy {
 }
 
 /// Framing of incoming bytes (all fields are checked when the server or client is created;
-/// negative values are refused).
+/// negative values are refused). Fill with `actnet_chunk_options_init` first.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct actnet_chunk_options {
+    /// `sizeof(actnet_chunk_options)`.
+    pub struct_size: u32,
     /// false (default): each DATA carries what one read returned.
     pub enable: bool,
     /// > 0: every DATA is exactly this many bytes (header fields ignored).
@@ -52,15 +55,21 @@ pub struct actnet_chunk_options {
     pub max_length: i32,
 }
 
-/// Options of every connection of a server, or of a client connection.
+/// Options of every connection of a server, or of a client connection. Fill with
+/// `actnet_tcp_connection_options_init` first.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct actnet_tcp_connection_options {
+    /// `sizeof(actnet_tcp_connection_options)`.
+    pub struct_size: u32,
     /// Most bytes one read takes (in raw mode the most one DATA carries); default 65535.
     pub read_buffer_size: u32,
     /// If set, DATA carries a buffer from this pool that the handler owns (see
     /// `actnet_message.buf`). Borrowed: the server or connection keeps its own reference.
     pub read_buffer_pool: *const actnet_pool,
-    pub read_chunk: actnet_chunk_options,
+    /// Framing of incoming bytes; NULL (default): none, each DATA is what one read returned.
+    /// Read during the spawn or connect call.
+    pub read_chunk: *const actnet_chunk_options,
     /// Written when nothing was written for `keepalive_period_ms` (copied). NULL/0: off.
     /// Setting bytes with a period of 0 is refused. Keepalive bytes are not counted in the
     /// connection's "bytes out".
@@ -84,6 +93,7 @@ pub struct actnet_tcp_connection_options {
 
 /// How to run a TCP server. Fill with `actnet_tcp_server_options_init` first.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct actnet_tcp_server_options {
     /// `sizeof(actnet_tcp_server_options)`.
     pub struct_size: u32,
@@ -101,7 +111,9 @@ pub struct actnet_tcp_server_options {
     /// SO_REUSEADDR (default true) and SO_REUSEPORT (default false).
     pub reuse_address: bool,
     pub reuse_port: bool,
-    pub connection: actnet_tcp_connection_options,
+    /// Options of every accepted connection; NULL (default) for the defaults. Read during
+    /// the call.
+    pub connection: *const actnet_tcp_connection_options,
     /// TLS on every accepted connection, with certificates chosen per handshake by SNI from
     /// this manager; NULL (default) for plain TCP. Borrowed: the server keeps a reference and
     /// sees later changes (rotation, CA bundle).
@@ -118,6 +130,7 @@ pub struct actnet_tcp_server_options {
 
 /// How to connect. Fill with `actnet_tcp_client_options_init` first.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct actnet_tcp_client_options {
     /// `sizeof(actnet_tcp_client_options)`.
     pub struct_size: u32,
@@ -130,7 +143,8 @@ pub struct actnet_tcp_client_options {
     /// Registered name of the process that receives the connection's messages; NULL
     /// (default) means the owner.
     pub process: *const c_char,
-    pub connection: actnet_tcp_connection_options,
+    /// Options of the connection; NULL (default) for the defaults. Read during the call.
+    pub connection: *const actnet_tcp_connection_options,
     /// Use TLS (also implied by `tls_certmanager`). The handshake completes before
     /// `actnet_tcp_connect` returns.
     pub tls: bool,
@@ -149,23 +163,10 @@ pub struct actnet_tcp_client_options {
     pub tls_alpn_len: usize,
 }
 
-impl Options for actnet_tcp_server_options {
-    fn struct_size(&self) -> u32 {
-        self.struct_size
-    }
-}
-
-impl Options for actnet_tcp_client_options {
-    fn struct_size(&self) -> u32 {
-        self.struct_size
-    }
-}
-
-fn default_connection_options() -> actnet_tcp_connection_options {
-    actnet_tcp_connection_options {
-        read_buffer_size: DEFAULT_READ_BUFFER_SIZE as u32,
-        read_buffer_pool: std::ptr::null(),
-        read_chunk: actnet_chunk_options {
+impl Options for actnet_chunk_options {
+    fn defaults() -> Self {
+        actnet_chunk_options {
+            struct_size: std::mem::size_of::<actnet_chunk_options>() as u32,
             enable: false,
             fixed_length: 0,
             header_size: 0,
@@ -173,23 +174,32 @@ fn default_connection_options() -> actnet_tcp_connection_options {
             header_length_size: 0,
             header_length_includes_header: false,
             max_length: 0,
-        },
-        keepalive_bytes: std::ptr::null(),
-        keepalive_bytes_len: 0,
-        keepalive_period_ms: 0,
-        tcp_keepalive_s: 0,
-        nodelay: true,
-        mailbox_policy: actnet_mailbox_policy::ACTNET_MAILBOX_POLICY_PAUSE as u32,
-        write_queue_limit: DEFAULT_WRITE_QUEUE_LIMIT,
-        close_timeout_ms: DEFAULT_CLOSE_TIMEOUT.as_millis() as u32,
+        }
     }
 }
 
-/// Fills `options` with defaults.
-#[no_mangle]
-pub extern "C" fn actnet_tcp_server_options_init(options: *mut actnet_tcp_server_options) -> actnet_status {
-    guard(|| {
-        *args::out(options)? = actnet_tcp_server_options {
+impl Options for actnet_tcp_connection_options {
+    fn defaults() -> Self {
+        actnet_tcp_connection_options {
+            struct_size: std::mem::size_of::<actnet_tcp_connection_options>() as u32,
+            read_buffer_size: DEFAULT_READ_BUFFER_SIZE as u32,
+            read_buffer_pool: std::ptr::null(),
+            read_chunk: std::ptr::null(),
+            keepalive_bytes: std::ptr::null(),
+            keepalive_bytes_len: 0,
+            keepalive_period_ms: 0,
+            tcp_keepalive_s: 0,
+            nodelay: true,
+            mailbox_policy: actnet_mailbox_policy::ACTNET_MAILBOX_POLICY_PAUSE as u32,
+            write_queue_limit: DEFAULT_WRITE_QUEUE_LIMIT,
+            close_timeout_ms: DEFAULT_CLOSE_TIMEOUT.as_millis() as u32,
+        }
+    }
+}
+
+impl Options for actnet_tcp_server_options {
+    fn defaults() -> Self {
+        actnet_tcp_server_options {
             struct_size: std::mem::size_of::<actnet_tcp_server_options>() as u32,
             port: 0,
             host: std::ptr::null(),
@@ -198,28 +208,25 @@ pub extern "C" fn actnet_tcp_server_options_init(options: *mut actnet_tcp_server
             process_pool_len: 0,
             reuse_address: true,
             reuse_port: false,
-            connection: default_connection_options(),
+            connection: std::ptr::null(),
             tls_certmanager: std::ptr::null(),
             tls_client_auth: actnet_client_auth::ACTNET_CLIENT_AUTH_NONE as u32,
             tls_handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT.as_millis() as u32,
             tls_alpn: std::ptr::null(),
             tls_alpn_len: 0,
-        };
-        Ok(())
-    })
+        }
+    }
 }
 
-/// Fills `options` with defaults.
-#[no_mangle]
-pub extern "C" fn actnet_tcp_client_options_init(options: *mut actnet_tcp_client_options) -> actnet_status {
-    guard(|| {
-        *args::out(options)? = actnet_tcp_client_options {
+impl Options for actnet_tcp_client_options {
+    fn defaults() -> Self {
+        actnet_tcp_client_options {
             struct_size: std::mem::size_of::<actnet_tcp_client_options>() as u32,
             port: 0,
             host: std::ptr::null(),
             connect_timeout_ms: 5000,
             process: std::ptr::null(),
-            connection: default_connection_options(),
+            connection: std::ptr::null(),
             tls: false,
             tls_certmanager: std::ptr::null(),
             tls_server_name: std::ptr::null(),
@@ -227,9 +234,32 @@ pub extern "C" fn actnet_tcp_client_options_init(options: *mut actnet_tcp_client
             tls_handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT.as_millis() as u32,
             tls_alpn: std::ptr::null(),
             tls_alpn_len: 0,
-        };
-        Ok(())
-    })
+        }
+    }
+}
+
+/// Fills `options` with defaults: no framing.
+#[no_mangle]
+pub extern "C" fn actnet_chunk_options_init(options: *mut actnet_chunk_options) -> actnet_status {
+    guard(|| args::init_options(options))
+}
+
+/// Fills `options` with defaults.
+#[no_mangle]
+pub extern "C" fn actnet_tcp_connection_options_init(options: *mut actnet_tcp_connection_options) -> actnet_status {
+    guard(|| args::init_options(options))
+}
+
+/// Fills `options` with defaults.
+#[no_mangle]
+pub extern "C" fn actnet_tcp_server_options_init(options: *mut actnet_tcp_server_options) -> actnet_status {
+    guard(|| args::init_options(options))
+}
+
+/// Fills `options` with defaults.
+#[no_mangle]
+pub extern "C" fn actnet_tcp_client_options_init(options: *mut actnet_tcp_client_options) -> actnet_status {
+    guard(|| args::init_options(options))
 }
 
 fn mailbox_policy(value: u32) -> Option<MailboxPolicy> {
@@ -240,8 +270,9 @@ fn mailbox_policy(value: u32) -> Option<MailboxPolicy> {
     }
 }
 
-fn connection_options(raw: &actnet_tcp_connection_options) -> FfiResult<ConnectionOptions> {
-    let c = raw.read_chunk;
+fn connection_options(raw: *const actnet_tcp_connection_options) -> FfiResult<ConnectionOptions> {
+    let raw = args::options_or_defaults(raw)?;
+    let c = args::options_or_defaults(raw.read_chunk)?;
     Ok(ConnectionOptions {
         read_buffer_size: raw.read_buffer_size as usize,
         pool: if raw.read_buffer_pool.is_null() { None } else { Some(buf::pool(raw.read_buffer_pool)?) },
@@ -314,9 +345,9 @@ fn names(list: *const *const c_char, len: usize) -> FfiResult<Vec<String>> {
 #[no_mangle]
 pub extern "C" fn actnet_tcp_server_spawn(
     node: *mut actnet_node,
-    owner: u64,
+    owner: actnet_pid,
     options: *const actnet_tcp_server_options,
-    alias_out: *mut u64,
+    alias_out: *mut actnet_alias,
     port_out: *mut u16,
 ) -> actnet_status {
     guard(|| {
@@ -330,11 +361,11 @@ pub extern "C" fn actnet_tcp_server_spawn(
             pool: names(raw.process_pool, raw.process_pool_len)?,
             reuse_address: raw.reuse_address,
             reuse_port: raw.reuse_port,
-            connection: connection_options(&raw.connection)?,
-            tls: server_tls(raw)?,
+            connection: connection_options(raw.connection)?,
+            tls: server_tls(&raw)?,
         };
-        let (alias, address) = check(node.tcp_listen(owner, options))?;
-        *out = alias;
+        let (alias, address) = check(node.tcp_listen(owner.get()?, options))?;
+        *out = actnet_alias::of(alias);
         if let Some(port) = unsafe { port_out.as_mut() } {
             *port = address.port();
         }
@@ -356,9 +387,9 @@ pub extern "C" fn actnet_tcp_server_spawn(
 #[no_mangle]
 pub extern "C" fn actnet_tcp_connect(
     node: *mut actnet_node,
-    owner: u64,
+    owner: actnet_pid,
     options: *const actnet_tcp_client_options,
-    alias_out: *mut u64,
+    alias_out: *mut actnet_alias,
 ) -> actnet_status {
     guard(|| {
         let node = unsafe { args::node(node)? };
@@ -369,10 +400,10 @@ pub extern "C" fn actnet_tcp_connect(
             port: raw.port,
             connect_timeout: args::millis(raw.connect_timeout_ms),
             target: unsafe { args::optional_string(raw.process)? }.map(str::to_owned),
-            connection: connection_options(&raw.connection)?,
-            tls: client_tls(raw)?,
+            connection: connection_options(raw.connection)?,
+            tls: client_tls(&raw)?,
         };
-        *out = check(node.with_logging(|| node.tcp_connect(owner, options)))?;
+        *out = actnet_alias::of(check(node.with_logging(|| node.tcp_connect(owner.get()?, options)))?);
         Ok(())
     })
 }
@@ -381,14 +412,14 @@ pub extern "C" fn actnet_tcp_connect(
 /// (only if they cannot go to the socket at once). A write that returns before another
 /// begins goes out before it.
 ///
-/// Errors: `NULL_ARGUMENT`, `NOT_FOUND` (no such connection), `UNSUPPORTED` (not a
-/// connection), `WOULD_BLOCK` (the write queue is at its limit: nothing was queued; WRITABLE
+/// Errors: `NULL_ARGUMENT`, `NOT_FOUND` (no such connection), `WRONG_KIND` (a process id),
+/// `UNSUPPORTED` (a meta-process that is not a connection), `WOULD_BLOCK` (the write queue is at its limit: nothing was queued; WRITABLE
 /// follows when it drains below half), `CLOSED` (the connection is closing).
 #[no_mangle]
-pub extern "C" fn actnet_tcp_write(node: *mut actnet_node, alias: u64, data: *const u8, len: usize) -> actnet_status {
+pub extern "C" fn actnet_tcp_write(node: *mut actnet_node, conn: actnet_alias, data: *const u8, len: usize) -> actnet_status {
     guard(|| {
         let node = unsafe { args::node(node)? };
-        check(node.tcp_write(alias, unsafe { args::bytes(data, len)? }))
+        check(node.tcp_write(conn.get()?, unsafe { args::bytes(data, len)? }))
     })
 }
 
@@ -398,11 +429,12 @@ pub extern "C" fn actnet_tcp_write(node: *mut actnet_node, alias: u64, data: *co
 ///
 /// Errors: as `actnet_tcp_write`, plus `DOUBLE_FREE` (the caller does not hold `buf`).
 #[no_mangle]
-pub extern "C" fn actnet_tcp_write_buf(node: *mut actnet_node, alias: u64, buf: *mut actnet_buf) -> actnet_status {
+pub extern "C" fn actnet_tcp_write_buf(node: *mut actnet_node, conn: actnet_alias, buf: *mut actnet_buf) -> actnet_status {
     guard(|| {
         let node = unsafe { args::node(node)? };
+        let conn = conn.get()?;
         let owned = take(buf)?;
-        node.tcp_write_buf(alias, owned).map_err(|(error, owned)| {
+        node.tcp_write_buf(conn, owned).map_err(|(error, owned)| {
             give(owned);
             actnet_status::from(error)
         })

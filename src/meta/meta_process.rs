@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::error::{Error, Result};
-use crate::node::ids::Id;
+use crate::node::ids::{Id, IdKind};
 use crate::node::node::Node;
 use crate::node::registry::Entry;
 use crate::node::wakeup::Wakeup;
@@ -167,7 +167,7 @@ impl Node {
             return Err(Error::NodeStopping);
         }
         let owner_entry = self.registry().get(owner).ok_or(Error::NotFound)?;
-        let alias = self.next_id();
+        let alias = self.next_id_of(IdKind::Meta);
         let (handle, job) = start(MetaContext { node: self.clone(), alias, owner })?;
         let shared = Arc::new(MetaShared { alias, owner, handle, lifecycle: Lifecycle::new() });
         self.registry().insert(Entry::Meta(shared.clone()));

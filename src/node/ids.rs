@@ -11,6 +11,23 @@ use std::sync::Arc;
 /// A process id, a meta-process alias, or a reference. 0 never names anything.
 pub type Id = u64;
 
+/// What an id names. The kind is part of the id's value (its lowest bit), so it can be told
+/// from any id, even a stale one, without a lookup: a process id passed where an alias is
+/// expected is a wrong kind, never a "not found" or, worse, the other thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Process,
+    Meta,
+}
+
+/// The kind of id `id` is (references and 0 have a kind too, which means nothing).
+pub fn kind_of(id: Id) -> IdKind {
+    match id & 1 {
+        0 => IdKind::Process,
+        _ => IdKind::Meta,
+    }
+}
+
 pub(crate) struct IdAllocator(AtomicU64);
 
 impl IdAllocator {
@@ -18,8 +35,15 @@ impl IdAllocator {
         IdAllocator(AtomicU64::new(1))
     }
 
+    /// A fresh id of `kind`: one counter serves every kind, the lowest bit tells them apart.
+    pub(crate) fn next_of(&self, kind: IdKind) -> Id {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        (n << 1) | (kind == IdKind::Meta) as u64
+    }
+
+    /// A fresh reference (of monitors and calls; its kind bit means nothing).
     pub(crate) fn next(&self) -> Id {
-        self.0.fetch_add(1, Ordering::Relaxed)
+        self.next_of(IdKind::Process)
     }
 }
 

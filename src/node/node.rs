@@ -9,7 +9,7 @@ use tracing::Dispatch;
 
 use crate::error::{Error, Result};
 use crate::meta::tcp::pool::Pool;
-use crate::node::ids::{Id, IdAllocator};
+use crate::node::ids::{Id, IdAllocator, IdKind};
 use crate::node::logging::{self, LogLevel, LogSink};
 use crate::node::registry::{Entry, Registry};
 use crate::node::watchdog::Watchdog;
@@ -62,6 +62,8 @@ pub(crate) struct NodeInner {
     registry: Registry,
     calls: Calls,
     stopping: AtomicBool,
+    /// Set when `stop` has finished: the runtime is gone and nothing runs any more.
+    stopped: AtomicBool,
     released: (Mutex<()>, Condvar),
     dispatch: Dispatch,
     watchdog: Arc<Watchdog>,
@@ -115,6 +117,7 @@ impl Node {
                 registry: Registry::default(),
                 calls: Calls::default(),
                 stopping: AtomicBool::new(false),
+                stopped: AtomicBool::new(false),
                 released: (Mutex::new(()), Condvar::new()),
                 dispatch,
                 watchdog,
@@ -133,6 +136,11 @@ impl Node {
         self.inner.stopping.load(Ordering::Acquire)
     }
 
+    /// True once `stop` has finished.
+    pub fn is_stopped(&self) -> bool {
+        self.inner.stopped.load(Ordering::Acquire)
+    }
+
     /// Live processes and meta-processes.
     pub fn counts(&self) -> (usize, usize) {
         self.inner.registry.count()
@@ -141,12 +149,14 @@ impl Node {
     /// Stops the node: every meta-process first (connections deliver DISCONNECT with reason
     /// node stopping), then every process after the messages already in its mailbox, then
     /// the runtime's threads. Refused from a callback or a runtime thread of this node.
+    /// Idempotent: a second stop waits for the first to finish, then returns Ok.
     pub fn stop(&self) -> Result<()> {
         if current::is_runtime_thread_of(self.inner.serial) || current::process_of(self.inner.serial).is_some() {
             return Err(Error::WrongContext);
         }
         if self.inner.stopping.swap(true, Ordering::AcqRel) {
-            return Err(Error::NodeStopping);
+            self.wait_for(|| self.is_stopped());
+            return Ok(());
         }
         self.with_logging(|| tracing::debug!(node = %self.inner.name, "stopping"));
         for entry in self.inner.registry.all() {
@@ -169,13 +179,19 @@ impl Node {
         if let Some(sink) = &self.inner.log_sink {
             sink.close();
         }
+        self.inner.stopped.store(true, Ordering::Release);
+        self.notify_released();
         Ok(())
     }
 
     fn wait_until(&self, done: impl Fn((usize, usize)) -> bool) {
+        self.wait_for(|| done(self.counts()))
+    }
+
+    fn wait_for(&self, done: impl Fn() -> bool) {
         let (lock, condvar) = &self.inner.released;
         let mut guard = lock.lock().unwrap();
-        while !done(self.counts()) {
+        while !done() {
             // The timeout only guards against a missed wake-up; the condition is re-checked.
             guard = condvar.wait_timeout(guard, Duration::from_millis(50)).unwrap().0;
         }
@@ -220,8 +236,14 @@ impl Node {
         &self.inner.calls
     }
 
+    /// A fresh reference (of a monitor or a call).
     pub(crate) fn next_id(&self) -> Id {
         self.inner.ids.next()
+    }
+
+    /// A fresh process id or meta-process alias.
+    pub(crate) fn next_id_of(&self, kind: IdKind) -> Id {
+        self.inner.ids.next_of(kind)
     }
 
     pub(crate) fn default_mailbox_size(&self) -> usize {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::node::ids::Id;
+use crate::node::ids::{Id, IdKind};
 use crate::node::node::Node;
 use crate::node::registry::Entry;
 use crate::process::behavior::{Behavior, Context, Flow};
@@ -174,7 +174,7 @@ impl Node {
         if self.is_stopping() {
             return Err(Error::NodeStopping);
         }
-        let pid = self.next_id();
+        let pid = self.next_id_of(IdKind::Process);
         let mailbox_size = options.mailbox_size.unwrap_or(self.default_mailbox_size());
         let shared = Arc::new(ProcessShared {
             pid,
