@@ -403,7 +403,8 @@ pub extern "C" fn actnet_tcp_connect(
             connection: connection_options(raw.connection)?,
             tls: client_tls(&raw)?,
         };
-        *out = actnet_alias::of(check(node.with_logging(|| node.tcp_connect(owner.get()?, options)))?);
+        let owner = owner.get()?;
+        *out = actnet_alias::of(check(node.with_logging(|| node.tcp_connect(owner, options)))?);
         Ok(())
     })
 }
