@@ -115,7 +115,7 @@ int main(int argc, char **argv) {
 
   actnet_node_options node_options;
   actnet_node_options_init(&node_options);
-  node_options.log_level = ACTNET_LOG_WARN; /* shows the warning --insecure must give */
+  node_options.log_level = ACTNET_LOG_LEVEL_WARN; /* shows the warning --insecure must give */
   actnet_node *node = NULL;
   actnet_behavior_callbacks cb;
   actnet_behavior_callbacks_init(&cb);

@@ -164,29 +164,6 @@ typedef uint32_t actnet_status;
 #endif // __cplusplus
 
 /**
- * Log levels, most severe first.
- */
-enum actnet_log_level
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  ACTNET_LOG_OFF = 0,
-  ACTNET_LOG_ERROR = 1,
-  ACTNET_LOG_WARN = 2,
-  ACTNET_LOG_INFO = 3,
-  ACTNET_LOG_DEBUG = 4,
-  ACTNET_LOG_TRACE = 5,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum actnet_log_level actnet_log_level;
-#else
-typedef uint32_t actnet_log_level;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
  * What a message is; selects which `actnet_message` fields are meaningful.
  */
 enum actnet_message_kind
@@ -377,7 +354,32 @@ typedef uint32_t actnet_disconnect_reason;
 #endif // __cplusplus
 
 /**
+ * Log levels, most severe first; `OFF` silences the node.
+ *
+ */
+enum actnet_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  ACTNET_LOG_LEVEL_OFF = 0,
+  ACTNET_LOG_LEVEL_ERROR = 1,
+  ACTNET_LOG_LEVEL_WARN = 2,
+  ACTNET_LOG_LEVEL_INFO = 3,
+  ACTNET_LOG_LEVEL_DEBUG = 4,
+  ACTNET_LOG_LEVEL_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum actnet_log_level actnet_log_level;
+#else
+typedef uint32_t actnet_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * When a supervisor restarts a child that ended.
+ *
  */
 enum actnet_restart
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -407,6 +409,7 @@ typedef uint32_t actnet_restart;
 
 /**
  * Which children a supervisor restarts when one ends.
+ *
  */
 enum actnet_strategy
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -436,6 +439,7 @@ typedef uint32_t actnet_strategy;
 
 /**
  * What a connection does when its target process's mailbox is full.
+ *
  */
 enum actnet_mailbox_policy
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -448,7 +452,7 @@ enum actnet_mailbox_policy
    */
   ACTNET_MAILBOX_POLICY_PAUSE = 0,
   /**
-   * End the connection with DISCONNECT reason `MAILBOX_FULL`.
+   * End the connection with DISCONNECT reason `MAILBOX_FULL` (the reference's behaviour).
    */
   ACTNET_MAILBOX_POLICY_TERMINATE = 1,
 };
@@ -461,7 +465,9 @@ typedef uint32_t actnet_mailbox_policy;
 #endif // __cplusplus
 
 /**
- * Whether a TLS server asks clients for a certificate.
+ * Whether a TLS server asks clients for a certificate (verified against the manager's CA
+ * bundle).
+ *
  */
 enum actnet_client_auth
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -473,7 +479,7 @@ enum actnet_client_auth
    */
   ACTNET_CLIENT_AUTH_NONE = 0,
   /**
-   * Verify a certificate if the client presents one (against the CA bundle).
+   * Verify a certificate if the client presents one; clients without one are accepted.
    */
   ACTNET_CLIENT_AUTH_OPTIONAL = 1,
   /**
@@ -719,7 +725,7 @@ typedef struct actnet_node_options {
    */
   const char *name;
   /**
-   * An `actnet_log_level`; default `ACTNET_LOG_WARN`.
+   * An `actnet_log_level`; default `ACTNET_LOG_LEVEL_WARN`.
    */
   uint32_t log_level;
   /**

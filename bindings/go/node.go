@@ -22,11 +22,11 @@ type LogLevel int
 
 const (
 	LogOff   LogLevel = -1
-	LogError LogLevel = C.ACTNET_LOG_ERROR
-	LogWarn  LogLevel = C.ACTNET_LOG_WARN
-	LogInfo  LogLevel = C.ACTNET_LOG_INFO
-	LogDebug LogLevel = C.ACTNET_LOG_DEBUG
-	LogTrace LogLevel = C.ACTNET_LOG_TRACE
+	LogError LogLevel = C.ACTNET_LOG_LEVEL_ERROR
+	LogWarn  LogLevel = C.ACTNET_LOG_LEVEL_WARN
+	LogInfo  LogLevel = C.ACTNET_LOG_LEVEL_INFO
+	LogDebug LogLevel = C.ACTNET_LOG_LEVEL_DEBUG
+	LogTrace LogLevel = C.ACTNET_LOG_LEVEL_TRACE
 )
 
 func (l LogLevel) String() string {
@@ -108,7 +108,7 @@ func Start(opts *NodeOptions) (*Node, error) {
 	o.worker_threads = C.uint32_t(opts.WorkerThreads)
 	switch {
 	case opts.LogLevel == LogOff:
-		o.log_level = C.ACTNET_LOG_OFF
+		o.log_level = C.ACTNET_LOG_LEVEL_OFF
 	case opts.LogLevel > 0:
 		o.log_level = C.uint32_t(opts.LogLevel)
 	case opts.LogLevel < 0:

@@ -1,6 +1,8 @@
 //! The message a handler receives, as a flat C struct, and the reason codes it carries.
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, CStr, CString};
+
+use crate::c_enum::CEnum;
 
 use crate::ffi::boundary::guard_or;
 use crate::ffi::buf::actnet_buf;
@@ -227,50 +229,69 @@ pub(crate) fn with_view(message: Message, handler: impl FnOnce(&actnet_message) 
     }
 }
 
-fn name_of_kind(kind: u32) -> &'static str {
-    match kind {
-        1 => "USER\0",
-        2 => "CALL\0",
-        3 => "CONNECT\0",
-        4 => "DATA\0",
-        5 => "DISCONNECT\0",
-        6 => "WRITABLE\0",
-        7 => "DOWN\0",
-        8 => "EXIT\0",
-        _ => "unknown\0",
+crate::c_enum::c_enum!(actnet_message_kind {
+    ACTNET_MSG_USER, ACTNET_MSG_CALL, ACTNET_MSG_CONNECT, ACTNET_MSG_DATA, ACTNET_MSG_DISCONNECT, ACTNET_MSG_WRITABLE,
+    ACTNET_MSG_DOWN, ACTNET_MSG_EXIT,
+});
+
+impl actnet_message_kind {
+    fn describe(self) -> &'static CStr {
+        use actnet_message_kind::*;
+        match self {
+            ACTNET_MSG_USER => c"USER",
+            ACTNET_MSG_CALL => c"CALL",
+            ACTNET_MSG_CONNECT => c"CONNECT",
+            ACTNET_MSG_DATA => c"DATA",
+            ACTNET_MSG_DISCONNECT => c"DISCONNECT",
+            ACTNET_MSG_WRITABLE => c"WRITABLE",
+            ACTNET_MSG_DOWN => c"DOWN",
+            ACTNET_MSG_EXIT => c"EXIT",
+        }
     }
 }
 
-fn name_of_exit(reason: u32) -> &'static str {
-    match reason {
-        0 => "normal\0",
-        1 => "shutdown\0",
-        2 => "killed\0",
-        3 => "error\0",
-        4 => "panic\0",
-        5 => "init failed\0",
-        6 => "max restarts\0",
-        7 => "disconnected\0",
-        _ => "unknown\0",
+crate::c_enum::c_enum!(actnet_exit_reason {
+    ACTNET_EXIT_NORMAL, ACTNET_EXIT_SHUTDOWN, ACTNET_EXIT_KILLED, ACTNET_EXIT_ERROR, ACTNET_EXIT_PANIC,
+    ACTNET_EXIT_INIT_FAILED, ACTNET_EXIT_MAX_RESTARTS, ACTNET_EXIT_DISCONNECTED,
+});
+
+impl actnet_exit_reason {
+    fn describe(self) -> &'static CStr {
+        use actnet_exit_reason::*;
+        match self {
+            ACTNET_EXIT_NORMAL => c"normal",
+            ACTNET_EXIT_SHUTDOWN => c"shutdown",
+            ACTNET_EXIT_KILLED => c"killed",
+            ACTNET_EXIT_ERROR => c"error",
+            ACTNET_EXIT_PANIC => c"panic",
+            ACTNET_EXIT_INIT_FAILED => c"init failed",
+            ACTNET_EXIT_MAX_RESTARTS => c"max restarts",
+            ACTNET_EXIT_DISCONNECTED => c"disconnected",
+        }
     }
+}
+
+/// The static name of a value, "unknown" for a value with no variant.
+fn name_of<T: CEnum>(code: u32, describe: fn(T) -> &'static CStr) -> *const c_char {
+    T::from_code(code).map_or(c"unknown", describe).as_ptr()
 }
 
 /// A static name for an `actnet_message_kind` ("DATA", …; "unknown" otherwise).
 #[no_mangle]
 pub extern "C" fn actnet_message_kind_str(kind: u32) -> *const c_char {
-    guard_or(c"unknown".as_ptr(), || name_of_kind(kind).as_ptr() as *const c_char)
+    guard_or(c"unknown".as_ptr(), || name_of(kind, actnet_message_kind::describe))
 }
 
 /// A static name for an `actnet_exit_reason` ("normal", "killed", …).
 #[no_mangle]
 pub extern "C" fn actnet_exit_reason_str(reason: u32) -> *const c_char {
-    guard_or(c"unknown".as_ptr(), || name_of_exit(reason).as_ptr() as *const c_char)
+    guard_or(c"unknown".as_ptr(), || name_of(reason, actnet_exit_reason::describe))
 }
 
 /// A static name for an `actnet_disconnect_reason` ("peer closed", …; "unknown" otherwise).
 #[no_mangle]
 pub extern "C" fn actnet_disconnect_reason_str(reason: u32) -> *const c_char {
-    guard_or(c"unknown".as_ptr(), || DisconnectReason::from_code(reason).map_or(c"unknown", |r| r.describe()).as_ptr())
+    guard_or(c"unknown".as_ptr(), || name_of(reason, DisconnectReason::describe))
 }
 
 /// True when `reason` is a clean end of a connection: a close by either side

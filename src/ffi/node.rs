@@ -8,21 +8,9 @@ use crate::ffi::boundary::{guard, guard_or};
 use crate::ffi::process::mailbox_size;
 use crate::ffi::status::{actnet_status, actnet_status::*, check};
 use crate::ffi::user_data::{actnet_free_fn, UserData};
+use crate::c_enum::CEnum;
 use crate::node::logging::{LogLevel, LogSink};
 use crate::node::node::{Node, NodeOptions, DEFAULT_MAILBOX_SIZE};
-
-/// Log levels, most severe first.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(non_camel_case_types)]
-pub enum actnet_log_level {
-    ACTNET_LOG_OFF = 0,
-    ACTNET_LOG_ERROR = 1,
-    ACTNET_LOG_WARN = 2,
-    ACTNET_LOG_INFO = 3,
-    ACTNET_LOG_DEBUG = 4,
-    ACTNET_LOG_TRACE = 5,
-}
 
 /// Receives one log line: `level` is an `actnet_log_level`, `line` is borrowed for the call.
 /// Called from runtime threads and from threads calling into the library, possibly
@@ -41,7 +29,7 @@ pub struct actnet_node_options {
     pub worker_threads: u32,
     /// Node name (copied); NULL (default) means "actnet".
     pub name: *const c_char,
-    /// An `actnet_log_level`; default `ACTNET_LOG_WARN`.
+    /// An `actnet_log_level`; default `ACTNET_LOG_LEVEL_WARN`.
     pub log_level: u32,
     /// Mailbox bound of processes spawned without one: 0 means the library default (1024),
     /// `ACTNET_MAILBOX_UNBOUNDED` means no bound.
@@ -61,7 +49,7 @@ impl Options for actnet_node_options {
             struct_size: std::mem::size_of::<actnet_node_options>() as u32,
             worker_threads: 0,
             name: std::ptr::null(),
-            log_level: actnet_log_level::ACTNET_LOG_WARN as u32,
+            log_level: LogLevel::Warn as u32,
             default_mailbox_size: DEFAULT_MAILBOX_SIZE as u32,
             log: None,
             log_user_data: std::ptr::null_mut(),
@@ -74,18 +62,6 @@ impl Options for actnet_node_options {
 #[no_mangle]
 pub extern "C" fn actnet_node_options_init(options: *mut actnet_node_options) -> actnet_status {
     guard(|| args::init_options(options))
-}
-
-fn log_level(value: u32) -> Option<LogLevel> {
-    Some(match value {
-        0 => LogLevel::Off,
-        1 => LogLevel::Error,
-        2 => LogLevel::Warn,
-        3 => LogLevel::Info,
-        4 => LogLevel::Debug,
-        5 => LogLevel::Trace,
-        _ => return None,
-    })
 }
 
 /// Forwards log lines to the foreign callback until the node stops.
@@ -123,7 +99,7 @@ fn node_options(options: &actnet_node_options) -> FfiResult<(NodeOptions, Option
     if name.is_empty() {
         return Err(ACTNET_STATUS_INVALID_ARGUMENT);
     }
-    let log_level = args::enum_value(options.log_level, log_level)?;
+    let log_level = args::enum_value(options.log_level, LogLevel::from_code)?;
     let log = options.log.map(|log| {
         let user_data = UserData::new(options.log_user_data, options.free_log_user_data);
         Arc::new(ForeignLog { callback: Mutex::new(Some((log, user_data))) })

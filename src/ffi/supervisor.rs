@@ -8,34 +8,9 @@ use crate::ffi::boundary::guard;
 use crate::ffi::ids::actnet_pid;
 use crate::ffi::process::mailbox_size;
 use crate::ffi::status::{actnet_status, actnet_status::*, check};
+use crate::c_enum::CEnum;
 use crate::process::process::SpawnOptions;
 use crate::process::supervisor::{ChildSpec, Restart, Strategy, SupervisorSpec};
-
-/// When a supervisor restarts a child that ended.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(non_camel_case_types)]
-pub enum actnet_restart {
-    /// Always (the default).
-    ACTNET_RESTART_PERMANENT = 0,
-    /// Only after an abnormal end (not NORMAL or SHUTDOWN).
-    ACTNET_RESTART_TRANSIENT = 1,
-    /// Never.
-    ACTNET_RESTART_TEMPORARY = 2,
-}
-
-/// Which children a supervisor restarts when one ends.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(non_camel_case_types)]
-pub enum actnet_strategy {
-    /// Only that child (the default).
-    ACTNET_STRATEGY_ONE_FOR_ONE = 0,
-    /// All children: the others are stopped, then all start again in order.
-    ACTNET_STRATEGY_ALL_FOR_ONE = 1,
-    /// That child and those started after it.
-    ACTNET_STRATEGY_REST_FOR_ONE = 2,
-}
 
 /// One child of a supervisor. Fill with `actnet_child_spec_init` first.
 #[repr(C)]
@@ -61,7 +36,7 @@ impl Options for actnet_child_spec {
     fn defaults() -> Self {
         actnet_child_spec {
             struct_size: std::mem::size_of::<actnet_child_spec>() as u32,
-            restart: actnet_restart::ACTNET_RESTART_PERMANENT as u32,
+            restart: Restart::Permanent as u32,
             name: std::ptr::null(),
             behavior: std::ptr::null(),
             args: std::ptr::null(),
@@ -95,7 +70,7 @@ impl Options for actnet_supervisor_options {
     fn defaults() -> Self {
         actnet_supervisor_options {
             struct_size: std::mem::size_of::<actnet_supervisor_options>() as u32,
-            strategy: actnet_strategy::ACTNET_STRATEGY_ONE_FOR_ONE as u32,
+            strategy: Strategy::OneForOne as u32,
             intensity: 3,
             period_ms: 5000,
             children: std::ptr::null(),
@@ -117,24 +92,6 @@ pub extern "C" fn actnet_supervisor_options_init(options: *mut actnet_supervisor
     guard(|| args::init_options(options))
 }
 
-fn restart(value: u32) -> Option<Restart> {
-    Some(match value {
-        0 => Restart::Permanent,
-        1 => Restart::Transient,
-        2 => Restart::Temporary,
-        _ => return None,
-    })
-}
-
-fn strategy(value: u32) -> Option<Strategy> {
-    Some(match value {
-        0 => Strategy::OneForOne,
-        1 => Strategy::AllForOne,
-        2 => Strategy::RestForOne,
-        _ => return None,
-    })
-}
-
 fn child_spec(spec: *const actnet_child_spec) -> FfiResult<ChildSpec> {
     let spec = args::options(spec)?;
     let name = unsafe { args::string(spec.name)? };
@@ -145,7 +102,7 @@ fn child_spec(spec: *const actnet_child_spec) -> FfiResult<ChildSpec> {
         name: name.to_owned(),
         factory: behavior::factory(spec.behavior)?,
         args: unsafe { args::bytes(spec.args, spec.args_len)? }.to_vec(),
-        restart: args::enum_value(spec.restart, restart)?,
+        restart: args::enum_value(spec.restart, Restart::from_code)?,
         mailbox_size: mailbox_size(spec.mailbox_size),
     })
 }
@@ -187,7 +144,7 @@ pub extern "C" fn actnet_supervisor_spawn(
             return Err(ACTNET_STATUS_INVALID_ARGUMENT);
         }
         let spec = SupervisorSpec {
-            strategy: args::enum_value(options.strategy, strategy)?,
+            strategy: args::enum_value(options.strategy, Strategy::from_code)?,
             intensity: options.intensity,
             period: args::millis(options.period_ms),
             children,

@@ -4,6 +4,7 @@ use std::ffi::c_char;
 
 use bytes::Bytes;
 
+use crate::c_enum::CEnum;
 use crate::ffi::args::{self, actnet_node, FfiResult, Options};
 use crate::ffi::boundary::guard;
 use crate::ffi::ids::{actnet_alias, actnet_pid};
@@ -16,19 +17,8 @@ use crate::meta::tcp::options::{
     ConnectionOptions, MailboxPolicy, DEFAULT_CLOSE_TIMEOUT, DEFAULT_READ_BUFFER_SIZE, DEFAULT_WRITE_QUEUE_LIMIT,
 };
 use crate::meta::tcp::server::ServerOptions;
-use crate::meta::tcp::tls::{ClientTls, ServerTls, DEFAULT_HANDSHAKE_TIMEOUT};
-use crate::ffi::tls::{self, actnet_certmanager, actnet_client_auth};
-
-/// What a connection does when its target process's mailbox is full.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum actnet_mailbox_policy {
-    /// Stop reading the socket until the mailbox has room; TCP pushes back on the peer and
-    /// nothing is lost (the default).
-    ACTNET_MAILBOX_POLICY_PAUSE = 0,
-    /// End the connection with DISCONNECT reason `MAILBOX_FULL`.
-    ACTNET_MAILBOX_POLICY_TERMINATE = 1,
-}
+use crate::meta::tcp::tls::{ClientAuth, ClientTls, ServerTls, DEFAULT_HANDSHAKE_TIMEOUT};
+use crate::ffi::tls::{self, actnet_certmanager};
 
 /// Framing of incoming bytes (all fields are checked when the server or client is created;
 /// negative values are refused). Fill with `actnet_chunk_options_init` first.
@@ -190,7 +180,7 @@ impl Options for actnet_tcp_connection_options {
             keepalive_period_ms: 0,
             tcp_keepalive_s: 0,
             nodelay: true,
-            mailbox_policy: actnet_mailbox_policy::ACTNET_MAILBOX_POLICY_PAUSE as u32,
+            mailbox_policy: MailboxPolicy::Pause as u32,
             write_queue_limit: DEFAULT_WRITE_QUEUE_LIMIT,
             close_timeout_ms: DEFAULT_CLOSE_TIMEOUT.as_millis() as u32,
         }
@@ -210,7 +200,7 @@ impl Options for actnet_tcp_server_options {
             reuse_port: false,
             connection: std::ptr::null(),
             tls_certmanager: std::ptr::null(),
-            tls_client_auth: actnet_client_auth::ACTNET_CLIENT_AUTH_NONE as u32,
+            tls_client_auth: ClientAuth::None as u32,
             tls_handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT.as_millis() as u32,
             tls_alpn: std::ptr::null(),
             tls_alpn_len: 0,
@@ -262,14 +252,6 @@ pub extern "C" fn actnet_tcp_client_options_init(options: *mut actnet_tcp_client
     guard(|| args::init_options(options))
 }
 
-fn mailbox_policy(value: u32) -> Option<MailboxPolicy> {
-    match value {
-        0 => Some(MailboxPolicy::Pause),
-        1 => Some(MailboxPolicy::Terminate),
-        _ => None,
-    }
-}
-
 fn connection_options(raw: *const actnet_tcp_connection_options) -> FfiResult<ConnectionOptions> {
     let raw = args::options_or_defaults(raw)?;
     let c = args::options_or_defaults(raw.read_chunk)?;
@@ -289,7 +271,7 @@ fn connection_options(raw: *const actnet_tcp_connection_options) -> FfiResult<Co
         keepalive_period: args::millis(raw.keepalive_period_ms),
         os_keepalive: OsKeepalive::from_seconds(raw.tcp_keepalive_s as i64),
         nodelay: raw.nodelay,
-        mailbox_policy: args::enum_value(raw.mailbox_policy, mailbox_policy)?,
+        mailbox_policy: args::enum_value(raw.mailbox_policy, MailboxPolicy::from_code)?,
         write_queue_limit: raw.write_queue_limit,
         close_timeout: args::millis(raw.close_timeout_ms),
     })
@@ -301,7 +283,7 @@ fn server_tls(raw: &actnet_tcp_server_options) -> FfiResult<Option<ServerTls>> {
     }
     Ok(Some(ServerTls {
         manager: tls::manager(raw.tls_certmanager)?,
-        client_auth: args::enum_value(raw.tls_client_auth, tls::client_auth)?,
+        client_auth: args::enum_value(raw.tls_client_auth, ClientAuth::from_code)?,
         handshake_timeout: tls::timeout(raw.tls_handshake_timeout_ms),
         alpn: tls::alpn(raw.tls_alpn, raw.tls_alpn_len)?,
     }))

@@ -8,7 +8,6 @@ use crate::ffi::args::{self, FfiResult};
 use crate::ffi::boundary::guard;
 use crate::ffi::status::{actnet_status, actnet_status::*, check};
 use crate::meta::tcp::certmanager::CertManager;
-use crate::meta::tcp::tls::ClientAuth;
 use crate::node::logging::outside_node;
 
 /// Certificates to present and CA certificates to trust (opaque). Shareable between servers,
@@ -17,29 +16,8 @@ pub struct actnet_certmanager {
     manager: CertManager,
 }
 
-/// Whether a TLS server asks clients for a certificate.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum actnet_client_auth {
-    /// Never (the default).
-    ACTNET_CLIENT_AUTH_NONE = 0,
-    /// Verify a certificate if the client presents one (against the CA bundle).
-    ACTNET_CLIENT_AUTH_OPTIONAL = 1,
-    /// Refuse clients without a valid certificate (mutual TLS).
-    ACTNET_CLIENT_AUTH_REQUIRED = 2,
-}
-
 pub(crate) fn manager(ptr: *const actnet_certmanager) -> FfiResult<CertManager> {
     Ok(args::required(ptr)?.manager.clone())
-}
-
-pub(crate) fn client_auth(value: u32) -> Option<ClientAuth> {
-    Some(match value {
-        0 => ClientAuth::None,
-        1 => ClientAuth::Optional,
-        2 => ClientAuth::Required,
-        _ => return None,
-    })
 }
 
 /// A list of ALPN protocol names (`len` C strings).

@@ -9,16 +9,21 @@ use tracing::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
-/// Severity, most severe first. `Off` silences the node.
+/// Log levels, most severe first; `OFF` silences the node.
+///
+/// cbindgen:rename-all=QualifiedScreamingSnakeCase
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u32)]
 pub enum LogLevel {
-    Off,
-    Error,
-    Warn,
-    Info,
-    Debug,
-    Trace,
+    Off = 0,
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+    Trace = 5,
 }
+
+crate::c_enum::c_enum!(LogLevel { Off, Error, Warn, Info, Debug, Trace });
 
 /// Receives each log line the node emits: its level and the formatted text.
 pub trait LogSink: Send + Sync {

@@ -1,6 +1,6 @@
 //! Why a connection ended: the one definition of the reason codes. The C header's
 //! `actnet_disconnect_reason` is this enum (cbindgen exports it under that name), its names
-//! come from [`DisconnectReason::describe`], and whether a reason is a clean end from
+//! come from [`DisconnectReason::describe`], its conversion from `CEnum`, and whether a reason is a clean end from
 //! [`DisconnectReason::is_clean`]; the bindings' constants are checked against the header.
 
 use std::ffi::CStr;
@@ -51,20 +51,12 @@ pub enum DisconnectReason {
     TlsError = 16,
 }
 
-impl DisconnectReason {
-    /// Every reason, in code order.
-    pub const ALL: [DisconnectReason; 16] = {
-        use DisconnectReason::*;
-        [
-            PeerClosed, Reset, Closed, Aborted, MaxLengthExceeded, TargetDown, MailboxFull, IoError, NodeStopping,
-            FrameTruncated, InvalidFrameLength, ParentDown, NoTarget, WriteTimeout, TlsHandshakeFailed, TlsError,
-        ]
-    };
+crate::c_enum::c_enum!(DisconnectReason {
+    PeerClosed, Reset, Closed, Aborted, MaxLengthExceeded, TargetDown, MailboxFull, IoError, NodeStopping,
+    FrameTruncated, InvalidFrameLength, ParentDown, NoTarget, WriteTimeout, TlsHandshakeFailed, TlsError,
+});
 
-    /// The reason with this code, if any.
-    pub fn from_code(code: u32) -> Option<DisconnectReason> {
-        Self::ALL.iter().copied().find(|r| *r as u32 == code)
-    }
+impl DisconnectReason {
 
     /// A short, static name ("peer closed", …).
     pub const fn describe(self) -> &'static CStr {
@@ -93,20 +85,5 @@ impl DisconnectReason {
     /// the connection meta-process then exits Normal or Shutdown rather than with an error.
     pub fn is_clean(self) -> bool {
         !ExitReason::of_disconnect(self).is_abnormal()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::DisconnectReason;
-
-    #[test]
-    fn codes_are_dense_and_round_trip() {
-        for (i, reason) in DisconnectReason::ALL.iter().enumerate() {
-            assert_eq!(*reason as u32, i as u32 + 1);
-            assert_eq!(DisconnectReason::from_code(*reason as u32), Some(*reason));
-        }
-        assert_eq!(DisconnectReason::from_code(0), None);
-        assert_eq!(DisconnectReason::from_code(17), None);
     }
 }

@@ -16,27 +16,37 @@ use crate::process::behavior::{Behavior, Context, Factory, Flow};
 use crate::process::message::{ExitReason, Message};
 use crate::process::process::SpawnOptions;
 
-/// When a child that ended is started again.
+/// When a supervisor restarts a child that ended.
+///
+/// cbindgen:rename-all=QualifiedScreamingSnakeCase
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 pub enum Restart {
-    /// Always.
-    Permanent,
-    /// Only after an abnormal end.
-    Transient,
+    /// Always (the default).
+    Permanent = 0,
+    /// Only after an abnormal end (not NORMAL or SHUTDOWN).
+    Transient = 1,
     /// Never.
-    Temporary,
+    Temporary = 2,
 }
 
-/// Which children restart when one ends.
+crate::c_enum::c_enum!(Restart { Permanent, Transient, Temporary });
+
+/// Which children a supervisor restarts when one ends.
+///
+/// cbindgen:rename-all=QualifiedScreamingSnakeCase
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 pub enum Strategy {
-    /// Only that child.
-    OneForOne,
-    /// Every child: the others are stopped first, then all start again in order.
-    AllForOne,
-    /// That child and the ones started after it.
-    RestForOne,
+    /// Only that child (the default).
+    OneForOne = 0,
+    /// All children: the others are stopped, then all start again in order.
+    AllForOne = 1,
+    /// That child and those started after it.
+    RestForOne = 2,
 }
+
+crate::c_enum::c_enum!(Strategy { OneForOne, AllForOne, RestForOne });
 
 #[derive(Clone)]
 pub struct ChildSpec {

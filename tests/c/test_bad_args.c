@@ -35,7 +35,7 @@ static void node_and_options(void) {
   actnet_node_options no;
   CHECK_OK(actnet_node_options_init(&no));
   CHECK(no.struct_size == sizeof no);
-  CHECK(no.log_level == ACTNET_LOG_WARN && no.worker_threads == 0 && no.name == NULL);
+  CHECK(no.log_level == ACTNET_LOG_LEVEL_WARN && no.worker_threads == 0 && no.name == NULL);
   actnet_node *node = (actnet_node *)0x1;
   CHECK_STATUS(actnet_node_start(&no, NULL), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_node_start(NULL, NULL), ACTNET_STATUS_NULL_ARGUMENT);
@@ -46,11 +46,11 @@ static void node_and_options(void) {
   no.struct_size = sizeof no + 8;
   CHECK_STATUS(actnet_node_start(&no, &node), ACTNET_STATUS_STRUCT_SIZE);
   CHECK_OK(actnet_node_options_init(&no));
-  no.log_level = ACTNET_LOG_TRACE + 1;
+  no.log_level = ACTNET_LOG_LEVEL_TRACE + 1;
   CHECK_STATUS(actnet_node_start(&no, &node), ACTNET_STATUS_INVALID_ARGUMENT);
   no.log_level = UINT32_MAX;
   CHECK_STATUS(actnet_node_start(&no, &node), ACTNET_STATUS_INVALID_ARGUMENT);
-  no.log_level = ACTNET_LOG_OFF;
+  no.log_level = ACTNET_LOG_LEVEL_OFF;
   no.name = "";
   CHECK_STATUS(actnet_node_start(&no, &node), ACTNET_STATUS_INVALID_ARGUMENT);
   no.name = "bad\xc3\x28utf8";

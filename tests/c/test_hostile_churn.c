@@ -32,7 +32,7 @@ static char last_warning[512];
 
 static void on_log(void *user_data, uint32_t level, const char *line) {
   (void)user_data;
-  if (level > ACTNET_LOG_WARN) return;
+  if (level > ACTNET_LOG_LEVEL_WARN) return;
   pthread_mutex_lock(&log_lock);
   warnings++;
   snprintf(last_warning, sizeof last_warning, "%s", line);

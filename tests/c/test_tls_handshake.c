@@ -29,7 +29,7 @@ static int handshake_log_lines;
 
 static void on_log(void *user_data, uint32_t level, const char *line) {
   (void)user_data;
-  if (level <= ACTNET_LOG_WARN) fprintf(stderr, "log: %s\n", line);
+  if (level <= ACTNET_LOG_LEVEL_WARN) fprintf(stderr, "log: %s\n", line);
   if (strstr(line, "handshake")) {
     pthread_mutex_lock(&log_lock);
     handshake_log_lines++;
@@ -226,7 +226,7 @@ int main(int argc, char **argv) {
   actnet_node_options opts;
   CHECK_OK(actnet_node_options_init(&opts));
   opts.worker_threads = 2;
-  opts.log_level = ACTNET_LOG_INFO;
+  opts.log_level = ACTNET_LOG_LEVEL_INFO;
   opts.log = on_log;
   CHECK_OK(actnet_node_start(&opts, &node));
   handshake_timeout();

@@ -34,7 +34,7 @@ static int insecure_warnings;
 static void on_log(void *user_data, uint32_t level, const char *line) {
   (void)user_data;
   fprintf(stderr, "log: %s\n", line);
-  if (level == ACTNET_LOG_WARN && strstr(line, "insecure_skip_verify")) {
+  if (level == ACTNET_LOG_LEVEL_WARN && strstr(line, "insecure_skip_verify")) {
     pthread_mutex_lock(&log_lock);
     insecure_warnings++;
     pthread_mutex_unlock(&log_lock);

@@ -108,7 +108,7 @@ static void t_log(void *user_data, uint32_t level, const char *line) {
   tracker *t = user_data;
   CHECK(t->magic == MAGIC);
   CHECK(line != NULL);
-  CHECK(level >= ACTNET_LOG_ERROR && level <= ACTNET_LOG_TRACE);
+  CHECK(level >= ACTNET_LOG_LEVEL_ERROR && level <= ACTNET_LOG_LEVEL_TRACE);
   pthread_mutex_lock(&t->lock);
   CHECK(t->frees == 0);
   t->lines++;
@@ -147,7 +147,7 @@ int main(void) {
   tracker log_t;
   tracker_init(&log_t);
   no.worker_threads = 2;
-  no.log_level = ACTNET_LOG_DEBUG;
+  no.log_level = ACTNET_LOG_LEVEL_DEBUG;
   no.log = t_log;
   no.log_user_data = &log_t;
   no.free_log_user_data = free_tracker;
@@ -161,7 +161,7 @@ int main(void) {
   no.name = NULL;
   no.log_level = 42;
   CHECK_STATUS(actnet_node_start(&no, &bad), ACTNET_STATUS_INVALID_ARGUMENT);
-  no.log_level = ACTNET_LOG_DEBUG;
+  no.log_level = ACTNET_LOG_LEVEL_DEBUG;
   no.struct_size--;
   CHECK_STATUS(actnet_node_start(&no, &bad), ACTNET_STATUS_STRUCT_SIZE);
   no.struct_size++;
@@ -308,7 +308,7 @@ int main(void) {
   CHECK(frees(&log_t) == 0);
   CHECK_OK(actnet_node_stop(node));
   CHECK(frees(&log_t) == 1);
-  CHECK(log_t.lines > 0 && log_t.worst_level <= ACTNET_LOG_DEBUG);
+  CHECK(log_t.lines > 0 && log_t.worst_level <= ACTNET_LOG_LEVEL_DEBUG);
 
   /* nothing ran twice */
   CHECK(frees(&t0) == 1 && frees(&t1) == 1 && frees(&t2) == 1 && frees(&t3) == 1 && frees(&tf) == 0);

@@ -138,12 +138,12 @@ pub fn errorCode(err: anyerror) i32 {
 // ---- Enums ----------------------------------------------------------------------------------
 
 pub const LogLevel = enum(u32) {
-    off = c.ACTNET_LOG_OFF,
-    @"error" = c.ACTNET_LOG_ERROR,
-    warn = c.ACTNET_LOG_WARN,
-    info = c.ACTNET_LOG_INFO,
-    debug = c.ACTNET_LOG_DEBUG,
-    trace = c.ACTNET_LOG_TRACE,
+    off = c.ACTNET_LOG_LEVEL_OFF,
+    @"error" = c.ACTNET_LOG_LEVEL_ERROR,
+    warn = c.ACTNET_LOG_LEVEL_WARN,
+    info = c.ACTNET_LOG_LEVEL_INFO,
+    debug = c.ACTNET_LOG_LEVEL_DEBUG,
+    trace = c.ACTNET_LOG_LEVEL_TRACE,
 };
 
 /// Why a process or meta-process ended (`actnet_exit_reason`).

@@ -16,15 +16,21 @@ pub(crate) const DEFAULT_READ_BUFFER_SIZE: usize = 65535;
 pub(crate) const DEFAULT_WRITE_QUEUE_LIMIT: usize = 4 * 1024 * 1024;
 pub(crate) const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What a connection does when its target's mailbox is full.
+/// What a connection does when its target process's mailbox is full.
+///
+/// cbindgen:rename-all=QualifiedScreamingSnakeCase
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u32)]
 pub enum MailboxPolicy {
-    /// Stop reading the socket until the mailbox has room (TCP pushes back on the peer).
+    /// Stop reading the socket until the mailbox has room; TCP pushes back on the peer and
+    /// nothing is lost (the default).
     #[default]
-    Pause,
-    /// End the connection with reason MailboxFull (the reference's behaviour).
-    Terminate,
+    Pause = 0,
+    /// End the connection with DISCONNECT reason `MAILBOX_FULL` (the reference's behaviour).
+    Terminate = 1,
 }
+
+crate::c_enum::c_enum!(MailboxPolicy { Pause, Terminate });
 
 #[derive(Debug, Clone)]
 pub struct ConnectionOptions {

@@ -20,16 +20,23 @@ use crate::process::message::TlsInfo;
 
 pub(crate) const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Whether a TLS server asks clients for a certificate (verified against the manager's CA).
+/// Whether a TLS server asks clients for a certificate (verified against the manager's CA
+/// bundle).
+///
+/// cbindgen:rename-all=QualifiedScreamingSnakeCase
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u32)]
 pub enum ClientAuth {
+    /// Never (the default).
     #[default]
-    None,
-    /// Verified if presented; clients without one are accepted.
-    Optional,
-    /// Clients without a valid certificate are refused.
-    Required,
+    None = 0,
+    /// Verify a certificate if the client presents one; clients without one are accepted.
+    Optional = 1,
+    /// Refuse clients without a valid certificate (mutual TLS).
+    Required = 2,
 }
+
+crate::c_enum::c_enum!(ClientAuth { None, Optional, Required });
 
 /// TLS on a server.
 #[derive(Debug, Clone)]
