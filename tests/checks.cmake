@@ -3,6 +3,7 @@
 #                              (built as targets: a warning fails the build), and runs
 #   header_unchanged           building did not change the committed include/actnet.h
 #   header_names               every name in the header is ACTNET_* or actnet_*
+#   header_id_kinds            a process id where an alias is expected (or the reverse) does not compile
 #   exported_symbols           libactnet.so exports exactly tests/exported_symbols.txt
 #   package_*                  cmake --install into a prefix, then find_package, pkg-config,
 #                              SONAME and symlinks
@@ -140,3 +141,10 @@ if(TARGET supervisor_demo)
             -P ${CMAKE_CURRENT_SOURCE_DIR}/run_and_expect.cmake)
   set_tests_properties(supervisor_demo PROPERTIES LABELS "check;demo" TIMEOUT 30)
 endif()
+
+# ---- Process ids and aliases do not mix -----------------------------------------------------
+add_test(NAME header_id_kinds
+  COMMAND ${CMAKE_COMMAND} -DCC=${CMAKE_C_COMPILER} -DCXX=${CMAKE_CXX_COMPILER}
+          -DINCLUDE=${PROJECT_SOURCE_DIR}/include -DSOURCE=${CMAKE_CURRENT_SOURCE_DIR}/header/id_kinds.c
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/check_id_kinds.cmake)
+set_tests_properties(header_id_kinds PROPERTIES LABELS "check;header" TIMEOUT 60)
