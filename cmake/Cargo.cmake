@@ -14,7 +14,14 @@ set(ACTNET_CARGO_TARGET_DIR "${CMAKE_BINARY_DIR}/cargo")
 set(ACTNET_LIB_DIR "${ACTNET_CARGO_TARGET_DIR}/${ACTNET_CARGO_PROFILE}")
 set(ACTNET_SHARED_LIB "${ACTNET_LIB_DIR}/libactnet.so")
 set(ACTNET_STATIC_LIB "${ACTNET_LIB_DIR}/libactnet.a")
-set(ACTNET_SONAME "libactnet.so.${PROJECT_VERSION_MAJOR}")
+# The SONAME names the ABI: from 1.0 the major version alone; before 1.0 a minor release may
+# break the ABI (CHANGELOG.md), so the SONAME carries major.minor. build.rs applies the same rule.
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(ACTNET_SOVERSION "0.${PROJECT_VERSION_MINOR}")
+else()
+  set(ACTNET_SOVERSION "${PROJECT_VERSION_MAJOR}")
+endif()
+set(ACTNET_SONAME "libactnet.so.${ACTNET_SOVERSION}")
 set(ACTNET_INCLUDE_DIR "${PROJECT_SOURCE_DIR}/include")
 
 file(GLOB_RECURSE ACTNET_RUST_SOURCES CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/src/*")

@@ -1,8 +1,8 @@
-# Installs the library (SONAME libactnet.so.MAJOR), the header, a CMake package config
+# Installs the library (SONAME libactnet.so.MAJOR, libactnet.so.0.MINOR before 1.0), the header, a CMake package config
 # (find_package(actnet) gives actnet::actnet and actnet::actnet_static) and actnet.pc.
 #
 # Installed layout, for version X.Y.Z:
-#   lib/libactnet.so.X.Y.Z                  the shared library (SONAME libactnet.so.X)
+#   lib/libactnet.so.X.Y.Z                  the shared library (SONAME libactnet.so.X, or .0.Y before 1.0)
 #   lib/libactnet.so.X -> libactnet.so.X.Y.Z  what executables load
 #   lib/libactnet.so   -> libactnet.so.X      what the linker finds with -lactnet
 #   lib/libactnet.a, include/actnet.h, lib/cmake/actnet/, lib/pkgconfig/actnet.pc

@@ -33,9 +33,9 @@
 #include <stdint.h>
 
 #define ACTNET_VERSION_MAJOR 0
-#define ACTNET_VERSION_MINOR 1
+#define ACTNET_VERSION_MINOR 2
 #define ACTNET_VERSION_PATCH 0
-#define ACTNET_VERSION_STRING "0.1.0"
+#define ACTNET_VERSION_STRING "0.2.0"
 
 
 /**

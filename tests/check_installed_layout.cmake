@@ -1,12 +1,18 @@
 # Checks the installed library: the file names, the symlink chain
-#   libactnet.so -> libactnet.so.MAJOR -> libactnet.so.MAJOR.MINOR.PATCH
-# and the SONAME recorded in the library (libactnet.so.MAJOR), plus the other installed files.
+#   libactnet.so -> libactnet.so.SOVERSION -> libactnet.so.MAJOR.MINOR.PATCH
+# and the SONAME recorded in the library (libactnet.so.SOVERSION: MAJOR from 1.0, 0.MINOR
+# before), plus the other installed files.
 #   cmake -DPREFIX=<prefix> -DLIBDIR=lib -DINCLUDEDIR=include -DVERSION=0.1.0 -DREADELF=readelf
 #         -P check_installed_layout.cmake
-string(REGEX MATCH "^[0-9]+" major "${VERSION}")
+string(REGEX MATCH "^([0-9]+)\\.([0-9]+)" _ "${VERSION}")
+if(CMAKE_MATCH_1 EQUAL 0)
+  set(soversion "0.${CMAKE_MATCH_2}")
+else()
+  set(soversion "${CMAKE_MATCH_1}")
+endif()
 set(lib "${PREFIX}/${LIBDIR}")
 set(real "libactnet.so.${VERSION}")
-set(soname "libactnet.so.${major}")
+set(soname "libactnet.so.${soversion}")
 set(errors "")
 
 if(NOT EXISTS "${lib}/${real}" OR IS_SYMLINK "${lib}/${real}")
