@@ -61,12 +61,22 @@ fn version_macros() -> String {
     )
 }
 
-/// The shared library's SONAME carries the major ABI version; only `actnet_*` is exported.
+/// The shared library's SONAME names its ABI (`soversion`); only `actnet_*` is exported.
 fn link_args() {
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         let crate_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libactnet.so.{}", std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap());
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libactnet.so.{}", soversion());
         println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={crate_dir}/src/ffi/exports.map");
         println!("cargo:rerun-if-changed=src/ffi/exports.map");
+    }
+}
+
+/// The major version from 1.0; before 1.0, where a minor release may break the ABI
+/// (CHANGELOG.md), major.minor. cmake/Cargo.cmake applies the same rule.
+fn soversion() -> String {
+    let (major, minor) = (std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap(), std::env::var("CARGO_PKG_VERSION_MINOR").unwrap());
+    match major.as_str() {
+        "0" => format!("0.{minor}"),
+        _ => major,
     }
 }

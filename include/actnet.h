@@ -1308,7 +1308,7 @@ actnet_status actnet_node_stop(struct actnet_node *node);
 actnet_status actnet_node_free(struct actnet_node *node);
 
 /**
- * The library version, e.g. "0.1.0" (static; matches `ACTNET_VERSION_STRING`).
+ * The library version, e.g. "0.2.0" (static; matches `ACTNET_VERSION_STRING`).
  */
 const char *actnet_version(void);
 

@@ -175,7 +175,7 @@ pub extern "C" fn actnet_node_free(node: *mut actnet_node) -> actnet_status {
     })
 }
 
-/// The library version, e.g. "0.1.0" (static; matches `ACTNET_VERSION_STRING`).
+/// The library version, e.g. "0.2.0" (static; matches `ACTNET_VERSION_STRING`).
 #[no_mangle]
 pub extern "C" fn actnet_version() -> *const c_char {
     guard_or(c"unknown".as_ptr(), || concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char)
