@@ -18,6 +18,8 @@
 
 mod queued;
 mod sink;
+#[cfg(test)]
+mod tests;
 
 use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
