@@ -106,7 +106,7 @@ fn a_failed_direct_write_is_captured_and_closes_the_queue() {
     let pool = Pool::new(64, 4);
     let queue = queue();
     sink(&queue).script(&[Step::Fail(io::ErrorKind::BrokenPipe)]);
-    let refused = queue.write(Source::Pooled(pool.copy_from(b"lost")), false, NO_LIMIT).err().expect("refused");
+    let refused = queue.write(Source::Pooled(pool.copy_from(b"lost")), false, NO_LIMIT).expect_err("refused");
     assert_eq!(refused.error, Error::Closed);
     assert!(refused.buf.is_some(), "the pool buffer is handed back");
     drop(refused);
@@ -204,7 +204,7 @@ fn the_limit_refuses_with_would_block_and_owes_one_writable() {
     sink(&queue).set_full(true);
     // One write larger than the limit is accepted into an empty queue.
     assert_eq!(queue.write(Source::Borrowed(&[1; 120]), false, limit).ok(), Some(Written::Queued));
-    let refused = queue.write(Source::Pooled(pool.copy_from(&[2; 10])), false, limit).err().expect("refused");
+    let refused = queue.write(Source::Pooled(pool.copy_from(&[2; 10])), false, limit).expect_err("refused");
     assert_eq!(refused.error, Error::WouldBlock);
     assert!(refused.buf.is_some(), "the pool buffer is handed back");
     drop(refused);
