@@ -1,11 +1,23 @@
 //! A runtime worker's slot: what the node's watchdog sees of the worker (whether a callback
 //! runs, since which tick) and the wake-ups the running callback made, held until it returns.
 
+#[cfg(not(test))]
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+#[cfg(not(test))]
+use std::sync::atomic::AtomicU8;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::process::process::ProcessShared;
+
+// Unit tests check `HeldOne` against every interleaving of its atomic steps (see
+// `model`): there it runs on the model's atomics, which are plain ones outside a model run.
+#[cfg(test)]
+mod model;
+#[cfg(test)]
+use model::{AtomicU8, UnsafeCell};
+#[cfg(test)]
+mod tests;
 
 /// What a runtime worker thread shows the node's watchdog: whether a callback is running
 /// (and since which tick), and the processes it woke, whose wake-ups are held until it
@@ -23,7 +35,7 @@ pub(crate) struct WorkerSlot {
     /// The first process held, without a lock: most callbacks wake one process, if any (a
     /// lock, a vector push and a drain for each message sent from a callback were 5% of a
     /// local message's instructions).
-    first: HeldOne,
+    first: HeldOne<Arc<ProcessShared>>,
     /// Whether `more` may be non-empty: spares the lock on the common path.
     any_more: AtomicBool,
     /// The processes held after the first.
@@ -104,9 +116,10 @@ impl WorkerSlot {
 /// A slot for one held process, filled by one thread (the worker's) and emptied by it or by
 /// another (the watchdog) without a lock. `state` says who may touch the cell: the filler
 /// while EMPTY, nobody while FULL, the one taker that moved it from FULL to TAKING.
-struct HeldOne {
+/// Generic only so that the model check can hold plain numbers.
+struct HeldOne<T> {
     state: AtomicU8,
-    process: UnsafeCell<Option<Arc<ProcessShared>>>,
+    process: UnsafeCell<Option<T>>,
 }
 
 const EMPTY: u8 = 0;
@@ -114,15 +127,15 @@ const FULL: u8 = 1;
 const TAKING: u8 = 2;
 
 // The cell is reached only as `state` allows (see above).
-unsafe impl Sync for HeldOne {}
+unsafe impl<T: Send> Sync for HeldOne<T> {}
 
-impl HeldOne {
-    fn new() -> HeldOne {
+impl<T> HeldOne<T> {
+    fn new() -> HeldOne<T> {
         HeldOne { state: AtomicU8::new(EMPTY), process: UnsafeCell::new(None) }
     }
 
     /// Keeps `process` if the slot is empty, else gives it back. One thread only (the filler).
-    fn put(&self, process: Arc<ProcessShared>) -> Result<(), Arc<ProcessShared>> {
+    fn put(&self, process: T) -> Result<(), T> {
         // Acquire: a taker's read of the cell happens before its EMPTY, so before our write.
         if self.state.load(Ordering::Acquire) != EMPTY {
             return Err(process);
@@ -134,7 +147,7 @@ impl HeldOne {
     }
 
     /// The process, if one is kept; any thread.
-    fn take(&self) -> Option<Arc<ProcessShared>> {
+    fn take(&self) -> Option<T> {
         // A plain load first: the common empty case needs no locked instruction.
         if self.state.load(Ordering::Relaxed) != FULL
             || self.state.compare_exchange(FULL, TAKING, Ordering::Acquire, Ordering::Relaxed).is_err()

@@ -33,7 +33,7 @@ use crate::meta::tcp::options::{ConnectionConfig, MailboxPolicy};
 use crate::meta::tcp::pool::Buf;
 use crate::meta::tcp::tls::{self, ServerTlsConfig};
 use crate::meta::tcp::transport::Transport;
-use crate::meta::tcp::write_queue::{Refused, Source, WriteQueue, Written};
+use crate::meta::tcp::write_queue::{Flushed, Refused, Source, Writable, WriteQueue, Written};
 use crate::node::ids::Id;
 use crate::node::node::Node;
 use crate::process::message::{Body, DisconnectReason, ExitReason, Message, Payload};
@@ -116,12 +116,12 @@ impl ConnShared {
     /// task must then wait for it to become writable). Delivers WRITABLE when it is owed.
     fn flush_writes(&self) -> std::result::Result<bool, DisconnectReason> {
         match self.writes.flush(self.config.write_queue_limit) {
-            Ok((drained, writable_owed)) => {
-                if writable_owed {
+            Ok((flushed, writable)) => {
+                if writable == Writable::Owed {
                     let message = Message::Writable { conn: self.alias };
                     self.target.push_lifecycle(Envelope::Message(message));
                 }
-                Ok(!drained)
+                Ok(flushed == Flushed::Pending)
             }
             Err(e) => Err(io_reason(&e)),
         }
@@ -731,8 +731,8 @@ impl Connection {
             let deadline = Instant::now() + flush_time(reason, self.config.close_timeout);
             loop {
                 match writes.flush(self.config.write_queue_limit) {
-                    Ok((true, _)) => break,
-                    Ok((false, _)) => {}
+                    Ok((Flushed::Drained, _)) => break,
+                    Ok((Flushed::Pending, _)) => {}
                     Err(e) => {
                         reason = io_reason(&e);
                         break;

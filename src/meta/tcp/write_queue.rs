@@ -10,40 +10,35 @@
 //! WouldBlock and nothing is queued (a single write larger than the limit is accepted into an
 //! empty queue, or it could never be written), and once the queue drains below half the
 //! limit the process is owed a WRITABLE message.
+//!
+//! The state is two small machines under one lock: the `Phase` of the connection's output
+//! (open, closing, failed, released) and who will send the bytes that are `Waiting` (nobody
+//! needs to, the batch's end, the connection task). Every write and flush says what it did
+//! with a `Written` or a `Flushed` and a `Writable`.
 
-use std::cell::Cell;
-use std::collections::VecDeque;
+mod queued;
+mod sink;
+#[cfg(test)]
+mod tests;
+
 use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use bytes::{Buf as _, Bytes};
+use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::meta::tcp::pool::Buf;
 use crate::meta::tcp::transport::Transport;
 
+use queued::Queued;
+pub(crate) use sink::WriteSink;
+
 /// Most buffers handed to one vectored write.
 const MAX_IOVECS: usize = 64;
 /// Largest write a handler's batch defers (larger ones go out at once, with what waits).
 const DEFER_MAX: usize = 2048;
-/// The largest drained copy buffer a thread keeps for its next connection.
-const SPARE_COPY_BUFFER_MAX: usize = 4096;
-/// Replies a new copy buffer makes room for, times the first one's size: a read of
-/// pipelined requests is often answered by a dozen or more replies of one size.
-const COPY_BATCH_GUESS: usize = 16;
-
-thread_local! {
-    /// One drained copy buffer per thread, for the next connection that copies on it: a
-    /// drained connection holds none, yet a busy thread's batches of small replies do not
-    /// grow a buffer from nothing each time (five reallocations per batch of sixteen 64-byte
-    /// replies, a tenth of the server's instructions on such frames). New buffers are sized
-    /// from their first write, not at the maximum: a burst of new connections each deferring
-    /// a small reply scattered 4 KiB blocks through the heap (+35 bytes of RSS per idle
-    /// connection in case g of the benchmarks).
-    static SPARE_COPY_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-}
 
 /// The instant write times are measured from: one for the whole process, rather than one
 /// per connection.
@@ -66,6 +61,15 @@ impl Source<'_> {
             Source::Pooled(b) => b.as_slice(),
         }
     }
+
+    /// Refuses this write, handing a pool buffer back to the caller.
+    fn refuse(self, error: Error) -> Refused {
+        let buf = match self {
+            Source::Pooled(b) => Some(b),
+            Source::Borrowed(_) => None,
+        };
+        Refused { error, buf }
+    }
 }
 
 /// A write refused, with the pool buffer handed back to the caller.
@@ -86,96 +90,103 @@ pub(crate) enum Written {
     Deferred { first: bool },
 }
 
-struct Chunk {
-    bytes: Bytes,
-    /// Keepalive bytes do not count in "bytes out".
-    counted: bool,
+/// What a flush left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flushed {
+    /// Nothing waits any more (or nothing can go out: no socket, or it was released).
+    Drained,
+    /// The socket is full: bytes still wait, and the connection task must wait for it to be
+    /// writable.
+    Pending,
 }
 
-/// The chunk queue, boxed: most connections never queue a chunk (small replies wait in
-/// `State::copied`), and an empty VecDeque inline would cost each of them 32 bytes.
-#[derive(Default)]
-struct Chunks(Option<Box<VecDeque<Chunk>>>);
+/// Whether the writing process is owed a WRITABLE message: a write was refused with
+/// WouldBlock and the queue has since drained to half the limit. Reported once per refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Writable {
+    Owed,
+    NotOwed,
+}
 
-impl Chunks {
-    fn push_back(&mut self, chunk: Chunk) {
-        self.0.get_or_insert_with(Box::default).push_back(chunk);
-    }
+/// The output's life. Moves only forward: Open, then Closing or Failed, then Released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Writes are accepted.
+    Open,
+    /// The connection is closing: writes are refused (Closed), queued bytes may still flush.
+    Closing,
+    /// A send failed: writes are refused (Closed) and flushes report this error, which the
+    /// connection task ends the connection with.
+    Failed(io::ErrorKind),
+    /// The socket was released: nothing more goes out and nothing is queued.
+    Released,
+}
 
-    fn front_mut(&mut self) -> Option<&mut Chunk> {
-        self.0.as_mut()?.front_mut()
-    }
-
-    fn pop_front(&mut self) {
-        if let Some(queue) = &mut self.0 {
-            queue.pop_front();
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Chunk> {
-        self.0.iter().flat_map(|queue| queue.iter())
-    }
-
-    fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |queue| queue.len())
-    }
-
-    /// Empties the queue and frees its memory.
-    fn clear(&mut self) {
-        self.0 = None;
-    }
+/// Who will send the queued bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waiting {
+    /// Nothing is queued: a write goes straight to the socket.
+    Nothing,
+    /// Small writes of a handler's batch, for the flush at the batch's end (which the first
+    /// of them arranged). A write that is not deferred goes out at once behind them, in one
+    /// vectored call.
+    ForBatchEnd,
+    /// Bytes the socket did not take (or that came before it was attached), for the
+    /// connection task: it flushes once the socket is writable. A write queues behind them.
+    ForTask,
 }
 
 struct State {
-    /// The socket was released (the connection closed): nothing more goes out.
-    released: bool,
-    /// Pool buffers, and copies of uncounted or sealed bytes. Empty (unallocated) in the
-    /// common case, where only `copied` holds bytes.
-    chunks: Chunks,
-    /// Borrowed bytes copied to wait, after the last chunk: consecutive small writes share
-    /// one buffer, written from directly (no allocation per write).
-    copied: Vec<u8>,
-    queued: usize,
+    phase: Phase,
+    waiting: Waiting,
+    /// A write was refused with WouldBlock since the last WRITABLE: one is owed once the
+    /// queue drains to half the limit.
     refused: bool,
-    accepting: bool,
-    /// A batch-end flush is arranged (see `Written::Deferred`).
-    deferred: bool,
-    error: Option<io::ErrorKind>,
     /// Record when bytes last went out (keepalive needs it; reading the clock on every write
     /// costs otherwise). Here, not beside the lock, where it would take a word of its own.
     track_time: bool,
+    queued: Queued,
+}
+
+impl State {
+    /// Notes that `queued` lost bytes: an empty queue waits for nobody.
+    fn settle(&mut self) {
+        if self.queued.is_empty() {
+            self.waiting = Waiting::Nothing;
+        }
+    }
 }
 
 /// The queue and the socket it writes to. The socket is kept inline, not in an allocation
 /// of its own: one allocation fewer per connection. The reading side reaches it through
 /// `socket` as well; it closes when the connection's shared state is dropped.
-pub(crate) struct WriteQueue {
+///
+/// Generic over the socket only so that tests can script one; connections use `Transport`.
+pub(crate) struct WriteQueue<S = Transport> {
     /// Set once: at once for a plain socket, after the handshake for TLS.
-    socket: OnceLock<Transport>,
+    socket: OnceLock<S>,
     state: Mutex<State>,
-    /// Something waits to be flushed (queued chunks, TLS records) or an error to report:
-    /// the connection task checks this on every turn without taking the lock.
+    /// Something waits to be flushed (queued bytes, TLS records) or a failure to report:
+    /// the connection task checks this on every turn without taking the lock. Set whenever
+    /// bytes are queued or the phase becomes Failed; cleared only by a flush that drained
+    /// everything while not Failed.
     needs_flush: AtomicBool,
     bytes_out: AtomicU64,
     last_write_ms: AtomicU64,
 }
 
-impl WriteQueue {
+impl<S: WriteSink> WriteQueue<S> {
     /// A queue whose socket is attached later (after a TLS handshake); writes made before
     /// that wait in the queue. `track_time` records when bytes last went out.
     pub(crate) fn new(track_time: bool) -> Self {
         WriteQueue {
             socket: OnceLock::new(),
             state: Mutex::new(State {
-                released: false,
-                chunks: Chunks::default(),
-                copied: Vec::new(),
-                queued: 0,
+                phase: Phase::Open,
+                waiting: Waiting::Nothing,
                 refused: false,
-                accepting: true,
-                deferred: false,
-                error: None,
                 track_time,
+                queued: Queued::default(),
             }),
             needs_flush: AtomicBool::new(false),
             bytes_out: AtomicU64::new(0),
@@ -184,17 +195,17 @@ impl WriteQueue {
     }
 
     /// The socket, once attached (released or not).
-    pub(crate) fn socket(&self) -> Option<&Transport> {
+    pub(crate) fn socket(&self) -> Option<&S> {
         self.socket.get()
     }
 
     /// The socket, while attached and not released.
-    pub(crate) fn open_socket(&self) -> Option<&Transport> {
-        self.socket.get().filter(|_| !self.state.lock().unwrap().released)
+    pub(crate) fn open_socket(&self) -> Option<&S> {
+        self.live_socket(&self.state.lock().unwrap())
     }
 
-    pub(crate) fn attach(&self, transport: Transport) {
-        if self.socket.set(transport).is_err() {
+    pub(crate) fn attach(&self, socket: S) {
+        if self.socket.set(socket).is_err() {
             unreachable!("a connection's socket is attached once");
         }
     }
@@ -204,7 +215,7 @@ impl WriteQueue {
     }
 
     pub(crate) fn queued(&self) -> usize {
-        self.state.lock().unwrap().queued
+        self.state.lock().unwrap().queued.len()
     }
 
     /// When the last bytes went out (the start of the process before any write).
@@ -226,26 +237,22 @@ impl WriteQueue {
     /// lock from its send to recording what the send returned, so this waits for one that
     /// is in between.
     pub(crate) fn error_now(&self) -> Option<io::ErrorKind> {
-        self.state.lock().unwrap().error
+        match self.state.lock().unwrap().phase {
+            Phase::Failed(kind) => Some(kind),
+            _ => None,
+        }
     }
 
     pub(crate) fn error(&self) -> Option<io::ErrorKind> {
         if !self.needs_flush() {
             return None;
         }
-        self.state.lock().unwrap().error
-    }
-
-    fn wrote(&self, state: &State, counted: usize) {
-        self.bytes_out.fetch_add(counted as u64, Ordering::Relaxed);
-        if state.track_time {
-            self.last_write_ms.store(epoch().elapsed().as_millis() as u64, Ordering::Relaxed);
-        }
+        self.error_now()
     }
 
     /// Writes what the socket takes now and queues the rest; with `defer`, queues it all to
     /// go out with the writes that follow in the same batch. `limit` bounds the queue.
-    pub(crate) fn write(&self, source: Source<'_>, defer: bool, limit: usize) -> std::result::Result<Written, Refused> {
+    pub(crate) fn write(&self, source: Source<'_>, defer: bool, limit: usize) -> Result<Written, Refused> {
         self.push(source, true, defer, limit)
     }
 
@@ -254,27 +261,53 @@ impl WriteQueue {
         self.push(Source::Borrowed(bytes), false, false, limit).unwrap_or(Written::Done)
     }
 
-    /// The attached socket, unless released; the lock (`state`) must be held.
-    fn live_socket(&self, state: &State) -> Option<&Transport> {
-        self.socket.get().filter(|_| !state.released)
+    /// Refuses further writes (the connection is closing); queued bytes may still flush.
+    pub(crate) fn stop_accepting(&self) {
+        let mut state = self.state.lock().unwrap();
+        if state.phase == Phase::Open {
+            state.phase = Phase::Closing;
+        }
     }
 
-    fn push(&self, source: Source<'_>, counted: bool, defer: bool, limit: usize) -> std::result::Result<Written, Refused> {
+    /// Ends all output to the socket (which closes when the connection's shared state is
+    /// dropped, a moment later), and drops what was still queued.
+    pub(crate) fn release(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.phase = Phase::Released;
+        state.queued.clear();
+        state.waiting = Waiting::Nothing;
+    }
+
+    /// The attached socket, unless released; the lock (`state`) must be held.
+    fn live_socket(&self, state: &State) -> Option<&S> {
+        self.socket.get().filter(|_| state.phase != Phase::Released)
+    }
+
+    /// Counts bytes that went out (`counted` of them data) and when.
+    fn wrote(&self, state: &State, counted: usize) {
+        self.bytes_out.fetch_add(counted as u64, Ordering::Relaxed);
+        if state.track_time {
+            self.last_write_ms.store(epoch().elapsed().as_millis() as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// A send failed: the phase records it and the connection task is to see it.
+    fn fail(&self, state: &mut State, error: &io::Error) {
+        state.phase = Phase::Failed(error.kind());
+        self.needs_flush.store(true, Ordering::Release);
+    }
+
+    fn push(&self, source: Source<'_>, counted: bool, defer: bool, limit: usize) -> Result<Written, Refused> {
         let len = source.bytes().len();
         let mut state = self.state.lock().unwrap();
-        let refuse = |error, source: Source<'_>| {
-            let buf = match source {
-                Source::Pooled(b) => Some(b),
-                Source::Borrowed(_) => None,
-            };
-            Err(Refused { error, buf })
-        };
-        if !state.accepting {
-            return refuse(Error::Closed, source);
+        debug_assert_eq!(state.queued.is_empty(), state.waiting == Waiting::Nothing);
+        if state.phase != Phase::Open {
+            return Err(source.refuse(Error::Closed));
         }
-        if state.queued > 0 && state.queued + len > limit {
+        let queued = state.queued.len();
+        if queued > 0 && queued + len > limit {
             state.refused = true;
-            return refuse(Error::WouldBlock, source);
+            return Err(source.refuse(Error::WouldBlock));
         }
         if len == 0 {
             return Ok(Written::Done);
@@ -283,18 +316,16 @@ impl WriteQueue {
         // while a large one would only be copied.
         let defer = defer && len <= DEFER_MAX;
         let mut written = 0;
-        // Not deferring: send now, behind what waits in the queue, in one vectored write. (A
-        // queue that is not deferred waits for a full socket: leave it to the task.)
-        let send_now = !defer && (state.queued == 0 || state.deferred);
-        if let (true, Some(transport)) = (send_now, self.live_socket(&state)) {
-            match self.write_queue_then(&mut state, transport, source.bytes()) {
+        // Not deferring: send now, behind what waits for the batch's end, in one vectored
+        // write. (What waits for the connection task waits for a full socket: leave it be.)
+        let send_now = !defer && state.waiting != Waiting::ForTask;
+        if let (true, Some(socket)) = (send_now, self.live_socket(&state)) {
+            match self.write_queue_then(&mut state, socket, source.bytes()) {
                 Ok(n) => written = n,
                 Err(e) => {
                     // The connection task sees the error and ends the connection with it.
-                    state.error = Some(e.kind());
-                    state.accepting = false;
-                    self.needs_flush.store(true, Ordering::Release);
-                    return refuse(Error::Closed, source);
+                    self.fail(&mut state, &e);
+                    return Err(source.refuse(Error::Closed));
                 }
             }
             if written > 0 {
@@ -302,98 +333,95 @@ impl WriteQueue {
             }
             if written == len {
                 // TLS records the socket did not take yet still need the task to flush them.
-                if !transport.has_pending_output() {
+                if !socket.has_pending_output() {
                     return Ok(Written::Done);
                 }
                 self.needs_flush.store(true, Ordering::Release);
                 return Ok(Written::Queued);
             }
         }
-        state.queued += len - written;
         match source {
-            Source::Borrowed(bytes) if counted => state.copy(&bytes[written..]),
-            Source::Borrowed(bytes) => {
-                state.seal_copied();
-                state.chunks.push_back(Chunk { bytes: Bytes::copy_from_slice(&bytes[written..]), counted });
-            }
-            Source::Pooled(buf) => {
-                state.seal_copied();
-                state.chunks.push_back(Chunk { bytes: Bytes::from_owner(buf).slice(written..), counted });
-            }
+            Source::Borrowed(bytes) if counted => state.queued.push_copy(&bytes[written..]),
+            Source::Borrowed(bytes) => state.queued.push_chunk(Bytes::copy_from_slice(&bytes[written..]), counted),
+            Source::Pooled(buf) => state.queued.push_chunk(Bytes::from_owner(buf).slice(written..), counted),
         }
         self.needs_flush.store(true, Ordering::Release);
-        if defer || state.deferred {
-            let first = !state.deferred;
-            state.deferred = true;
+        if defer || state.waiting == Waiting::ForBatchEnd {
+            let first = state.waiting != Waiting::ForBatchEnd;
+            state.waiting = Waiting::ForBatchEnd;
             return Ok(Written::Deferred { first });
         }
+        state.waiting = Waiting::ForTask;
         Ok(Written::Queued)
     }
 
-    /// Writes queued chunks until the queue is empty (Ok(true)) or the socket is full
-    /// (Ok(false)). The second value says a WRITABLE message is now owed (the queue drained
-    /// below half of `limit` after a refusal).
-    pub(crate) fn flush(&self, limit: usize) -> io::Result<(bool, bool)> {
+    /// Writes queued bytes until none wait (Drained) or the socket is full (Pending), and
+    /// says whether a WRITABLE is now owed. An error is the failure the connection ends with.
+    pub(crate) fn flush(&self, limit: usize) -> io::Result<(Flushed, Writable)> {
         let mut state = self.state.lock().unwrap();
-        state.deferred = false;
-        let Some(transport) = self.live_socket(&state) else { return Ok((true, false)) };
-        if !transport.flush_pending()? {
-            return Ok((false, false));
+        debug_assert_eq!(state.queued.is_empty(), state.waiting == Waiting::Nothing);
+        // This is the batch-end flush, or the task's: either way what waits is the task's now.
+        if state.waiting == Waiting::ForBatchEnd {
+            state.waiting = Waiting::ForTask;
         }
-        let mut drained = true;
-        while state.queued > 0 {
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let count = state.gather(&mut slices);
-            match transport.try_write_vectored(&slices[..count]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.consume(&mut state, n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    drained = false;
-                    break;
-                }
-                Err(e) => {
-                    state.error = Some(e.kind());
-                    return Err(e);
-                }
+        let Some(socket) = self.live_socket(&state) else { return Ok((Flushed::Drained, Writable::NotOwed)) };
+        if let Phase::Failed(kind) = state.phase {
+            return Err(kind.into());
+        }
+        let flushed = match self.write_queued(&mut state, socket) {
+            Ok(flushed) => flushed,
+            Err(e) => {
+                self.fail(&mut state, &e);
+                return Err(e);
             }
-        }
-        if drained && !transport.flush_pending()? {
-            drained = false;
-        }
-        if drained && state.error.is_none() {
+        };
+        if flushed == Flushed::Drained {
             self.needs_flush.store(false, Ordering::Release);
-        }
-        if drained {
             // An idle connection holds no write buffer either.
-            state.give_back_copy_buffer();
-            state.chunks.clear();
+            state.queued.shrink_drained();
         }
-        let owed = state.refused && state.queued <= limit / 2;
+        let owed = state.refused && state.queued.len() <= limit / 2;
         if owed {
             state.refused = false;
         }
-        Ok((drained, owed))
+        Ok((flushed, if owed { Writable::Owed } else { Writable::NotOwed }))
     }
 
-    /// Writes the queued chunks and then `extra` in one vectored call, if the queue fits in
+    /// The sending part of `flush`: TLS records first, then the queue, then the records its
+    /// bytes made. WouldBlock is Pending, not an error.
+    fn write_queued(&self, state: &mut State, socket: &S) -> io::Result<Flushed> {
+        if !socket.flush_pending()? {
+            return Ok(Flushed::Pending);
+        }
+        while !state.queued.is_empty() {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let count = state.queued.gather(&mut slices);
+            match socket.try_write_vectored(&slices[..count]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.consume(state, n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flushed::Pending),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(if socket.flush_pending()? { Flushed::Drained } else { Flushed::Pending })
+    }
+
+    /// Writes the queued bytes and then `extra` in one vectored call, if the queue fits in
     /// one (else nothing: `extra` must not overtake queued bytes). Returns how many bytes of
     /// `extra` went out; queued bytes written are consumed.
-    fn write_queue_then(&self, state: &mut State, transport: &Transport, extra: &[u8]) -> io::Result<usize> {
+    fn write_queue_then(&self, state: &mut State, socket: &S, extra: &[u8]) -> io::Result<usize> {
         let mut slices = [IoSlice::new(&[]); MAX_IOVECS + 1];
-        let count = state.gather(&mut slices[..MAX_IOVECS]);
-        if !state.gathered_all(count) {
+        let count = state.queued.gather(&mut slices[..MAX_IOVECS]);
+        if !state.queued.gathered_all(count) {
             return Ok(0);
         }
         slices[count] = IoSlice::new(extra);
-        let queued = state.queued;
-        match transport.try_write_vectored(&slices[..=count]) {
+        let queued = state.queued.len();
+        match socket.try_write_vectored(&slices[..=count]) {
             Ok(n) => {
                 let from_queue = n.min(queued);
                 if from_queue > 0 {
                     self.consume(state, from_queue);
-                }
-                if state.queued == 0 {
-                    state.deferred = false;
                 }
                 Ok(n - from_queue)
             }
@@ -402,103 +430,10 @@ impl WriteQueue {
         }
     }
 
-    fn consume(&self, state: &mut State, mut n: usize) {
-        state.queued -= n;
-        let mut counted = 0;
-        while n > 0 {
-            let Some(front) = state.chunks.front_mut() else {
-                // The chunks are written: the rest came from the copy buffer. If the socket
-                // took only part of it, what is left becomes a chunk (no copy) rather than
-                // being moved to the buffer's front.
-                if n < state.copied.len() {
-                    state.seal_copied();
-                    continue;
-                }
-                state.copied.clear();
-                counted += n;
-                break;
-            };
-            let take = n.min(front.bytes.len());
-            if front.counted {
-                counted += take;
-            }
-            front.bytes.advance(take);
-            n -= take;
-            if front.bytes.is_empty() {
-                state.chunks.pop_front();
-            }
-        }
+    /// Drops `n` written bytes from the queue, counting them.
+    fn consume(&self, state: &mut State, n: usize) {
+        let counted = state.queued.consume(n);
         self.wrote(state, counted);
-    }
-
-    /// Refuses further writes (the connection is closing); queued bytes may still flush.
-    pub(crate) fn stop_accepting(&self) {
-        self.state.lock().unwrap().accepting = false;
-    }
-
-    /// Ends all output to the socket (which closes when the connection's shared state is
-    /// dropped, a moment later), and drops what was still queued.
-    pub(crate) fn release(&self) {
-        let mut state = self.state.lock().unwrap();
-        state.accepting = false;
-        state.released = true;
-        state.chunks.clear();
-        state.copied = Vec::new();
-        state.queued = 0;
-    }
-}
-
-impl State {
-    /// Appends borrowed bytes to the copy buffer.
-    fn copy(&mut self, bytes: &[u8]) {
-        if self.copied.capacity() == 0 {
-            self.copied = SPARE_COPY_BUFFER.take();
-            // Room for a batch of replies like this one (several connections defer in one
-            // batch, and only one gets the spare).
-            self.copied.reserve((bytes.len() * COPY_BATCH_GUESS).clamp(256, SPARE_COPY_BUFFER_MAX));
-        }
-        self.copied.extend_from_slice(bytes);
-    }
-
-    /// Leaves the drained copy buffer to the thread's next connection if it is not too large
-    /// and larger than the one the thread keeps already (else it is freed).
-    fn give_back_copy_buffer(&mut self) {
-        let mut buffer = std::mem::take(&mut self.copied);
-        if buffer.capacity() == 0 || buffer.capacity() > SPARE_COPY_BUFFER_MAX {
-            return;
-        }
-        buffer.clear();
-        SPARE_COPY_BUFFER.with(|spare| {
-            let kept = spare.take();
-            spare.set(if kept.capacity() >= buffer.capacity() { kept } else { buffer });
-        });
-    }
-
-    /// Fills `slices` with what waits, in order (chunks, then the copy buffer); returns how
-    /// many it filled.
-    fn gather<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
-        let mut count = 0;
-        for (slot, chunk) in slices.iter_mut().zip(self.chunks.iter()) {
-            *slot = IoSlice::new(&chunk.bytes);
-            count += 1;
-        }
-        if count < slices.len() && !self.copied.is_empty() {
-            slices[count] = IoSlice::new(&self.copied);
-            count += 1;
-        }
-        count
-    }
-
-    /// Whether `gather` took everything queued in `count` slices.
-    fn gathered_all(&self, count: usize) -> bool {
-        count == self.chunks.len() + usize::from(!self.copied.is_empty())
-    }
-
-    /// Turns the copied bytes into a chunk (without copying them).
-    fn seal_copied(&mut self) {
-        if !self.copied.is_empty() {
-            let bytes = Bytes::from(std::mem::take(&mut self.copied));
-            self.chunks.push_back(Chunk { bytes, counted: true });
-        }
+        state.settle();
     }
 }
