@@ -1,6 +1,12 @@
-//! Generates `include/actnet.h` with cbindgen. The header is committed; the test workflow
-//! checks that a build leaves it unchanged. It is rewritten only when its text changes, so
-//! builds do not touch its modification time needlessly.
+//! Generates `include/actnet.h` with cbindgen, then arranges it in sections that read as a
+//! tutorial (build_script/: sections.rs says which item goes where). The header is
+//! committed; the test workflow checks that a build leaves it unchanged. It is rewritten
+//! only when its text changes, so builds do not touch its modification time needlessly.
+
+#[path = "build_script/header_layout.rs"]
+mod header_layout;
+#[path = "build_script/sections.rs"]
+mod sections;
 
 use std::path::PathBuf;
 
@@ -35,14 +41,16 @@ fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build_script");
     link_args();
 
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
     config.header = Some(PREAMBLE.to_owned());
-    config.after_includes = Some(version_macros());
     let bindings = cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).generate().expect("cbindgen");
-    let mut text = Vec::new();
-    bindings.write(&mut text);
+    let mut generated = Vec::new();
+    bindings.write(&mut generated);
+    let generated = String::from_utf8(generated).expect("cbindgen wrote UTF-8");
+    let text = header_layout::arrange(&generated, &version_macros()).into_bytes();
     let path = crate_dir.join("include/actnet.h");
     if std::fs::read(&path).ok().as_deref() != Some(&text[..]) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -53,7 +61,8 @@ fn main() {
 fn version_macros() -> String {
     let v = |k: &str| std::env::var(k).unwrap();
     format!(
-        "\n#define ACTNET_VERSION_MAJOR {}\n#define ACTNET_VERSION_MINOR {}\n#define ACTNET_VERSION_PATCH {}\n#define ACTNET_VERSION_STRING \"{}\"\n",
+        "/**\n * The version of this header (`actnet_version` gives the library's).\n */\n\
+         #define ACTNET_VERSION_MAJOR {}\n#define ACTNET_VERSION_MINOR {}\n#define ACTNET_VERSION_PATCH {}\n#define ACTNET_VERSION_STRING \"{}\"",
         v("CARGO_PKG_VERSION_MAJOR"),
         v("CARGO_PKG_VERSION_MINOR"),
         v("CARGO_PKG_VERSION_PATCH"),

@@ -32,468 +32,102 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Enums are 32-bit. C++ and C23 give them uint32_t as their underlying type: `enum x
+ * ACTNET_ENUM_UINT32 { ... }`. C11 cannot, so there the enum's name is a typedef of
+ * uint32_t: `typedef ACTNET_ENUM_TYPE(x) x;`. */
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
+#define ACTNET_ENUM_UINT32 : uint32_t
+#define ACTNET_ENUM_TYPE(name) enum name
+#else
+#define ACTNET_ENUM_UINT32
+#define ACTNET_ENUM_TYPE(name) uint32_t
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+/* ===== 1. Conventions and common types =====
+ * The version, the status every fallible function returns, the opaque handles, the ids
+ * and the callback that frees a registration's user_data. */
+
+/**
+ * The version of this header (`actnet_version` gives the library's).
+ */
 #define ACTNET_VERSION_MAJOR 0
 #define ACTNET_VERSION_MINOR 2
 #define ACTNET_VERSION_PATCH 0
 #define ACTNET_VERSION_STRING "0.2.0"
 
-
-/**
- * `mailbox_size` value meaning "no bound".
- */
-#define ACTNET_MAILBOX_UNBOUNDED UINT32_MAX
-
 /**
  * The result of every fallible function. Out-parameters are written only when the result is
  * `ACTNET_STATUS_OK`.
  */
-enum actnet_status
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Success.
-   */
+enum actnet_status ACTNET_ENUM_UINT32 {
+  /** Success. */
   ACTNET_STATUS_OK = 0,
-  /**
-   * A required pointer argument was NULL.
-   */
+  /** A required pointer argument was NULL. */
   ACTNET_STATUS_NULL_ARGUMENT = 1,
-  /**
-   * An argument or option is out of range or inconsistent, or a string is not UTF-8.
-   */
+  /** An argument or option is out of range or inconsistent, or a string is not UTF-8. */
   ACTNET_STATUS_INVALID_ARGUMENT = 2,
   /**
    * An options struct's `struct_size` is larger than this library's struct (a newer
    * caller) or too small to hold `struct_size` itself.
    */
   ACTNET_STATUS_STRUCT_SIZE = 3,
-  /**
-   * No live process or meta-process has that id or name (ids are never reused).
-   */
+  /** No live process or meta-process has that id or name (ids are never reused). */
   ACTNET_STATUS_NOT_FOUND = 4,
-  /**
-   * The target's mailbox is full; nothing was queued.
-   */
+  /** The target's mailbox is full; nothing was queued. */
   ACTNET_STATUS_MAILBOX_FULL = 5,
-  /**
-   * The operation did not complete within its timeout.
-   */
+  /** The operation did not complete within its timeout. */
   ACTNET_STATUS_TIMEOUT = 6,
-  /**
-   * The name is already registered (or the process already has one).
-   */
+  /** The name is already registered (or the process already has one). */
   ACTNET_STATUS_NAME_TAKEN = 7,
   /**
    * The node is stopping (nothing new can start) or has stopped (every call on its handle
    * returns this until `actnet_node_free`).
    */
   ACTNET_STATUS_NODE_STOPPING = 8,
-  /**
-   * Not allowed from this thread, e.g. stopping the node from one of its callbacks.
-   */
+  /** Not allowed from this thread, e.g. stopping the node from one of its callbacks. */
   ACTNET_STATUS_WRONG_CONTEXT = 9,
-  /**
-   * The process's init callback returned an error; nothing was left running.
-   */
+  /** The process's init callback returned an error; nothing was left running. */
   ACTNET_STATUS_INIT_FAILED = 10,
-  /**
-   * The target does not support this operation.
-   */
+  /** The target does not support this operation. */
   ACTNET_STATUS_UNSUPPORTED = 11,
-  /**
-   * A connection's write queue is at its limit; nothing was queued. WRITABLE follows.
-   */
+  /** A connection's write queue is at its limit; nothing was queued. WRITABLE follows. */
   ACTNET_STATUS_WOULD_BLOCK = 12,
-  /**
-   * The address is already in use.
-   */
+  /** The address is already in use. */
   ACTNET_STATUS_ADDRESS_IN_USE = 13,
-  /**
-   * The peer refused the connection.
-   */
+  /** The peer refused the connection. */
   ACTNET_STATUS_CONNECTION_REFUSED = 14,
-  /**
-   * The host or network is unreachable, or the address is not available.
-   */
+  /** The host or network is unreachable, or the address is not available. */
   ACTNET_STATUS_HOST_UNREACHABLE = 15,
-  /**
-   * The host name could not be resolved.
-   */
+  /** The host name could not be resolved. */
   ACTNET_STATUS_DNS_FAILURE = 16,
-  /**
-   * Another I/O error.
-   */
+  /** Another I/O error. */
   ACTNET_STATUS_IO_ERROR = 17,
-  /**
-   * The buffer is not held by the caller: already freed, or already handed to the runtime.
-   */
+  /** The buffer is not held by the caller: already freed, or already handed to the runtime. */
   ACTNET_STATUS_DOUBLE_FREE = 18,
-  /**
-   * The target is closed or closing.
-   */
+  /** The target is closed or closing. */
   ACTNET_STATUS_CLOSED = 19,
-  /**
-   * The TLS handshake or session failed.
-   */
+  /** The TLS handshake or session failed. */
   ACTNET_STATUS_TLS_ERROR = 20,
-  /**
-   * The peer's certificate failed verification (unknown issuer, expired, wrong name, …).
-   */
+  /** The peer's certificate failed verification (unknown issuer, expired, wrong name, …). */
   ACTNET_STATUS_CERTIFICATE_INVALID = 21,
-  /**
-   * A certificate or key could not be loaded (bad PEM, mismatched key, unsupported type).
-   */
+  /** A certificate or key could not be loaded (bad PEM, mismatched key, unsupported type). */
   ACTNET_STATUS_BAD_CERTIFICATE = 22,
-  /**
-   * The library caught an internal panic; the operation did not complete.
-   */
+  /** The library caught an internal panic; the operation did not complete. */
   ACTNET_STATUS_PANIC = 23,
-  /**
-   * The id names a process where a meta-process was expected, or the reverse.
-   */
+  /** The id names a process where a meta-process was expected, or the reverse. */
   ACTNET_STATUS_WRONG_KIND = 24,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum actnet_status actnet_status;
-#else
-typedef uint32_t actnet_status;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+typedef ACTNET_ENUM_TYPE(actnet_status) actnet_status;
 
 /**
- * What a message is; selects which `actnet_message` fields are meaningful.
+ * A static, NUL-terminated description of a status code (also of unknown codes).
+ * Never NULL; never freed by the caller. Any thread.
  */
-enum actnet_message_kind
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Opaque bytes from a process or foreign thread: `from`, `tag`, `data`/`len`.
-   */
-  ACTNET_MSG_USER = 1,
-  /**
-   * A request: `from`, `tag`, `data`/`len`, `reference` (answer with `actnet_process_reply`).
-   */
-  ACTNET_MSG_CALL = 2,
-  /**
-   * A connection is up: `alias`, `local_addr`, `remote_addr`, `tls_*`.
-   */
-  ACTNET_MSG_CONNECT = 3,
-  /**
-   * Bytes from a connection: `alias`, `data`/`len`, and `buf` when it has a buffer pool.
-   */
-  ACTNET_MSG_DATA = 4,
-  /**
-   * The connection ended: `alias`, `reason` (an `actnet_disconnect_reason`). Always last,
-   * always exactly one per CONNECT. Writes to the alias fail from then on (CLOSED while
-   * it winds down, then NOT_FOUND; a monitor's DOWN marks the very end).
-   */
-  ACTNET_MSG_DISCONNECT = 5,
-  /**
-   * The connection's write queue drained below half its limit after a `WOULD_BLOCK`:
-   * `alias`.
-   */
-  ACTNET_MSG_WRITABLE = 6,
-  /**
-   * A monitored process (`from`) or meta-process (`alias`) ended: `reference`, `reason` (an
-   * `actnet_exit_reason`), `reason_code`.
-   */
-  ACTNET_MSG_DOWN = 7,
-  /**
-   * A linked process ended (only while trapping exits): `from`, `reason`,
-   * `reason_code`.
-   */
-  ACTNET_MSG_EXIT = 8,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum actnet_message_kind actnet_message_kind;
-#else
-typedef uint32_t actnet_message_kind;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * Why a process or meta-process ended.
- */
-enum actnet_exit_reason
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * It ended by itself (`actnet_process_stop` on itself, or a meta-process closed normally).
-   */
-  ACTNET_EXIT_NORMAL = 0,
-  /**
-   * It was stopped: by `actnet_process_stop`, its supervisor, its owner or the node.
-   */
-  ACTNET_EXIT_SHUTDOWN = 1,
-  /**
-   * It was killed (`actnet_process_kill`, or a connection was aborted).
-   */
-  ACTNET_EXIT_KILLED = 2,
-  /**
-   * Its handler returned a non-zero code, given in `reason_code`.
-   */
-  ACTNET_EXIT_ERROR = 3,
-  /**
-   * A callback panicked inside the library.
-   */
-  ACTNET_EXIT_PANIC = 4,
-  /**
-   * Its init returned a non-zero code, given in `reason_code`.
-   */
-  ACTNET_EXIT_INIT_FAILED = 5,
-  /**
-   * A supervisor exceeded its restart intensity.
-   */
-  ACTNET_EXIT_MAX_RESTARTS = 6,
-  /**
-   * A connection ended for a reason other than a clean close; `reason_code` is its
-   * `actnet_disconnect_reason`.
-   */
-  ACTNET_EXIT_DISCONNECTED = 7,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum actnet_exit_reason actnet_exit_reason;
-#else
-typedef uint32_t actnet_exit_reason;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * Why a connection ended, delivered in DISCONNECT (`actnet_message.reason`).
- *
- */
-enum actnet_disconnect_reason
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * The peer closed its side cleanly (EOF between frames).
-   */
-  ACTNET_DISCONNECT_REASON_PEER_CLOSED = 1,
-  /**
-   * The peer reset the connection.
-   */
-  ACTNET_DISCONNECT_REASON_RESET = 2,
-  /**
-   * A process closed it (`actnet_meta_terminate`), after flushing queued writes.
-   */
-  ACTNET_DISCONNECT_REASON_CLOSED = 3,
-  /**
-   * A process aborted it (`actnet_meta_abort`, RST).
-   */
-  ACTNET_DISCONNECT_REASON_ABORTED = 4,
-  /**
-   * A frame header declared more than `max_length`.
-   */
-  ACTNET_DISCONNECT_REASON_MAX_LENGTH_EXCEEDED = 5,
-  /**
-   * The target process ended (seen by other processes monitoring the alias only).
-   */
-  ACTNET_DISCONNECT_REASON_TARGET_DOWN = 6,
-  /**
-   * The target's mailbox was full and the mailbox policy is TERMINATE.
-   */
-  ACTNET_DISCONNECT_REASON_MAILBOX_FULL = 7,
-  /**
-   * A read or write failed.
-   */
-  ACTNET_DISCONNECT_REASON_IO_ERROR = 8,
-  /**
-   * The node is stopping.
-   */
-  ACTNET_DISCONNECT_REASON_NODE_STOPPING = 9,
-  /**
-   * The peer closed in the middle of a frame; the partial frame was dropped.
-   */
-  ACTNET_DISCONNECT_REASON_FRAME_TRUNCATED = 10,
-  /**
-   * A frame header declared a length smaller than the header itself.
-   */
-  ACTNET_DISCONNECT_REASON_INVALID_FRAME_LENGTH = 11,
-  /**
-   * The connection's owner ended: the process that made the client connection, or the
-   * server that accepted it (because its owner ended, or it was terminated).
-   */
-  ACTNET_DISCONNECT_REASON_PARENT_DOWN = 12,
-  /**
-   * No process of the pool was alive to take the connection.
-   */
-  ACTNET_DISCONNECT_REASON_NO_TARGET = 13,
-  /**
-   * Queued writes could not be flushed within the close timeout and were dropped (on a
-   * node stop or owner end the reason stays NODE_STOPPING or PARENT_DOWN).
-   */
-  ACTNET_DISCONNECT_REASON_WRITE_TIMEOUT = 14,
-  /**
-   * The TLS handshake failed or timed out. Never in DISCONNECT (no CONNECT was delivered):
-   * such failures are logged and counted in the server's inspect ("tls handshake
-   * failures").
-   */
-  ACTNET_DISCONNECT_REASON_TLS_HANDSHAKE_FAILED = 15,
-  /**
-   * The TLS session failed after the handshake (an alert, a bad record).
-   */
-  ACTNET_DISCONNECT_REASON_TLS_ERROR = 16,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum actnet_disconnect_reason actnet_disconnect_reason;
-#else
-typedef uint32_t actnet_disconnect_reason;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * Log levels, most severe first; `OFF` silences the node.
- *
- */
-enum actnet_log_level
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  ACTNET_LOG_LEVEL_OFF = 0,
-  ACTNET_LOG_LEVEL_ERROR = 1,
-  ACTNET_LOG_LEVEL_WARN = 2,
-  ACTNET_LOG_LEVEL_INFO = 3,
-  ACTNET_LOG_LEVEL_DEBUG = 4,
-  ACTNET_LOG_LEVEL_TRACE = 5,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum actnet_log_level actnet_log_level;
-#else
-typedef uint32_t actnet_log_level;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * When a supervisor restarts a child that ended.
- *
- */
-enum actnet_restart
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Always (the default).
-   */
-  ACTNET_RESTART_PERMANENT = 0,
-  /**
-   * Only after an abnormal end (not NORMAL or SHUTDOWN).
-   */
-  ACTNET_RESTART_TRANSIENT = 1,
-  /**
-   * Never.
-   */
-  ACTNET_RESTART_TEMPORARY = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum actnet_restart actnet_restart;
-#else
-typedef uint32_t actnet_restart;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * Which children a supervisor restarts when one ends.
- *
- */
-enum actnet_strategy
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Only that child (the default).
-   */
-  ACTNET_STRATEGY_ONE_FOR_ONE = 0,
-  /**
-   * All children: the others are stopped, then all start again in order.
-   */
-  ACTNET_STRATEGY_ALL_FOR_ONE = 1,
-  /**
-   * That child and those started after it.
-   */
-  ACTNET_STRATEGY_REST_FOR_ONE = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum actnet_strategy actnet_strategy;
-#else
-typedef uint32_t actnet_strategy;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * What a connection does when its target process's mailbox is full.
- *
- */
-enum actnet_mailbox_policy
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Stop reading the socket until the mailbox has room; TCP pushes back on the peer and
-   * nothing is lost (the default).
-   */
-  ACTNET_MAILBOX_POLICY_PAUSE = 0,
-  /**
-   * End the connection with DISCONNECT reason `MAILBOX_FULL` (the reference's behaviour).
-   */
-  ACTNET_MAILBOX_POLICY_TERMINATE = 1,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum actnet_mailbox_policy actnet_mailbox_policy;
-#else
-typedef uint32_t actnet_mailbox_policy;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
- * Whether a TLS server asks clients for a certificate (verified against the manager's CA
- * bundle).
- *
- */
-enum actnet_client_auth
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Never (the default).
-   */
-  ACTNET_CLIENT_AUTH_NONE = 0,
-  /**
-   * Verify a certificate if the client presents one; clients without one are accepted.
-   */
-  ACTNET_CLIENT_AUTH_OPTIONAL = 1,
-  /**
-   * Refuse clients without a valid certificate (mutual TLS).
-   */
-  ACTNET_CLIENT_AUTH_REQUIRED = 2,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum actnet_client_auth actnet_client_auth;
-#else
-typedef uint32_t actnet_client_auth;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+const char *actnet_status_str(uint32_t status);
 
 /**
  * A behaviour handle (opaque). Processes and supervisor specs hold their own reference, so
@@ -535,19 +169,6 @@ typedef struct actnet_pid {
 } actnet_pid;
 
 /**
- * Runs once per spawn, on the spawning thread, before the process receives anything. May
- * store per-process state in `*state` (initially NULL). Return 0 to start the process; any
- * other value fails the spawn with `ACTNET_STATUS_INIT_FAILED` (terminate is then not
- * called, so free anything allocated before returning).
- */
-typedef int32_t (*actnet_init_fn)(void *user_data,
-                                  struct actnet_node *node,
-                                  struct actnet_pid pid,
-                                  const uint8_t *args,
-                                  size_t args_len,
-                                  void **state);
-
-/**
  * A meta-process: a TCP server, a connection, a forwarder. `{0}` names none.
  */
 typedef struct actnet_alias {
@@ -555,151 +176,26 @@ typedef struct actnet_alias {
 } actnet_alias;
 
 /**
- * A message delivered to `handle_message`. Everything it points to is borrowed for the
- * duration of the call, except `buf`, which the handler owns (see `buf`).
- */
-typedef struct actnet_message {
-  /**
-   * `sizeof(actnet_message)` as this library knows it; fields are only ever appended.
-   */
-  uint32_t struct_size;
-  /**
-   * An `actnet_message_kind`.
-   */
-  uint32_t kind;
-  /**
-   * The process: the sender (USER, CALL; `{0}` when sent from a foreign thread or through a
-   * forwarder), the linked process that ended (EXIT), or the monitored process that ended
-   * (DOWN of a process).
-   */
-  struct actnet_pid from;
-  /**
-   * The meta-process: the connection (CONNECT, DATA, DISCONNECT, WRITABLE), the forwarder
-   * a USER came through, or the monitored meta-process that ended (DOWN of a
-   * meta-process). `{0}` otherwise.
-   */
-  struct actnet_alias alias;
-  /**
-   * The sender's tag (USER, CALL).
-   */
-  uint64_t tag;
-  /**
-   * CALL: the reference to answer with `actnet_process_reply`. DOWN: the monitor's
-   * reference.
-   */
-  uint64_t reference;
-  /**
-   * The bytes (USER, CALL, DATA); borrowed for the call. May be NULL when `len` is 0.
-   */
-  const uint8_t *data;
-  size_t len;
-  /**
-   * DATA from a connection with a buffer pool: the buffer holding `data`, now owned by the
-   * handler, which must release it (`actnet_buf_free`) or hand it back as a write
-   * (`actnet_tcp_write_buf`), now or later. NULL otherwise.
-   */
-  struct actnet_buf *buf;
-  /**
-   * DISCONNECT: an `actnet_disconnect_reason`. DOWN, EXIT: an `actnet_exit_reason`.
-   */
-  uint32_t reason;
-  /**
-   * DOWN, EXIT with reason ERROR or INIT_FAILED: the code the callback returned.
-   */
-  int32_t reason_code;
-  /**
-   * CONNECT: local and remote address as "ip:port" ("[ip6]:port"); borrowed.
-   */
-  const char *local_addr;
-  const char *remote_addr;
-  /**
-   * CONNECT over TLS: the protocol version ("TLSv1.3"), cipher suite, negotiated ALPN
-   * protocol, server name (the one the client asked for on servers, the one sent on
-   * clients), and the subject of the peer's certificate when it presented one, in RFC 4514
-   * style ("CN=localhost, O=Example"), all borrowed. NULL when not TLS or absent.
-   */
-  const char *tls_version;
-  const char *tls_cipher;
-  const char *tls_alpn;
-  const char *tls_server_name;
-  const char *tls_peer_subject;
-} actnet_message;
-
-/**
- * Handles one message, on a runtime worker thread, never concurrently for one process.
- * Return 0 to go on; any other value ends the process with reason `ACTNET_EXIT_ERROR` and
- * that code. May call any actnet function except `actnet_node_stop`.
- */
-typedef int32_t (*actnet_handle_fn)(void *user_data,
-                                    struct actnet_node *node,
-                                    struct actnet_pid pid,
-                                    void *state,
-                                    const struct actnet_message *message);
-
-/**
- * Runs once when the process ends (if init succeeded), on a runtime worker thread: free
- * `state` here. `reason` is an `actnet_exit_reason`, `reason_code` its code.
- */
-typedef void (*actnet_terminate_fn)(void *user_data,
-                                    struct actnet_node *node,
-                                    struct actnet_pid pid,
-                                    void *state,
-                                    uint32_t reason,
-                                    int32_t reason_code);
-
-/**
- * The callbacks of a behaviour. Fill with `actnet_behavior_callbacks_init` first.
- */
-typedef struct actnet_behavior_callbacks {
-  /**
-   * `sizeof(actnet_behavior_callbacks)`.
-   */
-  uint32_t struct_size;
-  /**
-   * Optional.
-   */
-  actnet_init_fn init;
-  /**
-   * Required.
-   */
-  actnet_handle_fn handle_message;
-  /**
-   * Optional.
-   */
-  actnet_terminate_fn terminate;
-} actnet_behavior_callbacks;
-
-/**
  * Frees a `user_data` pointer. Called exactly once, on any thread.
  */
 typedef void (*actnet_free_fn)(void *user_data);
 
+/* ===== 2. Node =====
+ * A node is one actnet runtime: worker threads, process registry and logger. Start one
+ * first: every other call takes it. */
+
 /**
- * Pool counters, also shown by inspect on connections that use the pool.
+ * Log levels, most severe first; `OFF` silences the node.
  */
-typedef struct actnet_pool_stats {
-  /**
-   * `sizeof(actnet_pool_stats)`, set by `actnet_pool_stats_init`.
-   */
-  uint32_t struct_size;
-  uint64_t buffer_size;
-  /**
-   * Buffers holding memory now: idle + outstanding.
-   */
-  uint64_t allocated;
-  /**
-   * Buffers waiting in the pool.
-   */
-  uint64_t idle;
-  /**
-   * Buffers handed out and not yet returned (a leak shows here).
-   */
-  uint64_t outstanding;
-  /**
-   * Buffer memory allocations since the pool was made.
-   */
-  uint64_t allocations;
-} actnet_pool_stats;
+enum actnet_log_level ACTNET_ENUM_UINT32 {
+  ACTNET_LOG_LEVEL_OFF = 0,
+  ACTNET_LOG_LEVEL_ERROR = 1,
+  ACTNET_LOG_LEVEL_WARN = 2,
+  ACTNET_LOG_LEVEL_INFO = 3,
+  ACTNET_LOG_LEVEL_DEBUG = 4,
+  ACTNET_LOG_LEVEL_TRACE = 5,
+};
+typedef ACTNET_ENUM_TYPE(actnet_log_level) actnet_log_level;
 
 /**
  * Receives one log line: `level` is an `actnet_log_level`, `line` is borrowed for the call.
@@ -709,37 +205,30 @@ typedef struct actnet_pool_stats {
 typedef void (*actnet_log_fn)(void *user_data, uint32_t level, const char *line);
 
 /**
+ * `mailbox_size` value meaning "no bound".
+ */
+#define ACTNET_MAILBOX_UNBOUNDED UINT32_MAX
+
+/**
  * How to start a node. Fill with `actnet_node_options_init` first, then change fields.
  */
 typedef struct actnet_node_options {
-  /**
-   * `sizeof(actnet_node_options)`, set by `actnet_node_options_init`.
-   */
+  /** `sizeof(actnet_node_options)`, set by `actnet_node_options_init`. */
   uint32_t struct_size;
-  /**
-   * Runtime worker threads; 0 (default) = one per core.
-   */
+  /** Runtime worker threads; 0 (default) = one per core. */
   uint32_t worker_threads;
-  /**
-   * Node name (copied); NULL (default) means "actnet".
-   */
+  /** Node name (copied); NULL (default) means "actnet". */
   const char *name;
-  /**
-   * An `actnet_log_level`; default `ACTNET_LOG_LEVEL_WARN`.
-   */
+  /** An `actnet_log_level`; default `ACTNET_LOG_LEVEL_WARN`. */
   uint32_t log_level;
   /**
    * Mailbox bound of processes spawned without one: 0 means the library default (1024),
    * `ACTNET_MAILBOX_UNBOUNDED` means no bound.
    */
   uint32_t default_mailbox_size;
-  /**
-   * Log callback; NULL (default) writes human-readable lines to stderr.
-   */
+  /** Log callback; NULL (default) writes human-readable lines to stderr. */
   actnet_log_fn log;
-  /**
-   * Passed to `log`.
-   */
+  /** Passed to `log`. */
   void *log_user_data;
   /**
    * Called once with `log_user_data` when the node has stopped (may be NULL). Not called
@@ -747,523 +236,6 @@ typedef struct actnet_node_options {
    */
   actnet_free_fn free_log_user_data;
 } actnet_node_options;
-
-/**
- * How to spawn a process. Fill with `actnet_spawn_options_init` first.
- */
-typedef struct actnet_spawn_options {
-  /**
-   * `sizeof(actnet_spawn_options)`.
-   */
-  uint32_t struct_size;
-  /**
-   * Mailbox bound in messages: 0 (default) takes the node's default,
-   * `ACTNET_MAILBOX_UNBOUNDED` means no bound. The frames one read of a framed connection
-   * completes (at most 64) travel together and take one place; each is still its own
-   * DATA message to the handler.
-   */
-  uint32_t mailbox_size;
-  /**
-   * Register the process under this name (copied) as part of the spawn; NULL for none.
-   */
-  const char *name;
-  /**
-   * Bytes handed to `init` (borrowed for the call).
-   */
-  const uint8_t *args;
-  size_t args_len;
-  /**
-   * Link to this process before `init` runs; `{0}` (default) for none.
-   */
-  struct actnet_pid link_to;
-  /**
-   * Receive ACTNET_MSG_EXIT from linked processes instead of ending with them.
-   */
-  bool trap_exits;
-} actnet_spawn_options;
-
-/**
- * One child of a supervisor. Fill with `actnet_child_spec_init` first.
- */
-typedef struct actnet_child_spec {
-  /**
-   * `sizeof(actnet_child_spec)`.
-   */
-  uint32_t struct_size;
-  /**
-   * An `actnet_restart`; default `ACTNET_RESTART_PERMANENT`.
-   */
-  uint32_t restart;
-  /**
-   * Required: the child is registered under this name (copied), again after each restart.
-   */
-  const char *name;
-  /**
-   * Required: the child's behaviour; the supervisor keeps its own reference.
-   */
-  const struct actnet_behavior *behavior;
-  /**
-   * Bytes handed to the child's init on every start (copied).
-   */
-  const uint8_t *args;
-  size_t args_len;
-  /**
-   * As `actnet_spawn_options.mailbox_size`.
-   */
-  uint32_t mailbox_size;
-} actnet_child_spec;
-
-/**
- * How to run a supervisor. Fill with `actnet_supervisor_options_init` first.
- */
-typedef struct actnet_supervisor_options {
-  /**
-   * `sizeof(actnet_supervisor_options)`.
-   */
-  uint32_t struct_size;
-  /**
-   * An `actnet_strategy`; default `ACTNET_STRATEGY_ONE_FOR_ONE`.
-   */
-  uint32_t strategy;
-  /**
-   * More than `intensity` restarts within `period_ms` ends the supervisor with reason
-   * `ACTNET_EXIT_MAX_RESTARTS` (its children are stopped). Defaults 3 and 5000.
-   */
-  uint32_t intensity;
-  uint32_t period_ms;
-  /**
-   * The children, started in this order (the array is read during the call).
-   */
-  const struct actnet_child_spec *children;
-  size_t children_len;
-  /**
-   * Register the supervisor under this name; NULL for none.
-   */
-  const char *name;
-} actnet_supervisor_options;
-
-/**
- * Framing of incoming bytes (all fields are checked when the server or client is created;
- * negative values are refused). Fill with `actnet_chunk_options_init` first.
- */
-typedef struct actnet_chunk_options {
-  /**
-   * `sizeof(actnet_chunk_options)`.
-   */
-  uint32_t struct_size;
-  /**
-   * false (default): each DATA carries what one read returned.
-   */
-  bool enable;
-  /**
-   * > 0: every DATA is exactly this many bytes (header fields ignored).
-   */
-  int32_t fixed_length;
-  /**
-   * Header framing: bytes of header, at least `header_length_position +
-   * header_length_size`.
-   */
-  int32_t header_size;
-  /**
-   * Offset of the length field within the header.
-   */
-  int32_t header_length_position;
-  /**
-   * 1, 2 or 4: size of the big-endian length field.
-   */
-  int32_t header_length_size;
-  /**
-   * The length counts the header too (else only the payload).
-   */
-  bool header_length_includes_header;
-  /**
-   * > 0: a frame (header included) longer than this ends the connection with DISCONNECT
-   * reason `MAX_LENGTH_EXCEEDED`, before anything is allocated for it. 0: no limit.
-   */
-  int32_t max_length;
-} actnet_chunk_options;
-
-/**
- * Options of every connection of a server, or of a client connection. Fill with
- * `actnet_tcp_connection_options_init` first.
- */
-typedef struct actnet_tcp_connection_options {
-  /**
-   * `sizeof(actnet_tcp_connection_options)`.
-   */
-  uint32_t struct_size;
-  /**
-   * Most bytes one read takes (in raw mode the most one DATA carries); default 65535.
-   */
-  uint32_t read_buffer_size;
-  /**
-   * If set, DATA carries a buffer from this pool that the handler owns (see
-   * `actnet_message.buf`). Borrowed: the server or connection keeps its own reference.
-   */
-  const struct actnet_pool *read_buffer_pool;
-  /**
-   * Framing of incoming bytes; NULL (default): none, each DATA is what one read returned.
-   * Read during the spawn or connect call.
-   */
-  const struct actnet_chunk_options *read_chunk;
-  /**
-   * Written when nothing was written for `keepalive_period_ms` (copied). NULL/0: off.
-   * Setting bytes with a period of 0 is refused. Keepalive bytes are not counted in the
-   * connection's "bytes out".
-   */
-  const uint8_t *keepalive_bytes;
-  size_t keepalive_bytes_len;
-  uint32_t keepalive_period_ms;
-  /**
-   * OS-level TCP keepalive: 0 off (default), -1 the OS default, > 0 idle time and probe
-   * interval in seconds.
-   */
-  int32_t tcp_keepalive_s;
-  /**
-   * TCP_NODELAY; default true.
-   */
-  bool nodelay;
-  /**
-   * An `actnet_mailbox_policy`; default PAUSE.
-   */
-  uint32_t mailbox_policy;
-  /**
-   * Most bytes queued for writing per connection; a write past it returns
-   * `ACTNET_STATUS_WOULD_BLOCK` and WRITABLE follows. Default 4 MiB.
-   */
-  size_t write_queue_limit;
-  /**
-   * How long a graceful close waits for queued writes (then DISCONNECT reason
-   * `WRITE_TIMEOUT`); default 5000. A node stop waits at most 1000.
-   */
-  uint32_t close_timeout_ms;
-} actnet_tcp_connection_options;
-
-/**
- * How to run a TCP server. Fill with `actnet_tcp_server_options_init` first.
- */
-typedef struct actnet_tcp_server_options {
-  /**
-   * `sizeof(actnet_tcp_server_options)`.
-   */
-  uint32_t struct_size;
-  /**
-   * Port to listen on; 0 (default) lets the OS pick (see `port_out`).
-   */
-  uint16_t port;
-  /**
-   * Address or host name to listen on; NULL or "" (default) means every IPv4 interface.
-   */
-  const char *host;
-  /**
-   * listen() backlog; default 1024.
-   */
-  int32_t backlog;
-  /**
-   * Registered names of the processes connections are routed to, round-robin (a name
-   * not registered or dead is skipped for the next live one); NULL/0 routes everything to
-   * the owner. Copied.
-   */
-  const char *const *process_pool;
-  size_t process_pool_len;
-  /**
-   * SO_REUSEADDR (default true) and SO_REUSEPORT (default false).
-   */
-  bool reuse_address;
-  bool reuse_port;
-  /**
-   * Options of every accepted connection; NULL (default) for the defaults. Read during
-   * the call.
-   */
-  const struct actnet_tcp_connection_options *connection;
-  /**
-   * TLS on every accepted connection, with certificates chosen per handshake by SNI from
-   * this manager; NULL (default) for plain TCP. Borrowed: the server keeps a reference and
-   * sees later changes (rotation, CA bundle).
-   */
-  const struct actnet_certmanager *tls_certmanager;
-  /**
-   * An `actnet_client_auth`; default NONE. OPTIONAL and REQUIRED need a CA bundle.
-   */
-  uint32_t tls_client_auth;
-  /**
-   * A client that has not completed the handshake by then is dropped (counted in the
-   * server's inspect); default 10000.
-   */
-  uint32_t tls_handshake_timeout_ms;
-  /**
-   * ALPN protocols offered, most preferred first (copied); NULL/0 for none.
-   */
-  const char *const *tls_alpn;
-  size_t tls_alpn_len;
-} actnet_tcp_server_options;
-
-/**
- * How to connect. Fill with `actnet_tcp_client_options_init` first.
- */
-typedef struct actnet_tcp_client_options {
-  /**
-   * `sizeof(actnet_tcp_client_options)`.
-   */
-  uint32_t struct_size;
-  /**
-   * Required.
-   */
-  uint16_t port;
-  /**
-   * Required: address or host name.
-   */
-  const char *host;
-  /**
-   * Default 5000.
-   */
-  uint32_t connect_timeout_ms;
-  /**
-   * Registered name of the process that receives the connection's messages; NULL
-   * (default) means the owner.
-   */
-  const char *process;
-  /**
-   * Options of the connection; NULL (default) for the defaults. Read during the call.
-   */
-  const struct actnet_tcp_connection_options *connection;
-  /**
-   * Use TLS (also implied by `tls_certmanager`). The handshake completes before
-   * `actnet_tcp_connect` returns.
-   */
-  bool tls;
-  /**
-   * CA bundle to verify the server (default: the system's roots) and the default
-   * certificate to present when the server asks for one; NULL for neither. Borrowed.
-   */
-  const struct actnet_certmanager *tls_certmanager;
-  /**
-   * The name sent as SNI and checked against the server's certificate; NULL (default)
-   * means `host`.
-   */
-  const char *tls_server_name;
-  /**
-   * Accept any server certificate. For tests only: logged as a warning at every connect.
-   */
-  bool tls_insecure_skip_verify;
-  /**
-   * Default 10000.
-   */
-  uint32_t tls_handshake_timeout_ms;
-  /**
-   * ALPN protocols offered (copied); NULL/0 for none.
-   */
-  const char *const *tls_alpn;
-  size_t tls_alpn_len;
-} actnet_tcp_client_options;
-
-#ifdef __cplusplus
-extern "C" {
-#endif // __cplusplus
-
-/**
- * Fills `callbacks` with NULL callbacks and the right `struct_size`.
- */
-actnet_status actnet_behavior_callbacks_init(struct actnet_behavior_callbacks *callbacks);
-
-/**
- * Creates a behaviour from `callbacks` (copied) and `user_data`, which is passed to every
- * callback of every process spawned from it, possibly concurrently from several threads.
- * `free_user_data` (may be NULL) runs exactly once, when the behaviour handle has been freed
- * and the last process and supervisor using it have ended. On error it is not called.
- *
- * Errors: `NULL_ARGUMENT` (callbacks, out, or `handle_message` NULL), `STRUCT_SIZE`.
- */
-actnet_status actnet_behavior_new(const struct actnet_behavior_callbacks *callbacks,
-                                  void *user_data,
-                                  actnet_free_fn free_user_data,
-                                  struct actnet_behavior **behavior_out);
-
-/**
- * Releases the caller's reference to a behaviour. Processes spawned from it keep running.
- * Errors: `NULL_ARGUMENT`. Freeing twice is undefined behaviour.
- */
-actnet_status actnet_behavior_free(struct actnet_behavior *behavior);
-
-/**
- * Creates a pool of buffers of `buffer_size` bytes (> 0) keeping at most `max_idle` idle.
- * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (size 0).
- */
-actnet_status actnet_pool_new(size_t buffer_size, size_t max_idle, struct actnet_pool **pool_out);
-
-/**
- * Releases the caller's reference to a pool. Servers, clients and outstanding buffers keep
- * it alive until they are done. Freeing twice is undefined behaviour.
- */
-actnet_status actnet_pool_free(struct actnet_pool *pool);
-
-/**
- * Takes an empty buffer (len 0, capacity >= the pool's buffer size) from the pool; the
- * caller holds it. Any thread.
- */
-actnet_status actnet_pool_get(struct actnet_pool *pool, struct actnet_buf **buf_out);
-
-/**
- * Fills `stats` with zeros and the right `struct_size`.
- */
-actnet_status actnet_pool_stats_init(struct actnet_pool_stats *stats);
-
-/**
- * Reads the pool's counters into `*stats` (prepared with `actnet_pool_stats_init`; a
- * caller built against an older header gets the fields it knows).
- * Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`.
- */
-actnet_status actnet_pool_stats_get(struct actnet_pool *pool, struct actnet_pool_stats *stats);
-
-/**
- * Returns a buffer the caller holds to its pool. Errors: `NULL_ARGUMENT`, `DOUBLE_FREE`
- * (already freed, or handed to the runtime by a successful write).
- */
-actnet_status actnet_buf_free(struct actnet_buf *buf);
-
-/**
- * The buffer's memory (`capacity` bytes, the first `len` of them content); NULL if the
- * caller does not hold `buf`.
- */
-uint8_t *actnet_buf_data(struct actnet_buf *buf);
-
-/**
- * The content length; 0 if the caller does not hold `buf`.
- */
-size_t actnet_buf_len(struct actnet_buf *buf);
-
-/**
- * The memory size; 0 if the caller does not hold `buf`.
- */
-size_t actnet_buf_capacity(struct actnet_buf *buf);
-
-/**
- * Sets the content length after writing into `actnet_buf_data`. Errors: `NULL_ARGUMENT`,
- * `INVALID_ARGUMENT` (len > capacity), `DOUBLE_FREE`.
- */
-actnet_status actnet_buf_set_len(struct actnet_buf *buf, size_t len);
-
-/**
- * Sends a request (`tag`, `len` bytes at `data`, copied) to process `to` and waits up to
- * `timeout_ms` for its handler to answer with `actnet_process_reply`. On success
- * `*reply_out` receives the answer in a buffer the caller holds and frees with
- * `actnet_buf_free`. Any thread; from a handler, the runtime keeps serving other processes
- * while this one waits.
- *
- * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (no such process, or it ended before answering),
- * `MAILBOX_FULL`, `TIMEOUT`, `WRONG_KIND` (a meta-process's alias), `WRONG_CONTEXT`
- * (calling itself).
- */
-actnet_status actnet_process_call(struct actnet_node *node,
-                                  struct actnet_pid to,
-                                  uint64_t tag,
-                                  const uint8_t *data,
-                                  size_t len,
-                                  uint32_t timeout_ms,
-                                  struct actnet_buf **reply_out);
-
-/**
- * Answers a CALL with `len` bytes at `data` (copied), using the message's `reference`. May
- * be called later, from any thread, as long as the caller still waits.
- * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (already answered, or the caller gave up).
- */
-actnet_status actnet_process_reply(struct actnet_node *node,
-                                   uint64_t reference,
-                                   const uint8_t *data,
-                                   size_t len);
-
-/**
- * Describes a process: kind, pid, name, state, mailbox, mailbox capacity, messages in,
- * messages out, … Any thread, including handlers; never waits for the target. On success
- * the caller owns `*info_out` and frees it with `actnet_info_free`.
- * Errors: `NULL_ARGUMENT`, `NOT_FOUND`, `WRONG_KIND` (a meta-process's alias).
- */
-actnet_status actnet_process_inspect(struct actnet_node *node,
-                                     struct actnet_pid pid,
-                                     struct actnet_info **info_out);
-
-/**
- * Describes a meta-process: kind, alias, owner, and what it reports (a connection's
- * addresses, bytes in and out, write queue, …; a server's connections and counters).
- * As `actnet_process_inspect` otherwise. Errors: `NULL_ARGUMENT`, `NOT_FOUND`,
- * `WRONG_KIND` (a process id).
- */
-actnet_status actnet_meta_inspect(struct actnet_node *node,
-                                  struct actnet_alias alias,
-                                  struct actnet_info **info_out);
-
-/**
- * The number of pairs; 0 for NULL.
- */
-size_t actnet_info_count(const struct actnet_info *info);
-
-/**
- * The key of pair `index`, owned by `info`; NULL if out of range.
- */
-const char *actnet_info_key(const struct actnet_info *info, size_t index);
-
-/**
- * The value of pair `index`, owned by `info`; NULL if out of range.
- */
-const char *actnet_info_value(const struct actnet_info *info, size_t index);
-
-/**
- * The value for `key`, owned by `info`; NULL if absent.
- */
-const char *actnet_info_get(const struct actnet_info *info, const char *key);
-
-/**
- * Frees an inspect result. Errors: `NULL_ARGUMENT`.
- */
-actnet_status actnet_info_free(struct actnet_info *info);
-
-/**
- * A static name for an `actnet_message_kind` ("DATA", …; "unknown" otherwise).
- */
-const char *actnet_message_kind_str(uint32_t kind);
-
-/**
- * A static name for an `actnet_exit_reason` ("normal", "killed", …).
- */
-const char *actnet_exit_reason_str(uint32_t reason);
-
-/**
- * A static name for an `actnet_disconnect_reason` ("peer closed", …; "unknown" otherwise).
- */
-const char *actnet_disconnect_reason_str(uint32_t reason);
-
-/**
- * True when `reason` is a clean end of a connection: a close by either side
- * (`PEER_CLOSED`, `CLOSED`) or the end of its owner or node (`PARENT_DOWN`,
- * `NODE_STOPPING`); false for errors and unknown codes. Any thread.
- */
-bool actnet_disconnect_reason_is_clean(uint32_t reason);
-
-/**
- * Ends a meta-process gracefully: a connection flushes what was already queued, then
- * closes (DISCONNECT reason `CLOSED`); a server closes its listener and its connections.
- * Returns at once; the end is reported by DOWN to monitors. Any thread.
- * Errors: `NOT_FOUND` (already gone), `WRONG_KIND` (a process id).
- */
-actnet_status actnet_meta_terminate(struct actnet_node *node, struct actnet_alias alias);
-
-/**
- * Ends a meta-process at once: a connection drops queued writes and resets the socket
- * (DISCONNECT reason `ABORTED`). Errors: `NOT_FOUND`, `WRONG_KIND`.
- */
-actnet_status actnet_meta_abort(struct actnet_node *node, struct actnet_alias alias);
-
-/**
- * Spawns a forwarder meta-process owned by process `owner`: every message sent to its alias
- * (`actnet_meta_send`) is passed on (same tag and bytes, `alias` = the forwarder's) to the process registered as
- * `target_name` (looked up at each message), or to the owner when `target_name` is NULL.
- * It ends with its owner. On success `*alias_out` receives its alias.
- * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (owner gone), `NODE_STOPPING`.
- */
-actnet_status actnet_forwarder_spawn(struct actnet_node *node,
-                                     struct actnet_pid owner,
-                                     const char *target_name,
-                                     struct actnet_alias *alias_out);
 
 /**
  * Fills `options` with defaults. Returns `ACTNET_STATUS_NULL_ARGUMENT` if it is NULL.
@@ -1312,6 +284,215 @@ actnet_status actnet_node_free(struct actnet_node *node);
  */
 const char *actnet_version(void);
 
+/* ===== 3. Processes and messages =====
+ * A process is a behaviour (callbacks) and its state, run one message at a time. Spawn
+ * processes, send them messages, name, call, link, monitor and supervise them. */
+
+/**
+ * What a message is; selects which `actnet_message` fields are meaningful.
+ */
+enum actnet_message_kind ACTNET_ENUM_UINT32 {
+  /** Opaque bytes from a process or foreign thread: `from`, `tag`, `data`/`len`. */
+  ACTNET_MSG_USER = 1,
+  /** A request: `from`, `tag`, `data`/`len`, `reference` (answer with `actnet_process_reply`). */
+  ACTNET_MSG_CALL = 2,
+  /** A connection is up: `alias`, `local_addr`, `remote_addr`, `tls_*`. */
+  ACTNET_MSG_CONNECT = 3,
+  /** Bytes from a connection: `alias`, `data`/`len`, and `buf` when it has a buffer pool. */
+  ACTNET_MSG_DATA = 4,
+  /**
+   * The connection ended: `alias`, `reason` (an `actnet_disconnect_reason`). Always last,
+   * always exactly one per CONNECT. Writes to the alias fail from then on (CLOSED while
+   * it winds down, then NOT_FOUND; a monitor's DOWN marks the very end).
+   */
+  ACTNET_MSG_DISCONNECT = 5,
+  /**
+   * The connection's write queue drained below half its limit after a `WOULD_BLOCK`:
+   * `alias`.
+   */
+  ACTNET_MSG_WRITABLE = 6,
+  /**
+   * A monitored process (`from`) or meta-process (`alias`) ended: `reference`, `reason` (an
+   * `actnet_exit_reason`), `reason_code`.
+   */
+  ACTNET_MSG_DOWN = 7,
+  /**
+   * A linked process ended (only while trapping exits): `from`, `reason`,
+   * `reason_code`.
+   */
+  ACTNET_MSG_EXIT = 8,
+};
+typedef ACTNET_ENUM_TYPE(actnet_message_kind) actnet_message_kind;
+
+/**
+ * A message delivered to `handle_message`. Everything it points to is borrowed for the
+ * duration of the call, except `buf`, which the handler owns (see `buf`).
+ */
+typedef struct actnet_message {
+  /** `sizeof(actnet_message)` as this library knows it; fields are only ever appended. */
+  uint32_t struct_size;
+  /** An `actnet_message_kind`. */
+  uint32_t kind;
+  /**
+   * The process: the sender (USER, CALL; `{0}` when sent from a foreign thread or through a
+   * forwarder), the linked process that ended (EXIT), or the monitored process that ended
+   * (DOWN of a process).
+   */
+  struct actnet_pid from;
+  /**
+   * The meta-process: the connection (CONNECT, DATA, DISCONNECT, WRITABLE), the forwarder
+   * a USER came through, or the monitored meta-process that ended (DOWN of a
+   * meta-process). `{0}` otherwise.
+   */
+  struct actnet_alias alias;
+  /** The sender's tag (USER, CALL). */
+  uint64_t tag;
+  /**
+   * CALL: the reference to answer with `actnet_process_reply`. DOWN: the monitor's
+   * reference.
+   */
+  uint64_t reference;
+  /** The bytes (USER, CALL, DATA); borrowed for the call. May be NULL when `len` is 0. */
+  const uint8_t *data;
+  size_t len;
+  /**
+   * DATA from a connection with a buffer pool: the buffer holding `data`, now owned by the
+   * handler, which must release it (`actnet_buf_free`) or hand it back as a write
+   * (`actnet_tcp_write_buf`), now or later. NULL otherwise.
+   */
+  struct actnet_buf *buf;
+  /** DISCONNECT: an `actnet_disconnect_reason`. DOWN, EXIT: an `actnet_exit_reason`. */
+  uint32_t reason;
+  /** DOWN, EXIT with reason ERROR or INIT_FAILED: the code the callback returned. */
+  int32_t reason_code;
+  /** CONNECT: local and remote address as "ip:port" ("[ip6]:port"); borrowed. */
+  const char *local_addr;
+  const char *remote_addr;
+  /**
+   * CONNECT over TLS: the protocol version ("TLSv1.3"), cipher suite, negotiated ALPN
+   * protocol, server name (the one the client asked for on servers, the one sent on
+   * clients), and the subject of the peer's certificate when it presented one, in RFC 4514
+   * style ("CN=localhost, O=Example"), all borrowed. NULL when not TLS or absent.
+   */
+  const char *tls_version;
+  const char *tls_cipher;
+  const char *tls_alpn;
+  const char *tls_server_name;
+  const char *tls_peer_subject;
+} actnet_message;
+
+/**
+ * A static name for an `actnet_message_kind` ("DATA", …; "unknown" otherwise).
+ */
+const char *actnet_message_kind_str(uint32_t kind);
+
+/**
+ * Runs once per spawn, on the spawning thread, before the process receives anything. May
+ * store per-process state in `*state` (initially NULL). Return 0 to start the process; any
+ * other value fails the spawn with `ACTNET_STATUS_INIT_FAILED` (terminate is then not
+ * called, so free anything allocated before returning).
+ */
+typedef int32_t (*actnet_init_fn)(void *user_data,
+                                  struct actnet_node *node,
+                                  struct actnet_pid pid,
+                                  const uint8_t *args,
+                                  size_t args_len,
+                                  void **state);
+
+/**
+ * Handles one message, on a runtime worker thread, never concurrently for one process.
+ * Return 0 to go on; any other value ends the process with reason `ACTNET_EXIT_ERROR` and
+ * that code. May call any actnet function except `actnet_node_stop`.
+ */
+typedef int32_t (*actnet_handle_fn)(void *user_data,
+                                    struct actnet_node *node,
+                                    struct actnet_pid pid,
+                                    void *state,
+                                    const struct actnet_message *message);
+
+/**
+ * Runs once when the process ends (if init succeeded), on a runtime worker thread: free
+ * `state` here. `reason` is an `actnet_exit_reason`, `reason_code` its code.
+ */
+typedef void (*actnet_terminate_fn)(void *user_data,
+                                    struct actnet_node *node,
+                                    struct actnet_pid pid,
+                                    void *state,
+                                    uint32_t reason,
+                                    int32_t reason_code);
+
+/**
+ * The callbacks of a behaviour. Fill with `actnet_behavior_callbacks_init` first.
+ */
+typedef struct actnet_behavior_callbacks {
+  /** `sizeof(actnet_behavior_callbacks)`. */
+  uint32_t struct_size;
+  /** Optional. */
+  actnet_init_fn init;
+  /** Required. */
+  actnet_handle_fn handle_message;
+  /** Optional. */
+  actnet_terminate_fn terminate;
+} actnet_behavior_callbacks;
+
+/**
+ * Fills `callbacks` with NULL callbacks and the right `struct_size`.
+ */
+actnet_status actnet_behavior_callbacks_init(struct actnet_behavior_callbacks *callbacks);
+
+/**
+ * Creates a behaviour from `callbacks` (copied) and `user_data`, which is passed to every
+ * callback of every process spawned from it, possibly concurrently from several threads.
+ * `free_user_data` (may be NULL) runs exactly once, when the behaviour handle has been freed
+ * and the last process and supervisor using it have ended. On error it is not called.
+ *
+ * Errors: `NULL_ARGUMENT` (callbacks, out, or `handle_message` NULL), `STRUCT_SIZE`.
+ */
+actnet_status actnet_behavior_new(const struct actnet_behavior_callbacks *callbacks,
+                                  void *user_data,
+                                  actnet_free_fn free_user_data,
+                                  struct actnet_behavior **behavior_out);
+
+/**
+ * Releases the caller's reference to a behaviour. Processes spawned from it keep running.
+ * Errors: `NULL_ARGUMENT`. Freeing twice is undefined behaviour.
+ */
+actnet_status actnet_behavior_free(struct actnet_behavior *behavior);
+
+/**
+ * How to spawn a process. Fill with `actnet_spawn_options_init` first.
+ */
+typedef struct actnet_spawn_options {
+  /** `sizeof(actnet_spawn_options)`. */
+  uint32_t struct_size;
+  /**
+   * Mailbox bound in messages: 0 (default) takes the node's default,
+   * `ACTNET_MAILBOX_UNBOUNDED` means no bound. The frames one read of a framed connection
+   * completes (at most 64) travel together and take one place; each is still its own
+   * DATA message to the handler.
+   */
+  uint32_t mailbox_size;
+  /** Register the process under this name (copied) as part of the spawn; NULL for none. */
+  const char *name;
+  /** Bytes handed to `init` (borrowed for the call). */
+  const uint8_t *args;
+  size_t args_len;
+  /** Link to this process before `init` runs; `{0}` (default) for none. */
+  struct actnet_pid link_to;
+  /** Receive ACTNET_MSG_EXIT from linked processes instead of ending with them. */
+  bool trap_exits;
+} actnet_spawn_options;
+
+/**
+ * Describes a process: kind, pid, name, state, mailbox, mailbox capacity, messages in,
+ * messages out, … Any thread, including handlers; never waits for the target. On success
+ * the caller owns `*info_out` and frees it with `actnet_info_free`.
+ * Errors: `NULL_ARGUMENT`, `NOT_FOUND`, `WRONG_KIND` (a meta-process's alias).
+ */
+actnet_status actnet_process_inspect(struct actnet_node *node,
+                                     struct actnet_pid pid,
+                                     struct actnet_info **info_out);
+
 /**
  * Fills `options` with defaults.
  */
@@ -1341,6 +522,44 @@ actnet_status actnet_process_spawn_register(struct actnet_node *node,
                                             struct actnet_pid *pid_out);
 
 /**
+ * Stops a process with reason `ACTNET_EXIT_SHUTDOWN` after the messages already in its
+ * mailbox. Called by a process on itself (from its callback), it ends with reason
+ * `ACTNET_EXIT_NORMAL` as soon as the callback returns. Errors: `NOT_FOUND`.
+ */
+actnet_status actnet_process_stop(struct actnet_node *node, struct actnet_pid pid);
+
+/**
+ * Ends a process with reason `ACTNET_EXIT_KILLED` as soon as its current callback returns,
+ * dropping queued messages. Errors: `NOT_FOUND`.
+ */
+actnet_status actnet_process_kill(struct actnet_node *node, struct actnet_pid pid);
+
+/**
+ * Sends an opaque message (`len` bytes at `data`, copied before returning, plus `tag`) to a
+ * process. The receiver sees as `from` the process whose callback is running on this
+ * thread, or `{0}`. A send that returns before another begins is delivered before it. Any
+ * thread. (To a forwarder meta-process: `actnet_meta_send`; to a connection's peer:
+ * `actnet_tcp_write`.)
+ *
+ * Errors: `NULL_ARGUMENT` (data NULL with len > 0), `NOT_FOUND`, `WRONG_KIND` (`to` is a
+ * meta-process's alias), `MAILBOX_FULL` (nothing queued).
+ */
+actnet_status actnet_message_send(struct actnet_node *node,
+                                  struct actnet_pid to,
+                                  uint64_t tag,
+                                  const uint8_t *data,
+                                  size_t len);
+
+/**
+ * As `actnet_message_send`, to the process registered under `name`.
+ */
+actnet_status actnet_message_send_name(struct actnet_node *node,
+                                       const char *name,
+                                       uint64_t tag,
+                                       const uint8_t *data,
+                                       size_t len);
+
+/**
  * Finds the process registered under `name`. Errors: `NULL_ARGUMENT`, `NOT_FOUND`.
  */
 actnet_status actnet_name_lookup(struct actnet_node *node,
@@ -1361,55 +580,33 @@ actnet_status actnet_name_register(struct actnet_node *node,
 actnet_status actnet_name_unregister(struct actnet_node *node, const char *name);
 
 /**
- * Sends an opaque message (`len` bytes at `data`, copied before returning, plus `tag`) to a
- * process. The receiver sees as `from` the process whose callback is running on this
- * thread, or `{0}`. A send that returns before another begins is delivered before it. Any
- * thread. (To a forwarder meta-process: `actnet_meta_send`; to a connection's peer:
- * `actnet_tcp_write`.)
+ * Sends a request (`tag`, `len` bytes at `data`, copied) to process `to` and waits up to
+ * `timeout_ms` for its handler to answer with `actnet_process_reply`. On success
+ * `*reply_out` receives the answer in a buffer the caller holds and frees with
+ * `actnet_buf_free`. Any thread; from a handler, the runtime keeps serving other processes
+ * while this one waits.
  *
- * Errors: `NULL_ARGUMENT` (data NULL with len > 0), `NOT_FOUND`, `WRONG_KIND` (`to` is a
- * meta-process's alias), `MAILBOX_FULL` (nothing queued).
+ * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (no such process, or it ended before answering),
+ * `MAILBOX_FULL`, `TIMEOUT`, `WRONG_KIND` (a meta-process's alias), `WRONG_CONTEXT`
+ * (calling itself).
  */
-actnet_status actnet_message_send(struct actnet_node *node,
+actnet_status actnet_process_call(struct actnet_node *node,
                                   struct actnet_pid to,
                                   uint64_t tag,
                                   const uint8_t *data,
-                                  size_t len);
+                                  size_t len,
+                                  uint32_t timeout_ms,
+                                  struct actnet_buf **reply_out);
 
 /**
- * Sends an opaque message to a meta-process that takes messages (a forwarder, which
- * passes it on). Connections take none: their peer is written with `actnet_tcp_write`.
- *
- * Errors: `NULL_ARGUMENT`, `NOT_FOUND`, `WRONG_KIND` (`to` is a process id),
- * `UNSUPPORTED` (a meta-process that takes no messages), `MAILBOX_FULL`.
+ * Answers a CALL with `len` bytes at `data` (copied), using the message's `reference`. May
+ * be called later, from any thread, as long as the caller still waits.
+ * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (already answered, or the caller gave up).
  */
-actnet_status actnet_meta_send(struct actnet_node *node,
-                               struct actnet_alias to,
-                               uint64_t tag,
-                               const uint8_t *data,
-                               size_t len);
-
-/**
- * As `actnet_message_send`, to the process registered under `name`.
- */
-actnet_status actnet_message_send_name(struct actnet_node *node,
-                                       const char *name,
-                                       uint64_t tag,
-                                       const uint8_t *data,
-                                       size_t len);
-
-/**
- * Stops a process with reason `ACTNET_EXIT_SHUTDOWN` after the messages already in its
- * mailbox. Called by a process on itself (from its callback), it ends with reason
- * `ACTNET_EXIT_NORMAL` as soon as the callback returns. Errors: `NOT_FOUND`.
- */
-actnet_status actnet_process_stop(struct actnet_node *node, struct actnet_pid pid);
-
-/**
- * Ends a process with reason `ACTNET_EXIT_KILLED` as soon as its current callback returns,
- * dropping queued messages. Errors: `NOT_FOUND`.
- */
-actnet_status actnet_process_kill(struct actnet_node *node, struct actnet_pid pid);
+actnet_status actnet_process_reply(struct actnet_node *node,
+                                   uint64_t reference,
+                                   const uint8_t *data,
+                                   size_t len);
 
 /**
  * Sets whether a process receives EXIT messages from linked processes (true) or ends with
@@ -1444,15 +641,6 @@ actnet_status actnet_process_monitor(struct actnet_node *node,
                                      uint64_t *reference_out);
 
 /**
- * Makes `watcher` receive one DOWN message when meta-process `target` ends (`alias` in
- * DOWN). Errors: as `actnet_process_monitor`.
- */
-actnet_status actnet_meta_monitor(struct actnet_node *node,
-                                  struct actnet_pid watcher,
-                                  struct actnet_alias target,
-                                  uint64_t *reference_out);
-
-/**
  * Removes a monitor (of a process or a meta-process); no DOWN will come for it.
  * Errors: `NOT_FOUND`, `WRONG_KIND`.
  */
@@ -1461,10 +649,101 @@ actnet_status actnet_process_demonitor(struct actnet_node *node,
                                        uint64_t reference);
 
 /**
- * A static, NUL-terminated description of a status code (also of unknown codes).
- * Never NULL; never freed by the caller. Any thread.
+ * Why a process or meta-process ended.
  */
-const char *actnet_status_str(uint32_t status);
+enum actnet_exit_reason ACTNET_ENUM_UINT32 {
+  /** It ended by itself (`actnet_process_stop` on itself, or a meta-process closed normally). */
+  ACTNET_EXIT_NORMAL = 0,
+  /** It was stopped: by `actnet_process_stop`, its supervisor, its owner or the node. */
+  ACTNET_EXIT_SHUTDOWN = 1,
+  /** It was killed (`actnet_process_kill`, or a connection was aborted). */
+  ACTNET_EXIT_KILLED = 2,
+  /** Its handler returned a non-zero code, given in `reason_code`. */
+  ACTNET_EXIT_ERROR = 3,
+  /** A callback panicked inside the library. */
+  ACTNET_EXIT_PANIC = 4,
+  /** Its init returned a non-zero code, given in `reason_code`. */
+  ACTNET_EXIT_INIT_FAILED = 5,
+  /** A supervisor exceeded its restart intensity. */
+  ACTNET_EXIT_MAX_RESTARTS = 6,
+  /**
+   * A connection ended for a reason other than a clean close; `reason_code` is its
+   * `actnet_disconnect_reason`.
+   */
+  ACTNET_EXIT_DISCONNECTED = 7,
+};
+typedef ACTNET_ENUM_TYPE(actnet_exit_reason) actnet_exit_reason;
+
+/**
+ * A static name for an `actnet_exit_reason` ("normal", "killed", …).
+ */
+const char *actnet_exit_reason_str(uint32_t reason);
+
+/**
+ * When a supervisor restarts a child that ended.
+ */
+enum actnet_restart ACTNET_ENUM_UINT32 {
+  /** Always (the default). */
+  ACTNET_RESTART_PERMANENT = 0,
+  /** Only after an abnormal end (not NORMAL or SHUTDOWN). */
+  ACTNET_RESTART_TRANSIENT = 1,
+  /** Never. */
+  ACTNET_RESTART_TEMPORARY = 2,
+};
+typedef ACTNET_ENUM_TYPE(actnet_restart) actnet_restart;
+
+/**
+ * Which children a supervisor restarts when one ends.
+ */
+enum actnet_strategy ACTNET_ENUM_UINT32 {
+  /** Only that child (the default). */
+  ACTNET_STRATEGY_ONE_FOR_ONE = 0,
+  /** All children: the others are stopped, then all start again in order. */
+  ACTNET_STRATEGY_ALL_FOR_ONE = 1,
+  /** That child and those started after it. */
+  ACTNET_STRATEGY_REST_FOR_ONE = 2,
+};
+typedef ACTNET_ENUM_TYPE(actnet_strategy) actnet_strategy;
+
+/**
+ * One child of a supervisor. Fill with `actnet_child_spec_init` first.
+ */
+typedef struct actnet_child_spec {
+  /** `sizeof(actnet_child_spec)`. */
+  uint32_t struct_size;
+  /** An `actnet_restart`; default `ACTNET_RESTART_PERMANENT`. */
+  uint32_t restart;
+  /** Required: the child is registered under this name (copied), again after each restart. */
+  const char *name;
+  /** Required: the child's behaviour; the supervisor keeps its own reference. */
+  const struct actnet_behavior *behavior;
+  /** Bytes handed to the child's init on every start (copied). */
+  const uint8_t *args;
+  size_t args_len;
+  /** As `actnet_spawn_options.mailbox_size`. */
+  uint32_t mailbox_size;
+} actnet_child_spec;
+
+/**
+ * How to run a supervisor. Fill with `actnet_supervisor_options_init` first.
+ */
+typedef struct actnet_supervisor_options {
+  /** `sizeof(actnet_supervisor_options)`. */
+  uint32_t struct_size;
+  /** An `actnet_strategy`; default `ACTNET_STRATEGY_ONE_FOR_ONE`. */
+  uint32_t strategy;
+  /**
+   * More than `intensity` restarts within `period_ms` ends the supervisor with reason
+   * `ACTNET_EXIT_MAX_RESTARTS` (its children are stopped). Defaults 3 and 5000.
+   */
+  uint32_t intensity;
+  uint32_t period_ms;
+  /** The children, started in this order (the array is read during the call). */
+  const struct actnet_child_spec *children;
+  size_t children_len;
+  /** Register the supervisor under this name; NULL for none. */
+  const char *name;
+} actnet_supervisor_options;
 
 /**
  * Fills `spec` with defaults (name and behavior must still be set).
@@ -1488,6 +767,247 @@ actnet_status actnet_supervisor_options_init(struct actnet_supervisor_options *o
 actnet_status actnet_supervisor_spawn(struct actnet_node *node,
                                       const struct actnet_supervisor_options *options,
                                       struct actnet_pid *pid_out);
+
+/**
+ * Spawns a forwarder meta-process owned by process `owner`: every message sent to its alias
+ * (`actnet_meta_send`) is passed on (same tag and bytes, `alias` = the forwarder's) to the process registered as
+ * `target_name` (looked up at each message), or to the owner when `target_name` is NULL.
+ * It ends with its owner. On success `*alias_out` receives its alias.
+ * Errors: `NULL_ARGUMENT`, `NOT_FOUND` (owner gone), `NODE_STOPPING`.
+ */
+actnet_status actnet_forwarder_spawn(struct actnet_node *node,
+                                     struct actnet_pid owner,
+                                     const char *target_name,
+                                     struct actnet_alias *alias_out);
+
+/**
+ * Describes a meta-process: kind, alias, owner, and what it reports (a connection's
+ * addresses, bytes in and out, write queue, …; a server's connections and counters).
+ * As `actnet_process_inspect` otherwise. Errors: `NULL_ARGUMENT`, `NOT_FOUND`,
+ * `WRONG_KIND` (a process id).
+ */
+actnet_status actnet_meta_inspect(struct actnet_node *node,
+                                  struct actnet_alias alias,
+                                  struct actnet_info **info_out);
+
+/**
+ * Ends a meta-process gracefully: a connection flushes what was already queued, then
+ * closes (DISCONNECT reason `CLOSED`); a server closes its listener and its connections.
+ * Returns at once; the end is reported by DOWN to monitors. Any thread.
+ * Errors: `NOT_FOUND` (already gone), `WRONG_KIND` (a process id).
+ */
+actnet_status actnet_meta_terminate(struct actnet_node *node, struct actnet_alias alias);
+
+/**
+ * Ends a meta-process at once: a connection drops queued writes and resets the socket
+ * (DISCONNECT reason `ABORTED`). Errors: `NOT_FOUND`, `WRONG_KIND`.
+ */
+actnet_status actnet_meta_abort(struct actnet_node *node, struct actnet_alias alias);
+
+/**
+ * Sends an opaque message to a meta-process that takes messages (a forwarder, which
+ * passes it on). Connections take none: their peer is written with `actnet_tcp_write`.
+ *
+ * Errors: `NULL_ARGUMENT`, `NOT_FOUND`, `WRONG_KIND` (`to` is a process id),
+ * `UNSUPPORTED` (a meta-process that takes no messages), `MAILBOX_FULL`.
+ */
+actnet_status actnet_meta_send(struct actnet_node *node,
+                               struct actnet_alias to,
+                               uint64_t tag,
+                               const uint8_t *data,
+                               size_t len);
+
+/**
+ * Makes `watcher` receive one DOWN message when meta-process `target` ends (`alias` in
+ * DOWN). Errors: as `actnet_process_monitor`.
+ */
+actnet_status actnet_meta_monitor(struct actnet_node *node,
+                                  struct actnet_pid watcher,
+                                  struct actnet_alias target,
+                                  uint64_t *reference_out);
+
+/* ===== 4. TCP =====
+ * Servers and client connections are meta-processes with an alias: they deliver CONNECT,
+ * DATA and DISCONNECT messages to a process, which writes to the connection's alias. */
+
+/**
+ * What a connection does when its target process's mailbox is full.
+ */
+enum actnet_mailbox_policy ACTNET_ENUM_UINT32 {
+  /**
+   * Stop reading the socket until the mailbox has room; TCP pushes back on the peer and
+   * nothing is lost (the default).
+   */
+  ACTNET_MAILBOX_POLICY_PAUSE = 0,
+  /** End the connection with DISCONNECT reason `MAILBOX_FULL` (the reference's behaviour). */
+  ACTNET_MAILBOX_POLICY_TERMINATE = 1,
+};
+typedef ACTNET_ENUM_TYPE(actnet_mailbox_policy) actnet_mailbox_policy;
+
+/**
+ * Framing of incoming bytes (all fields are checked when the server or client is created;
+ * negative values are refused). Fill with `actnet_chunk_options_init` first.
+ */
+typedef struct actnet_chunk_options {
+  /** `sizeof(actnet_chunk_options)`. */
+  uint32_t struct_size;
+  /** false (default): each DATA carries what one read returned. */
+  bool enable;
+  /** > 0: every DATA is exactly this many bytes (header fields ignored). */
+  int32_t fixed_length;
+  /**
+   * Header framing: bytes of header, at least `header_length_position +
+   * header_length_size`.
+   */
+  int32_t header_size;
+  /** Offset of the length field within the header. */
+  int32_t header_length_position;
+  /** 1, 2 or 4: size of the big-endian length field. */
+  int32_t header_length_size;
+  /** The length counts the header too (else only the payload). */
+  bool header_length_includes_header;
+  /**
+   * > 0: a frame (header included) longer than this ends the connection with DISCONNECT
+   * reason `MAX_LENGTH_EXCEEDED`, before anything is allocated for it. 0: no limit.
+   */
+  int32_t max_length;
+} actnet_chunk_options;
+
+/**
+ * Options of every connection of a server, or of a client connection. Fill with
+ * `actnet_tcp_connection_options_init` first.
+ */
+typedef struct actnet_tcp_connection_options {
+  /** `sizeof(actnet_tcp_connection_options)`. */
+  uint32_t struct_size;
+  /** Most bytes one read takes (in raw mode the most one DATA carries); default 65535. */
+  uint32_t read_buffer_size;
+  /**
+   * If set, DATA carries a buffer from this pool that the handler owns (see
+   * `actnet_message.buf`). Borrowed: the server or connection keeps its own reference.
+   */
+  const struct actnet_pool *read_buffer_pool;
+  /**
+   * Framing of incoming bytes; NULL (default): none, each DATA is what one read returned.
+   * Read during the spawn or connect call.
+   */
+  const struct actnet_chunk_options *read_chunk;
+  /**
+   * Written when nothing was written for `keepalive_period_ms` (copied). NULL/0: off.
+   * Setting bytes with a period of 0 is refused. Keepalive bytes are not counted in the
+   * connection's "bytes out".
+   */
+  const uint8_t *keepalive_bytes;
+  size_t keepalive_bytes_len;
+  uint32_t keepalive_period_ms;
+  /**
+   * OS-level TCP keepalive: 0 off (default), -1 the OS default, > 0 idle time and probe
+   * interval in seconds.
+   */
+  int32_t tcp_keepalive_s;
+  /** TCP_NODELAY; default true. */
+  bool nodelay;
+  /** An `actnet_mailbox_policy`; default PAUSE. */
+  uint32_t mailbox_policy;
+  /**
+   * Most bytes queued for writing per connection; a write past it returns
+   * `ACTNET_STATUS_WOULD_BLOCK` and WRITABLE follows. Default 4 MiB.
+   */
+  size_t write_queue_limit;
+  /**
+   * How long a graceful close waits for queued writes (then DISCONNECT reason
+   * `WRITE_TIMEOUT`); default 5000. A node stop waits at most 1000.
+   */
+  uint32_t close_timeout_ms;
+} actnet_tcp_connection_options;
+
+/**
+ * How to run a TCP server. Fill with `actnet_tcp_server_options_init` first.
+ */
+typedef struct actnet_tcp_server_options {
+  /** `sizeof(actnet_tcp_server_options)`. */
+  uint32_t struct_size;
+  /** Port to listen on; 0 (default) lets the OS pick (see `port_out`). */
+  uint16_t port;
+  /** Address or host name to listen on; NULL or "" (default) means every IPv4 interface. */
+  const char *host;
+  /** listen() backlog; default 1024. */
+  int32_t backlog;
+  /**
+   * Registered names of the processes connections are routed to, round-robin (a name
+   * not registered or dead is skipped for the next live one); NULL/0 routes everything to
+   * the owner. Copied.
+   */
+  const char *const *process_pool;
+  size_t process_pool_len;
+  /** SO_REUSEADDR (default true) and SO_REUSEPORT (default false). */
+  bool reuse_address;
+  bool reuse_port;
+  /**
+   * Options of every accepted connection; NULL (default) for the defaults. Read during
+   * the call.
+   */
+  const struct actnet_tcp_connection_options *connection;
+  /**
+   * TLS on every accepted connection, with certificates chosen per handshake by SNI from
+   * this manager; NULL (default) for plain TCP. Borrowed: the server keeps a reference and
+   * sees later changes (rotation, CA bundle).
+   */
+  const struct actnet_certmanager *tls_certmanager;
+  /** An `actnet_client_auth`; default NONE. OPTIONAL and REQUIRED need a CA bundle. */
+  uint32_t tls_client_auth;
+  /**
+   * A client that has not completed the handshake by then is dropped (counted in the
+   * server's inspect); default 10000.
+   */
+  uint32_t tls_handshake_timeout_ms;
+  /** ALPN protocols offered, most preferred first (copied); NULL/0 for none. */
+  const char *const *tls_alpn;
+  size_t tls_alpn_len;
+} actnet_tcp_server_options;
+
+/**
+ * How to connect. Fill with `actnet_tcp_client_options_init` first.
+ */
+typedef struct actnet_tcp_client_options {
+  /** `sizeof(actnet_tcp_client_options)`. */
+  uint32_t struct_size;
+  /** Required. */
+  uint16_t port;
+  /** Required: address or host name. */
+  const char *host;
+  /** Default 5000. */
+  uint32_t connect_timeout_ms;
+  /**
+   * Registered name of the process that receives the connection's messages; NULL
+   * (default) means the owner.
+   */
+  const char *process;
+  /** Options of the connection; NULL (default) for the defaults. Read during the call. */
+  const struct actnet_tcp_connection_options *connection;
+  /**
+   * Use TLS (also implied by `tls_certmanager`). The handshake completes before
+   * `actnet_tcp_connect` returns.
+   */
+  bool tls;
+  /**
+   * CA bundle to verify the server (default: the system's roots) and the default
+   * certificate to present when the server asks for one; NULL for neither. Borrowed.
+   */
+  const struct actnet_certmanager *tls_certmanager;
+  /**
+   * The name sent as SNI and checked against the server's certificate; NULL (default)
+   * means `host`.
+   */
+  const char *tls_server_name;
+  /** Accept any server certificate. For tests only: logged as a warning at every connect. */
+  bool tls_insecure_skip_verify;
+  /** Default 10000. */
+  uint32_t tls_handshake_timeout_ms;
+  /** ALPN protocols offered (copied); NULL/0 for none. */
+  const char *const *tls_alpn;
+  size_t tls_alpn_len;
+} actnet_tcp_client_options;
 
 /**
  * Fills `options` with defaults: no framing.
@@ -1571,6 +1091,85 @@ actnet_status actnet_tcp_write_buf(struct actnet_node *node,
                                    struct actnet_buf *buf);
 
 /**
+ * Why a connection ended, delivered in DISCONNECT (`actnet_message.reason`).
+ */
+enum actnet_disconnect_reason ACTNET_ENUM_UINT32 {
+  /** The peer closed its side cleanly (EOF between frames). */
+  ACTNET_DISCONNECT_REASON_PEER_CLOSED = 1,
+  /** The peer reset the connection. */
+  ACTNET_DISCONNECT_REASON_RESET = 2,
+  /** A process closed it (`actnet_meta_terminate`), after flushing queued writes. */
+  ACTNET_DISCONNECT_REASON_CLOSED = 3,
+  /** A process aborted it (`actnet_meta_abort`, RST). */
+  ACTNET_DISCONNECT_REASON_ABORTED = 4,
+  /** A frame header declared more than `max_length`. */
+  ACTNET_DISCONNECT_REASON_MAX_LENGTH_EXCEEDED = 5,
+  /** The target process ended (seen by other processes monitoring the alias only). */
+  ACTNET_DISCONNECT_REASON_TARGET_DOWN = 6,
+  /** The target's mailbox was full and the mailbox policy is TERMINATE. */
+  ACTNET_DISCONNECT_REASON_MAILBOX_FULL = 7,
+  /** A read or write failed. */
+  ACTNET_DISCONNECT_REASON_IO_ERROR = 8,
+  /** The node is stopping. */
+  ACTNET_DISCONNECT_REASON_NODE_STOPPING = 9,
+  /** The peer closed in the middle of a frame; the partial frame was dropped. */
+  ACTNET_DISCONNECT_REASON_FRAME_TRUNCATED = 10,
+  /** A frame header declared a length smaller than the header itself. */
+  ACTNET_DISCONNECT_REASON_INVALID_FRAME_LENGTH = 11,
+  /**
+   * The connection's owner ended: the process that made the client connection, or the
+   * server that accepted it (because its owner ended, or it was terminated).
+   */
+  ACTNET_DISCONNECT_REASON_PARENT_DOWN = 12,
+  /** No process of the pool was alive to take the connection. */
+  ACTNET_DISCONNECT_REASON_NO_TARGET = 13,
+  /**
+   * Queued writes could not be flushed within the close timeout and were dropped (on a
+   * node stop or owner end the reason stays NODE_STOPPING or PARENT_DOWN).
+   */
+  ACTNET_DISCONNECT_REASON_WRITE_TIMEOUT = 14,
+  /**
+   * The TLS handshake failed or timed out. Never in DISCONNECT (no CONNECT was delivered):
+   * such failures are logged and counted in the server's inspect ("tls handshake
+   * failures").
+   */
+  ACTNET_DISCONNECT_REASON_TLS_HANDSHAKE_FAILED = 15,
+  /** The TLS session failed after the handshake (an alert, a bad record). */
+  ACTNET_DISCONNECT_REASON_TLS_ERROR = 16,
+};
+typedef ACTNET_ENUM_TYPE(actnet_disconnect_reason) actnet_disconnect_reason;
+
+/**
+ * A static name for an `actnet_disconnect_reason` ("peer closed", …; "unknown" otherwise).
+ */
+const char *actnet_disconnect_reason_str(uint32_t reason);
+
+/**
+ * True when `reason` is a clean end of a connection: a close by either side
+ * (`PEER_CLOSED`, `CLOSED`) or the end of its owner or node (`PARENT_DOWN`,
+ * `NODE_STOPPING`); false for errors and unknown codes. Any thread.
+ */
+bool actnet_disconnect_reason_is_clean(uint32_t reason);
+
+/* ===== 5. TLS =====
+ * Servers and clients use TLS through a certificate manager: the certificates to present
+ * and the CA certificates to trust. */
+
+/**
+ * Whether a TLS server asks clients for a certificate (verified against the manager's CA
+ * bundle).
+ */
+enum actnet_client_auth ACTNET_ENUM_UINT32 {
+  /** Never (the default). */
+  ACTNET_CLIENT_AUTH_NONE = 0,
+  /** Verify a certificate if the client presents one; clients without one are accepted. */
+  ACTNET_CLIENT_AUTH_OPTIONAL = 1,
+  /** Refuse clients without a valid certificate (mutual TLS). */
+  ACTNET_CLIENT_AUTH_REQUIRED = 2,
+};
+typedef ACTNET_ENUM_TYPE(actnet_client_auth) actnet_client_auth;
+
+/**
  * Creates an empty certificate manager. Free it with `actnet_certmanager_free`.
  */
 actnet_status actnet_certmanager_new(struct actnet_certmanager **out);
@@ -1630,6 +1229,114 @@ actnet_status actnet_certmanager_set_ca_pem(struct actnet_certmanager *manager,
  * Errors: as that function, plus `IO_ERROR`.
  */
 actnet_status actnet_certmanager_set_ca_file(struct actnet_certmanager *manager, const char *path);
+
+/* ===== 6. Buffers =====
+ * Pools of reusable buffers: connections can deliver DATA in buffers the handler then owns,
+ * and calls return their answer in a buffer. */
+
+/**
+ * Creates a pool of buffers of `buffer_size` bytes (> 0) keeping at most `max_idle` idle.
+ * Errors: `NULL_ARGUMENT`, `INVALID_ARGUMENT` (size 0).
+ */
+actnet_status actnet_pool_new(size_t buffer_size, size_t max_idle, struct actnet_pool **pool_out);
+
+/**
+ * Releases the caller's reference to a pool. Servers, clients and outstanding buffers keep
+ * it alive until they are done. Freeing twice is undefined behaviour.
+ */
+actnet_status actnet_pool_free(struct actnet_pool *pool);
+
+/**
+ * Takes an empty buffer (len 0, capacity >= the pool's buffer size) from the pool; the
+ * caller holds it. Any thread.
+ */
+actnet_status actnet_pool_get(struct actnet_pool *pool, struct actnet_buf **buf_out);
+
+/**
+ * Returns a buffer the caller holds to its pool. Errors: `NULL_ARGUMENT`, `DOUBLE_FREE`
+ * (already freed, or handed to the runtime by a successful write).
+ */
+actnet_status actnet_buf_free(struct actnet_buf *buf);
+
+/**
+ * The buffer's memory (`capacity` bytes, the first `len` of them content); NULL if the
+ * caller does not hold `buf`.
+ */
+uint8_t *actnet_buf_data(struct actnet_buf *buf);
+
+/**
+ * The content length; 0 if the caller does not hold `buf`.
+ */
+size_t actnet_buf_len(struct actnet_buf *buf);
+
+/**
+ * The memory size; 0 if the caller does not hold `buf`.
+ */
+size_t actnet_buf_capacity(struct actnet_buf *buf);
+
+/**
+ * Sets the content length after writing into `actnet_buf_data`. Errors: `NULL_ARGUMENT`,
+ * `INVALID_ARGUMENT` (len > capacity), `DOUBLE_FREE`.
+ */
+actnet_status actnet_buf_set_len(struct actnet_buf *buf, size_t len);
+
+/**
+ * Pool counters, also shown by inspect on connections that use the pool.
+ */
+typedef struct actnet_pool_stats {
+  /** `sizeof(actnet_pool_stats)`, set by `actnet_pool_stats_init`. */
+  uint32_t struct_size;
+  uint64_t buffer_size;
+  /** Buffers holding memory now: idle + outstanding. */
+  uint64_t allocated;
+  /** Buffers waiting in the pool. */
+  uint64_t idle;
+  /** Buffers handed out and not yet returned (a leak shows here). */
+  uint64_t outstanding;
+  /** Buffer memory allocations since the pool was made. */
+  uint64_t allocations;
+} actnet_pool_stats;
+
+/**
+ * Fills `stats` with zeros and the right `struct_size`.
+ */
+actnet_status actnet_pool_stats_init(struct actnet_pool_stats *stats);
+
+/**
+ * Reads the pool's counters into `*stats` (prepared with `actnet_pool_stats_init`; a
+ * caller built against an older header gets the fields it knows).
+ * Errors: `NULL_ARGUMENT`, `STRUCT_SIZE`.
+ */
+actnet_status actnet_pool_stats_get(struct actnet_pool *pool, struct actnet_pool_stats *stats);
+
+/* ===== 7. Inspect =====
+ * What a process or meta-process reports about itself, as key/value strings, and the
+ * static names of codes. */
+
+/**
+ * The number of pairs; 0 for NULL.
+ */
+size_t actnet_info_count(const struct actnet_info *info);
+
+/**
+ * The key of pair `index`, owned by `info`; NULL if out of range.
+ */
+const char *actnet_info_key(const struct actnet_info *info, size_t index);
+
+/**
+ * The value of pair `index`, owned by `info`; NULL if out of range.
+ */
+const char *actnet_info_value(const struct actnet_info *info, size_t index);
+
+/**
+ * The value for `key`, owned by `info`; NULL if absent.
+ */
+const char *actnet_info_get(const struct actnet_info *info, const char *key);
+
+/**
+ * Frees an inspect result. Errors: `NULL_ARGUMENT`.
+ */
+actnet_status actnet_info_free(struct actnet_info *info);
 
 #ifdef __cplusplus
 }  // extern "C"
