@@ -4,10 +4,17 @@
  * Conventions (see README.md and docs/):
  * - Every fallible function returns an actnet_status; 0 (ACTNET_STATUS_OK) is success and
  *   out-parameters are written only on success. actnet_status_str() describes a code.
- * - The node, behaviours, pools, buffers and inspect results are opaque pointers. Processes
- *   and meta-processes are 64-bit ids that are never reused during a node's life: a stale id
- *   gives ACTNET_STATUS_NOT_FOUND, never a crash.
+ * - The node, behaviours, pools, buffers and inspect results are opaque pointers. The node
+ *   handle outlives actnet_node_stop (later calls return ACTNET_STATUS_NODE_STOPPING) until
+ *   actnet_node_free releases it.
+ * - Processes are actnet_pid and meta-processes (servers, connections, forwarders)
+ *   actnet_alias: distinct one-field structs passed by value, so one cannot stand for the
+ *   other. Ids are never reused during a node's life: a stale id gives
+ *   ACTNET_STATUS_NOT_FOUND, an id of the other kind ACTNET_STATUS_WRONG_KIND, never a crash.
  * - Options structs start with struct_size; fill them with their _init() function first.
+ *   Fields are only ever appended and nested options go by pointer: a program built
+ *   against an older header passes a smaller struct_size and gets the defaults of the
+ *   fields it does not know.
  * - Callbacks take user_data first. A registration's free_user_data runs exactly once; if
  *   the registering call fails, no callback runs and user_data stays the caller's.
  * - A process's handle_message runs on a runtime worker thread, one message at a time,
