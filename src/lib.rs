@@ -3,6 +3,7 @@
 //! The core (`node`, `process`, `meta`) is plain Rust and usable without the C ABI; `ffi`
 //! only translates between C and the core.
 
+pub mod buf;
 pub mod error;
 pub mod ffi;
 pub mod meta;

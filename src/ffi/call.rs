@@ -1,6 +1,7 @@
 //! Calls: synchronous request/reply between processes.
 
 use bytes::Bytes;
+use crate::buf::scratch::ScratchPool;
 
 use crate::ffi::args::{self, actnet_node};
 use crate::ffi::boundary::guard;

@@ -7,6 +7,7 @@ pub(crate) mod current;
 pub(crate) mod lifecycle;
 pub(crate) mod mailbox;
 pub mod message;
+pub mod payload;
 #[allow(clippy::module_inception)]
 pub mod process;
 pub mod supervisor;

@@ -30,7 +30,8 @@ use crate::meta::tcp::framing::{Decoder, FrameError, Framing};
 use crate::meta::tcp::keepalive::configure_socket;
 use crate::meta::tcp::server::ServerCounts;
 use crate::meta::tcp::options::{ConnectionConfig, MailboxPolicy};
-use crate::meta::tcp::pool::Buf;
+use crate::meta::tcp::payload::pooled;
+use crate::buf::pool::Buf;
 use crate::meta::tcp::tls::{self, ServerTlsConfig};
 use crate::meta::tcp::transport::Transport;
 use crate::meta::tcp::write_queue::{Refused, Source, WriteQueue, Written};
@@ -633,7 +634,7 @@ impl Connection {
             (Some(pool), None) => {
                 let mut buf = pool.get();
                 let limit = max.min(buf.capacity());
-                self.transport().try_read(buf.vec_mut(), limit).map(|_| Payload::Pooled(buf))
+                self.transport().try_read(buf.vec_mut(), limit).map(|_| pooled(buf))
             }
             _ => ARENA.with_borrow_mut(|arena| {
                 if arena.capacity() < max {
@@ -684,7 +685,7 @@ impl Connection {
                 frames.reserve_exact(16);
             }
             frames.push(match &self.config.pool {
-                Some(pool) => Payload::Pooled(pool.copy_from(&frame)),
+                Some(pool) => pooled(pool.copy_from(&frame)),
                 None => Payload::Bytes(frame),
             });
         }

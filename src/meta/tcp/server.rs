@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::meta::meta_process::{MetaHandle, StopRequest, StopSignal};
 use crate::meta::tcp::connection::{spawn_connection, Setup};
 use crate::meta::tcp::options::{ConnectionConfig, ConnectionOptions};
-use crate::meta::tcp::pool::Pool;
+use crate::buf::pool::Pool;
 use crate::meta::tcp::routing::Router;
 use crate::meta::tcp::tls::{ServerTls, ServerTlsConfig};
 use crate::meta::tcp::transport::Transport;
