@@ -13,6 +13,8 @@ pub enum Error {
     MailboxFull,
     #[error("timed out")]
     Timeout,
+    #[error("the id names a process where a meta-process was expected, or the reverse")]
+    WrongKind,
     #[error("the name is already registered")]
     NameTaken,
     #[error("the node is stopping")]

@@ -59,6 +59,8 @@ pub enum actnet_status {
     ACTNET_STATUS_BAD_CERTIFICATE = 22,
     /// The library caught an internal panic; the operation did not complete.
     ACTNET_STATUS_PANIC = 23,
+    /// The id names a process where a meta-process was expected, or the reverse.
+    ACTNET_STATUS_WRONG_KIND = 24,
 }
 
 impl From<Error> for actnet_status {
@@ -85,13 +87,14 @@ impl From<Error> for actnet_status {
             Error::Tls => ACTNET_STATUS_TLS_ERROR,
             Error::CertificateInvalid => ACTNET_STATUS_CERTIFICATE_INVALID,
             Error::BadCertificate => ACTNET_STATUS_BAD_CERTIFICATE,
+            Error::WrongKind => ACTNET_STATUS_WRONG_KIND,
         }
     }
 }
 
 fn describe(status: u32) -> &'static str {
     use actnet_status::*;
-    const ALL: [(actnet_status, &str); 24] = [
+    const ALL: [(actnet_status, &str); 25] = [
         (ACTNET_STATUS_OK, "ok\0"),
         (ACTNET_STATUS_NULL_ARGUMENT, "a required pointer argument was NULL\0"),
         (ACTNET_STATUS_INVALID_ARGUMENT, "invalid argument\0"),
@@ -116,6 +119,7 @@ fn describe(status: u32) -> &'static str {
         (ACTNET_STATUS_CERTIFICATE_INVALID, "certificate verification failed\0"),
         (ACTNET_STATUS_BAD_CERTIFICATE, "certificate or key could not be loaded\0"),
         (ACTNET_STATUS_PANIC, "internal panic caught at the library boundary\0"),
+        (ACTNET_STATUS_WRONG_KIND, "id is of the wrong kind (process vs meta-process)\0"),
     ];
     ALL.iter().find(|(s, _)| *s as u32 == status).map(|(_, text)| *text).unwrap_or("unknown status\0")
 }

@@ -3,6 +3,7 @@ pub mod behavior;
 pub mod body;
 pub mod call;
 pub mod disconnect_reason;
+pub(crate) mod frame_source;
 pub(crate) mod current;
 pub(crate) mod lifecycle;
 pub(crate) mod mailbox;

@@ -10,7 +10,7 @@
 //! abort resets the socket at once.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::SocketAddr;
 use std::future::Future;
@@ -37,8 +37,10 @@ use crate::meta::tcp::transport::Transport;
 use crate::meta::tcp::write_queue::{Refused, Source, WriteQueue, Written};
 use crate::node::ids::Id;
 use crate::node::node::Node;
-use crate::process::message::{Body, DisconnectReason, ExitReason, Message, Payload};
+use crate::process::message::{DisconnectReason, ExitReason, Message, Payload};
 use crate::process::current::{self, Deferred};
+use crate::process::behavior::Flow;
+use crate::process::frame_source::FrameSource;
 use crate::process::process::{Envelope, ProcessShared};
 
 /// Most reads in a row before the task lets others run.
@@ -54,6 +56,10 @@ thread_local! {
     /// Reads land here and are split off as shared chunks, so small reads cost no allocation
     /// of their own and no connection holds a buffer between reads.
     static ARENA: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+    /// The connection whose frames the handler running on this thread answers (see
+    /// `FrameSource for ConnShared`), or null. A pointer, not an `Option<Arc>` in a
+    /// `RefCell`: read on every write, it then costs no borrow flag.
+    static REPLYING_TO: Cell<*const ConnShared> = const { Cell::new(std::ptr::null()) };
 }
 
 /// The state a connection shares with handler threads (writes, inspect, stop).
@@ -174,11 +180,6 @@ impl MetaHandle for ConnShared {
         }
     }
 
-    /// A message sent to a connection's alias is written to the socket (the tag is ignored).
-    fn send(&self, node: &Node, _from: Id, _tag: u64, data: Body) -> Result<()> {
-        node.tcp_write(self.alias, &data)
-    }
-
     /// From the moment a stop is requested, writes are refused (CLOSED): what was queued
     /// before is flushed (or dropped by an abort), nothing written after it goes out.
     fn stop(&self, request: StopRequest) {
@@ -195,9 +196,23 @@ impl MetaHandle for ConnShared {
     fn as_any(&self) -> &dyn Any {
         self
     }
+}
 
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
+/// A connection makes itself the reply target for the handler's pass over its frames: the
+/// frames of one read are answered with one write each, and a write to the alias being
+/// answered then skips the registry lookup (see `Node::with_connection`).
+impl FrameSource for ConnShared {
+    fn serve_pass(self: Arc<Self>, pass: &mut dyn FnMut() -> Flow) -> Flow {
+        struct Restore(*const ConnShared);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                REPLYING_TO.with(|r| r.set(self.0));
+            }
+        }
+        // `self` outlives the guard (arguments drop after locals): the pointer stays valid
+        // for as long as it is set.
+        let _restore = Restore(REPLYING_TO.with(|r| r.replace(Arc::as_ptr(&self))));
+        pass()
     }
 }
 
@@ -806,31 +821,28 @@ impl Node {
     /// change hands on this per-write path), with whether the caller is a handler in a batch
     /// (see `ConnShared::write`) and a way to get the state as an Arc.
     fn with_connection<R>(&self, alias: Id, f: impl FnOnce(&ConnShared, bool, &dyn Fn() -> Arc<ConnShared>) -> R) -> Result<R> {
-        let mut f = Some(f);
         // The connection whose frames the handler answers (always in a batch) is at hand:
         // no registry lookup.
-        let replied = current::with_reply_target(alias, |source| {
-            let this = || source.clone().downcast::<ConnShared>().expect("a connection's state");
-            let conn = source.downcast_ref::<ConnShared>().expect("a connection's state");
-            f.take().expect("once")(conn, true, &this)
-        });
-        if let Some(result) = replied {
-            return Ok(result);
+        let replying_to = REPLYING_TO.with(|r| r.get());
+        // Set only while `serve_pass` holds the connection's Arc.
+        if let Some(conn) = unsafe { replying_to.as_ref() } {
+            if conn.alias == alias {
+                let this = || unsafe {
+                    Arc::increment_strong_count(replying_to);
+                    Arc::from_raw(replying_to)
+                };
+                return Ok(f(conn, true, &this));
+            }
         }
         let in_batch = current::in_batch();
-        let found = self.registry().with_meta(alias, |meta| {
-            let handle = &meta?.handle;
-            let this = || handle.clone().into_any().downcast::<ConnShared>().expect("a connection's handle");
-            Some(match handle.as_any().downcast_ref::<ConnShared>() {
-                Some(conn) => Ok(f.take().expect("once")(conn, in_batch, &this)),
-                None => Err(Error::Unsupported),
-            })
-        });
-        // A live process is not a connection (as a meta-process of another kind is not).
-        found.unwrap_or_else(|| match self.registry().get(alias) {
-            Some(_) => Err(Error::Unsupported),
-            None => Err(Error::NotFound),
-        })
+        self.registry().with_meta(alias, |meta| {
+            let handle = &meta.handle;
+            let conn = handle.as_any().downcast_ref::<ConnShared>().ok_or(Error::Unsupported)?;
+            // The handle is this ConnShared (registered as `Arc<ConnShared>`, unsized to the
+            // trait object), so its data pointer is the ConnShared's.
+            let this = || unsafe { Arc::from_raw(Arc::into_raw(handle.clone()) as *const ConnShared) };
+            Ok(f(conn, in_batch, &this))
+        })?
     }
 
     /// Writes `data` (copied if it cannot go out at once) to a connection.

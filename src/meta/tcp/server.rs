@@ -115,10 +115,6 @@ impl MetaHandle for ServerHandle {
     fn as_any(&self) -> &dyn Any {
         self
     }
-
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
 }
 
 /// Resolves `host:port` to the first address.
