@@ -148,6 +148,10 @@ enum actnet_status
    * The library caught an internal panic; the operation did not complete.
    */
   ACTNET_STATUS_PANIC = 23,
+  /**
+   * The id names a process where a meta-process was expected, or the reverse.
+   */
+  ACTNET_STATUS_WRONG_KIND = 24,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
