@@ -1,4 +1,5 @@
 //! TCP meta-processes.
+mod api;
 pub mod framing;
 pub mod connection;
 pub mod keepalive;
