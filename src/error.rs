@@ -13,6 +13,8 @@ pub enum Error {
     MailboxFull,
     #[error("timed out")]
     Timeout,
+    #[error("the id names a process where a meta-process was expected, or the reverse")]
+    WrongKind,
     #[error("the name is already registered")]
     NameTaken,
     #[error("the node is stopping")]
@@ -45,8 +47,6 @@ pub enum Error {
     CertificateInvalid,
     #[error("certificate or key could not be loaded")]
     BadCertificate,
-    #[error("the id names a process where a meta-process was expected, or the reverse")]
-    WrongKind,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -163,7 +163,7 @@ fn call_replies_and_times_out() {
     }
     let silent = node.spawn(Box::new(Silent), SpawnOptions::default()).unwrap();
     assert_eq!(node.call(silent, 0, Bytes::new(), Duration::from_millis(50)), Err(Error::Timeout));
-    assert_eq!(node.call(9_999_999, 0, Bytes::new(), WAIT), Err(Error::NotFound));
+    assert_eq!(node.call(9_999_998, 0, Bytes::new(), WAIT), Err(Error::NotFound));
     node.stop().unwrap();
 }
 
@@ -278,14 +278,16 @@ fn meta_processes_forward_and_end_with_their_owner() {
     let (watcher, wrx) = recorder(&node, SpawnOptions::default());
     let (owner, orx) = recorder(&node, SpawnOptions::default());
     let alias = node.spawn_forwarder(owner, None).unwrap();
-    node.send(alias, 5, Bytes::from_static(b"hi")).unwrap();
+    // A forwarder takes messages through meta_send; send is for processes.
+    assert_eq!(node.send(alias, 5, Bytes::new()), Err(Error::WrongKind));
+    node.meta_send(alias, 5, Bytes::from_static(b"hi")).unwrap();
     assert_eq!(next(&orx), Seen::User(alias, 5, b"hi".to_vec()));
     let info = node.inspect(alias).unwrap();
     assert!(info.contains(&("forwarded".into(), "1".into())));
     node.monitor(watcher, alias).unwrap();
     node.stop_process(owner).unwrap();
     assert_eq!(next(&wrx), Seen::Down(alias, ExitReason::Shutdown));
-    assert_eq!(node.send(alias, 5, Bytes::new()), Err(Error::NotFound));
+    assert_eq!(node.meta_send(alias, 5, Bytes::new()), Err(Error::NotFound));
     assert_eq!(node.inspect(alias), Err(Error::NotFound));
     node.stop().unwrap();
 }
@@ -323,5 +325,58 @@ fn call_from_inside_a_handler_does_not_deadlock_a_single_worker() {
     let caller = node.spawn(Box::new(Caller(server, tx)), SpawnOptions::default()).unwrap();
     node.send(caller, 0, Bytes::new()).unwrap();
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), b"gnip".to_vec());
+    node.stop().unwrap();
+}
+
+#[test]
+fn a_process_operation_on_a_meta_process_alias_is_wrong_kind() {
+    let node = node();
+    let (owner, _orx) = recorder(&node, SpawnOptions::default());
+    let (other, _xrx) = recorder(&node, SpawnOptions::default());
+    let alias = node.spawn_forwarder(owner, None).unwrap();
+    assert_eq!(node.send(alias, 0, Bytes::new()), Err(Error::WrongKind));
+    assert_eq!(node.call(alias, 0, Bytes::new(), WAIT), Err(Error::WrongKind));
+    assert_eq!(node.stop_process(alias), Err(Error::WrongKind));
+    assert_eq!(node.kill(alias), Err(Error::WrongKind));
+    assert_eq!(node.set_trap_exits(alias, true), Err(Error::WrongKind));
+    assert_eq!(node.link(other, alias), Err(Error::WrongKind));
+    assert_eq!(node.register("forwarder", alias), Err(Error::WrongKind));
+    assert_eq!(node.monitor(alias, other), Err(Error::WrongKind), "only a process watches");
+    // A monitor may target either kind.
+    node.monitor(other, alias).unwrap();
+    // A process id (even) that names nothing: NotFound; an alias (odd) is WrongKind even
+    // when it names nothing, since the kind is in the id.
+    assert_eq!(node.send(9_999_998, 0, Bytes::new()), Err(Error::NotFound));
+    assert_eq!(node.send(9_999_999, 0, Bytes::new()), Err(Error::WrongKind));
+    node.stop().unwrap();
+}
+
+#[test]
+fn a_meta_operation_on_a_process_id_is_wrong_kind() {
+    use actnet::meta::meta_process::StopRequest;
+    let node = node();
+    let (pid, _rx) = recorder(&node, SpawnOptions::default());
+    assert_eq!(node.stop_meta(pid, StopRequest::Graceful), Err(Error::WrongKind));
+    assert_eq!(node.stop_meta(pid, StopRequest::Abort), Err(Error::WrongKind));
+    assert_eq!(node.meta_send(pid, 0, Bytes::new()), Err(Error::WrongKind));
+    assert_eq!(node.tcp_write(pid, b"x"), Err(Error::WrongKind));
+    assert_eq!(node.stop_meta(9_999_999, StopRequest::Graceful), Err(Error::NotFound));
+    assert_eq!(node.meta_send(9_999_999, 0, Bytes::new()), Err(Error::NotFound));
+    assert_eq!(node.tcp_write(9_999_999, b"x"), Err(Error::NotFound));
+    // A meta-process of another kind: a forwarder takes no writes.
+    let alias = node.spawn_forwarder(pid, None).unwrap();
+    assert_eq!(node.tcp_write(alias, b"x"), Err(Error::Unsupported));
+    node.stop().unwrap();
+}
+
+#[test]
+fn a_process_that_has_ended_is_not_found_and_keeps_its_kind() {
+    let node = node();
+    let (pid, rx) = recorder(&node, SpawnOptions::default());
+    node.stop_process(pid).unwrap();
+    assert_eq!(next(&rx), Seen::Terminate(pid, ExitReason::Shutdown));
+    use actnet::meta::meta_process::StopRequest;
+    assert_eq!(node.send(pid, 0, Bytes::new()), Err(Error::NotFound));
+    assert_eq!(node.stop_meta(pid, StopRequest::Graceful), Err(Error::WrongKind));
     node.stop().unwrap();
 }

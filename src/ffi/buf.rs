@@ -7,7 +7,7 @@
 use crate::ffi::args::{self, Options};
 use crate::ffi::boundary::{guard, guard_or};
 use crate::ffi::status::{actnet_status, actnet_status::*};
-use crate::meta::tcp::pool::{Buf, Header, Pool};
+use crate::buf::pool::{Buf, Header, Pool};
 
 /// A byte buffer (opaque): `len` bytes of content in `capacity` bytes of memory.
 pub struct actnet_buf {

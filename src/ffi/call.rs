@@ -1,6 +1,7 @@
 //! Calls: synchronous request/reply between processes.
 
 use bytes::Bytes;
+use crate::buf::scratch::scratch_pool;
 
 use crate::ffi::args::{self, actnet_node};
 use crate::ffi::boundary::guard;
@@ -33,7 +34,7 @@ pub extern "C" fn actnet_process_call(
         let out = args::out(reply_out)?;
         let request = Body::copy_from_slice(unsafe { args::bytes(data, len)? });
         let reply = check(node.call(to.get()?, tag, request, args::millis(timeout_ms)))?;
-        *out = give(node.scratch_pool().copy_from(&reply));
+        *out = give(scratch_pool().copy_from(&reply));
         Ok(())
     })
 }

@@ -3,8 +3,8 @@
 //! node's 64-bit ids, which are never reused; `id == 0` names nothing.
 
 use crate::ffi::args::FfiResult;
-use crate::ffi::status::actnet_status::ACTNET_STATUS_WRONG_KIND;
-use crate::node::ids::{kind_of, Id, IdKind};
+use crate::ffi::status::check;
+use crate::node::ids::{expect_kind, Id, IdKind};
 
 /// A process (actor). `{0}` names no process.
 #[repr(C)]
@@ -27,7 +27,7 @@ impl actnet_pid {
 
     /// The id, checked to be a process id (`WRONG_KIND` for an alias).
     pub(crate) fn get(self) -> FfiResult<Id> {
-        checked(self.id, IdKind::Process)
+        check(expect_kind(self.id, IdKind::Process)).map(|()| self.id)
     }
 
     /// The id, or None for `{0}`; checked as [`actnet_pid::get`].
@@ -43,16 +43,6 @@ impl actnet_alias {
 
     /// The id, checked to be a meta-process's alias (`WRONG_KIND` for a process id).
     pub(crate) fn get(self) -> FfiResult<Id> {
-        checked(self.id, IdKind::Meta)
-    }
-}
-
-/// A wrong-kind id is known from its value (see `IdKind`), whether or not it is alive: a
-/// process id cast into an alias is refused the same way every time. `{0}` passes and is
-/// not found.
-fn checked(id: Id, kind: IdKind) -> FfiResult<Id> {
-    match id == 0 || kind_of(id) == kind {
-        true => Ok(id),
-        false => Err(ACTNET_STATUS_WRONG_KIND),
+        check(expect_kind(self.id, IdKind::Meta)).map(|()| self.id)
     }
 }

@@ -184,7 +184,7 @@ pub extern "C" fn actnet_meta_send(node: *mut actnet_node, to: actnet_alias, tag
     guard(|| {
         let node = unsafe { args::node(node)? };
         let data = Body::copy_from_slice(unsafe { args::bytes(data, len)? });
-        check(node.send(to.get()?, tag, data))
+        check(node.meta_send(to.get()?, tag, data))
     })
 }
 

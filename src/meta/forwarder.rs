@@ -55,10 +55,6 @@ impl MetaHandle for Forwarder {
     fn as_any(&self) -> &dyn Any {
         self
     }
-
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
 }
 
 impl Node {

@@ -3,7 +3,6 @@
 //! an alias, never reused; messages sent to the alias reach its handle; it ends with its
 //! owner (cascading) and its monitors are told with DOWN.
 
-use std::any::Any;
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -12,83 +11,19 @@ use std::task::{Context, Poll};
 use crate::error::{Error, Result};
 use crate::node::ids::{Id, IdKind};
 use crate::node::node::Node;
+use crate::node::meta_entry::MetaEntry;
+pub use crate::node::meta_entry::{MetaHandle, StopRequest};
 use crate::node::registry::Entry;
 use crate::node::wakeup::Wakeup;
-use crate::process::lifecycle::Lifecycle;
+use crate::process::current;
+use crate::process::lifecycle::{announce_end, Lifecycle};
 use crate::process::message::{Body, ExitReason};
-
-/// Why a meta-process is asked to end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopRequest {
-    /// Finish what was already queued, then end.
-    Graceful,
-    /// End at once (a connection resets its socket).
-    Abort,
-    /// Its owner ended.
-    OwnerDown,
-    /// The node is stopping.
-    NodeStopping,
-}
-
-impl StopRequest {
-    pub fn exit_reason(self) -> ExitReason {
-        match self {
-            StopRequest::Graceful => ExitReason::Normal,
-            StopRequest::Abort => ExitReason::Killed,
-            StopRequest::OwnerDown | StopRequest::NodeStopping => ExitReason::Shutdown,
-        }
-    }
-}
-
-/// What the rest of the node sees of a running meta-process. Every method is called from
-/// arbitrary threads and must never wait for the meta-process's job.
-pub trait MetaHandle: Send + Sync + 'static {
-    /// Shown as `kind` by inspect ("tcp server", "tcp connection", …).
-    fn kind(&self) -> &'static str;
-    /// Adds this meta-process's key/value pairs.
-    fn inspect(&self, out: &mut Vec<(String, String)>);
-    /// A message sent to the alias.
-    fn send(&self, _node: &Node, _from: Id, _tag: u64, _data: Body) -> Result<()> {
-        Err(Error::Unsupported)
-    }
-    /// Asks the job to end; idempotent.
-    fn stop(&self, request: StopRequest);
-    /// A process this meta-process watches (see `Node::watch`) ended.
-    fn watched_ended(&self, _reason: ExitReason) {}
-    fn as_any(&self) -> &dyn Any;
-    /// The same, shared (`Arc<dyn MetaHandle>` to `Arc<dyn Any>` without trait upcasting,
-    /// which needs Rust 1.86).
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
-}
 
 /// What a meta-process's constructor gets.
 pub struct MetaContext {
     pub node: Node,
     pub alias: Id,
     pub owner: Id,
-}
-
-pub(crate) struct MetaShared {
-    pub(crate) alias: Id,
-    pub(crate) owner: Id,
-    pub(crate) handle: Arc<dyn MetaHandle>,
-    pub(crate) lifecycle: Lifecycle,
-}
-
-impl MetaShared {
-    pub(crate) fn stop_for_owner(&self, node_stopping: bool) {
-        self.handle.stop(if node_stopping { StopRequest::NodeStopping } else { StopRequest::OwnerDown });
-    }
-
-    pub(crate) fn inspect(&self, out: &mut Vec<(String, String)>) {
-        let (_, monitors, children) = self.lifecycle.counts();
-        out.push(("kind".into(), self.handle.kind().into()));
-        out.push(("alias".into(), self.alias.to_string()));
-        out.push(("owner".into(), self.owner.to_string()));
-        out.push(("monitored by".into(), monitors.to_string()));
-        out.push(("meta-processes".into(), children.to_string()));
-        self.handle.inspect(out);
-    }
 }
 
 /// The first stop request a meta-process received, and a way for its job (one task) to
@@ -169,7 +104,7 @@ impl Node {
         let owner_entry = self.registry().get(owner).ok_or(Error::NotFound)?;
         let alias = self.next_id_of(IdKind::Meta);
         let (handle, job) = start(MetaContext { node: self.clone(), alias, owner })?;
-        let shared = Arc::new(MetaShared { alias, owner, handle, lifecycle: Lifecycle::new() });
+        let shared = Arc::new(MetaEntry { alias, owner, handle, lifecycle: Lifecycle::new() });
         self.registry().insert(Entry::Meta(shared.clone()));
         if owner_entry.lifecycle().add_child(alias).is_err() {
             self.registry().remove(alias);
@@ -179,20 +114,31 @@ impl Node {
         Ok(alias)
     }
 
-    /// Asks a meta-process to end. NotFound if it already has.
+    /// Asks a meta-process to end. NotFound if it already has; WrongKind for a process.
     pub fn stop_meta(&self, alias: Id, request: StopRequest) -> Result<()> {
         self.registry().meta(alias)?.handle.stop(request);
         Ok(())
     }
 
-    fn release_meta(&self, shared: &MetaShared, reason: ExitReason) {
+    /// Sends a message to a meta-process's alias, for the kinds that take messages (a
+    /// forwarder); others refuse it with Unsupported (a connection: write with
+    /// `tcp_write`). WrongKind for a process (use `send`). The sender is as for `send`.
+    pub fn meta_send(&self, alias: Id, tag: u64, data: impl Into<Body>) -> Result<()> {
+        let from = current::process_of(self.serial()).unwrap_or(0);
+        let handle = self.registry().meta(alias)?.handle.clone();
+        handle.send(self, from, tag, data.into())?;
+        current::count_sent(self.serial());
+        Ok(())
+    }
+
+    fn release_meta(&self, shared: &MetaEntry, reason: ExitReason) {
         let ended = shared.lifecycle.finish();
         self.registry().remove(shared.alias);
         if let Some(owner) = self.registry().get(shared.owner) {
             owner.lifecycle().remove_child(shared.alias);
         }
         if let Some(ended) = ended {
-            self.announce_end(shared.alias, ended, reason);
+            announce_end(self, shared.alias, ended, reason);
         }
         self.notify_released();
     }
@@ -205,7 +151,7 @@ pin_project_lite::pin_project! {
     struct MetaTask<F> {
         #[pin]
         job: F,
-        release: Option<(Node, Arc<MetaShared>)>,
+        release: Option<(Node, Arc<MetaEntry>)>,
     }
 }
 

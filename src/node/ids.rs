@@ -8,6 +8,8 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::error::{Error, Result};
+
 /// A process id, a meta-process alias, or a reference. 0 never names anything.
 pub type Id = u64;
 
@@ -25,6 +27,14 @@ pub fn kind_of(id: Id) -> IdKind {
     match id & 1 {
         0 => IdKind::Process,
         _ => IdKind::Meta,
+    }
+}
+
+/// WrongKind unless `id` is of `kind` (0, which names nothing, passes: it is not found).
+pub fn expect_kind(id: Id, kind: IdKind) -> Result<()> {
+    match id == 0 || kind_of(id) == kind {
+        true => Ok(()),
+        false => Err(Error::WrongKind),
     }
 }
 

@@ -8,7 +8,6 @@ use tokio::runtime::{Handle, Runtime};
 use tracing::Dispatch;
 
 use crate::error::{Error, Result};
-use crate::meta::tcp::pool::Pool;
 use crate::node::ids::{Id, IdAllocator, IdKind};
 use crate::node::logging::{self, LogLevel, LogSink};
 use crate::node::registry::{Entry, Registry};
@@ -69,7 +68,6 @@ pub(crate) struct NodeInner {
     watchdog: Arc<Watchdog>,
     log_sink: Option<Arc<dyn LogSink>>,
     default_mailbox_size: usize,
-    scratch_pool: Pool,
 }
 
 impl Node {
@@ -123,7 +121,6 @@ impl Node {
                 watchdog,
                 log_sink: options.log_sink,
                 default_mailbox_size: options.default_mailbox_size,
-                scratch_pool: Pool::new(0, 64),
             }),
         })
     }
@@ -217,11 +214,6 @@ impl Node {
     /// Runs `f` with this node's logger as the thread's default (for foreign threads).
     pub fn with_logging<R>(&self, f: impl FnOnce() -> R) -> R {
         tracing::dispatcher::with_default(&self.inner.dispatch, f)
-    }
-
-    /// A pool for buffers the runtime hands to foreign code (call replies and the like).
-    pub fn scratch_pool(&self) -> &Pool {
-        &self.inner.scratch_pool
     }
 
     pub(crate) fn serial(&self) -> usize {

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::error::{Error, Result};
-use crate::meta::meta_process::MetaShared;
-use crate::node::ids::{id_hash, ById, HasId, Id, IdSet};
+use crate::node::ids::{expect_kind, id_hash, ById, HasId, Id, IdKind, IdSet};
+use crate::node::meta_entry::MetaEntry;
 use crate::process::lifecycle::Lifecycle;
 use crate::process::process::ProcessShared;
 
@@ -25,7 +25,7 @@ const SHARDS: usize = 64;
 #[derive(Clone)]
 pub(crate) enum Entry {
     Process(Arc<ProcessShared>),
-    Meta(Arc<MetaShared>),
+    Meta(Arc<MetaEntry>),
 }
 
 impl Entry {
@@ -42,7 +42,7 @@ impl Entry {
 #[derive(Default)]
 struct Entries {
     processes: IdSet<ProcessShared>,
-    metas: IdSet<MetaShared>,
+    metas: IdSet<MetaEntry>,
 }
 
 impl Entries {
@@ -60,7 +60,7 @@ impl HasId for ProcessShared {
     }
 }
 
-impl HasId for MetaShared {
+impl HasId for MetaEntry {
     fn id(&self) -> &Id {
         &self.alias
     }
@@ -113,23 +113,30 @@ impl Registry {
         self.entries(id).read().unwrap().get(id)
     }
 
-    /// Runs `f` on the meta-process (or None) under the read lock; `f` must not block or
-    /// take the registry's locks.
-    pub(crate) fn with_meta<R>(&self, id: Id, f: impl FnOnce(Option<&Arc<MetaShared>>) -> R) -> R {
-        f(self.entries(id).read().unwrap().metas.get(&id).map(|m| &m.0))
+    /// Runs `f` on the meta-process under the read lock (no reference counts change hands);
+    /// `f` must not block or take the registry's locks. Errors as for `meta`.
+    pub(crate) fn with_meta<R>(&self, id: Id, f: impl FnOnce(&Arc<MetaEntry>) -> R) -> Result<R> {
+        expect_kind(id, IdKind::Meta)?;
+        match self.entries(id).read().unwrap().metas.get(&id) {
+            Some(m) => Ok(f(&m.0)),
+            None => Err(Error::NotFound),
+        }
     }
 
     /// A live process. One that has begun to end (its mailbox is closed) is NotFound here
-    /// too, as it is for sends, although it leaves the registry a moment later.
+    /// too, as it is for sends, although it leaves the registry a moment later. WrongKind
+    /// if `id` is a meta-process's alias (alive or not: the kind is in the id).
     pub(crate) fn process(&self, id: Id) -> Result<Arc<ProcessShared>> {
+        expect_kind(id, IdKind::Process)?;
         match self.entries(id).read().unwrap().processes.get(&id) {
             Some(p) if p.0.is_alive() => Ok(p.0.clone()),
             _ => Err(Error::NotFound),
         }
     }
 
-    pub(crate) fn meta(&self, id: Id) -> Result<Arc<MetaShared>> {
-        self.entries(id).read().unwrap().metas.get(&id).map(|m| m.0.clone()).ok_or(Error::NotFound)
+    /// A live meta-process. WrongKind if `id` is a process's pid.
+    pub(crate) fn meta(&self, id: Id) -> Result<Arc<MetaEntry>> {
+        self.with_meta(id, Arc::clone)
     }
 
     /// Every live entry, processes first (one shard at a time: not one instant's snapshot).

@@ -10,7 +10,6 @@ use bytes::Bytes;
 use crate::error::{Error, Result};
 use crate::node::ids::{Id, IdMap};
 use crate::node::node::Node;
-use crate::node::registry::Entry;
 use crate::process::current;
 use crate::process::message::{Body, Message};
 
@@ -26,7 +25,8 @@ pub(crate) struct Calls {
 }
 
 impl Node {
-    /// Sends a request to process `to` and waits up to `timeout` for the answer.
+    /// Sends a request to process `to` and waits up to `timeout` for the answer. WrongKind
+    /// for a meta-process's alias.
     pub fn call(&self, to: Id, tag: u64, data: impl Into<Body>, timeout: Duration) -> Result<Bytes> {
         let data = data.into();
         let from = current::process_of(self.serial()).unwrap_or(0);
@@ -34,11 +34,7 @@ impl Node {
         if from != 0 && from == to {
             return Err(Error::WrongContext);
         }
-        let target = match self.registry().get(to) {
-            Some(Entry::Process(p)) => p,
-            Some(Entry::Meta(_)) => return Err(Error::Unsupported),
-            None => return Err(Error::NotFound),
-        };
+        let target = self.registry().process(to)?;
         let reference = self.next_id();
         let (answer, receive) = sync_channel(1);
         self.calls().pending.lock().unwrap().insert(reference, Pending { target: to, answer });

@@ -2,7 +2,6 @@
 //! thread belongs to a node's runtime. Used to fill in a message's sender, to refuse a node
 //! stop from inside a handler, and to block safely while a handler waits for a reply.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -32,8 +31,6 @@ thread_local! {
     static RUNTIME_OF: Cell<usize> = const { Cell::new(0) };
     /// Work put off until the end of the batch (flushing writes).
     static DEFERRED: RefCell<Vec<Arc<dyn Deferred>>> = const { RefCell::new(Vec::new()) };
-    /// The connection whose frames the running handler pass answers (see `replying_to`).
-    static REPLYING_TO: RefCell<Option<(Id, Arc<dyn Any + Send + Sync>)>> = const { RefCell::new(None) };
     /// This runtime worker's slot, from `Arc::into_raw` (null on foreign threads). A pointer
     /// rather than an `Option<Arc>` in a `RefCell`: a thread-local without a destructor is
     /// read without the check of its destructor's registration and the borrow flag, and
@@ -112,28 +109,6 @@ pub(crate) fn run_deferred() {
     while let Some(work) = DEFERRED.with(|d| d.borrow_mut().pop()) {
         work.run();
     }
-}
-
-/// Runs `f` with `source` (a connection's id and shared state) at hand for the writes it
-/// makes to that connection: the frames of one read are answered with one write each, and
-/// finding the connection in the registry for every one of them was a tenth of the work.
-pub(crate) fn replying_to<R>(source: (Id, Arc<dyn Any + Send + Sync>), f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<(Id, Arc<dyn Any + Send + Sync>)>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            REPLYING_TO.with(|r| *r.borrow_mut() = self.0.take());
-        }
-    }
-    let _restore = Restore(REPLYING_TO.with(|r| r.borrow_mut().replace(source)));
-    f()
-}
-
-/// Runs `f` on the shared state set by `replying_to`, if it is that of `id`.
-pub(crate) fn with_reply_target<R>(id: Id, f: impl FnOnce(&Arc<dyn Any + Send + Sync>) -> R) -> Option<R> {
-    REPLYING_TO.with(|r| match r.try_borrow().as_deref() {
-        Ok(Some((target, source))) if *target == id => Some(f(source)),
-        _ => None,
-    })
 }
 
 /// Runs `f` as process `pid` of node `serial` (counting its sends in `sent`), restoring the

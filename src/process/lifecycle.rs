@@ -86,113 +86,86 @@ impl Lifecycle {
     }
 }
 
-impl Node {
-    /// `watcher` (a process) receives DOWN with a fresh reference when `target` (a process or
-    /// meta-process) ends. NotFound if either is already gone.
-    pub fn monitor(&self, watcher: Id, target: Id) -> Result<u64> {
-        let watcher_process = self.registry().process(watcher)?;
-        let target_entry = self.registry().get(target).ok_or(Error::NotFound)?;
-        let reference = self.next_id();
-        target_entry.lifecycle().with_alive(|e| e.watchers.push(Watcher { pid: watcher, reference }))?;
-        if watcher_process.lifecycle.with_alive(|e| e.monitoring.push((target, reference))).is_err() {
-            self.demonitor_target(target, reference);
-            return Err(Error::NotFound);
-        }
-        Ok(reference)
+impl Lifecycle {
+    /// `pid` is to receive DOWN with `reference` when this id ends.
+    pub(crate) fn add_watcher(&self, pid: Id, reference: u64) -> Result<()> {
+        self.with_alive(|e| e.watchers.push(Watcher { pid, reference }))
     }
 
-    /// Removes a monitor made by `watcher`. NotFound if it is no longer in place.
-    pub fn demonitor(&self, watcher: Id, reference: u64) -> Result<()> {
-        let watcher_process = self.registry().process(watcher)?;
-        let target = watcher_process.lifecycle.with(|e| {
+    pub(crate) fn remove_watcher(&self, reference: u64) {
+        self.with(|e| e.watchers.retain(|w| w.reference != reference));
+    }
+
+    /// Records, on the watching process, the monitor of `target` made with `reference`.
+    pub(crate) fn add_monitoring(&self, target: Id, reference: u64) -> Result<()> {
+        self.with_alive(|e| e.monitoring.push((target, reference)))
+    }
+
+    /// Forgets the monitor made with `reference`; returns its target.
+    pub(crate) fn take_monitoring(&self, reference: u64) -> Option<Id> {
+        self.with(|e| {
             let at = e.monitoring.iter().position(|(_, r)| *r == reference)?;
             Some(e.monitoring.swap_remove(at).0)
-        });
-        let target = target.ok_or(Error::NotFound)?;
-        self.demonitor_target(target, reference);
-        Ok(())
+        })
     }
 
-    fn demonitor_target(&self, target: Id, reference: u64) {
-        if let Some(entry) = self.registry().get(target) {
-            entry.lifecycle().with(|e| e.watchers.retain(|w| w.reference != reference));
-        }
+    pub(crate) fn add_watching_meta(&self, meta: Id) -> Result<()> {
+        self.with_alive(|e| e.watching_metas.push(meta))
     }
 
-    /// Runtime-internal monitor: the handle of meta-process `meta` is told once (with
-    /// `MetaHandle::watched_ended`) when `target` ends, if `meta` is still there then.
-    /// NotFound if `target` is already gone. At most one per meta-process and target.
-    pub(crate) fn watch(&self, target: Id, meta: Id) -> Result<()> {
-        let entry = self.registry().get(target).ok_or(Error::NotFound)?;
-        entry.lifecycle().with_alive(|e| e.watching_metas.push(meta))
+    pub(crate) fn remove_watching_meta(&self, meta: Id) {
+        self.with(|e| e.watching_metas.retain(|m| *m != meta));
     }
 
-    /// Removes the `watch` of `target` by `meta`.
-    pub(crate) fn unwatch(&self, target: Id, meta: Id) {
-        if let Some(entry) = self.registry().get(target) {
-            entry.lifecycle().with(|e| e.watching_metas.retain(|m| *m != meta));
-        }
-    }
-
-    /// Links two processes: when one ends abnormally the other ends too, or receives EXIT
-    /// if it traps exits.
-    pub fn link(&self, a: Id, b: Id) -> Result<()> {
-        if a == b {
-            return Err(Error::InvalidArgument);
-        }
-        let pa = self.registry().process(a)?;
-        let pb = self.registry().process(b)?;
+    /// Links two live ids (each with its bookkeeping); NotFound if either has ended.
+    pub(crate) fn link((a, la): (Id, &Lifecycle), (b, lb): (Id, &Lifecycle)) -> Result<()> {
         // Lock in id order so two concurrent links cannot deadlock.
-        let (first, second) = if a < b { (&pa, &pb) } else { (&pb, &pa) };
-        let mut s1 = first.lifecycle.state.lock().unwrap();
-        let mut s2 = second.lifecycle.state.lock().unwrap();
+        let ((first, l1), (second, l2)) = if a < b { ((a, la), (b, lb)) } else { ((b, lb), (a, la)) };
+        let mut s1 = l1.state.lock().unwrap();
+        let mut s2 = l2.state.lock().unwrap();
         if !s1.alive || !s2.alive {
             return Err(Error::NotFound);
         }
         let links1 = &mut s1.ended.get_or_insert_with(Default::default).links;
-        if !links1.contains(&second.pid) {
-            links1.push(second.pid);
-            s2.ended.get_or_insert_with(Default::default).links.push(first.pid);
+        if !links1.contains(&second) {
+            links1.push(second);
+            s2.ended.get_or_insert_with(Default::default).links.push(first);
         }
         Ok(())
     }
 
-    pub fn unlink(&self, a: Id, b: Id) -> Result<()> {
-        let pa = self.registry().process(a)?;
-        pa.lifecycle.with(|e| e.links.retain(|l| *l != b));
-        if let Ok(pb) = self.registry().process(b) {
-            pb.lifecycle.with(|e| e.links.retain(|l| *l != a));
-        }
-        Ok(())
+    pub(crate) fn remove_link(&self, other: Id) {
+        self.with(|e| e.links.retain(|l| *l != other));
     }
+}
 
-    /// Tells everyone who asked that `id` ended with `reason`, terminates the meta-processes
-    /// it owned, and drops the monitors it held.
-    pub(crate) fn announce_end(&self, id: Id, ended: Ended, reason: ExitReason) {
-        for child in ended.children {
-            if let Ok(meta) = self.registry().meta(child) {
-                meta.stop_for_owner(self.is_stopping());
-            }
+/// Tells everyone who asked that `id` ended with `reason`, terminates the meta-processes
+/// it owned, and drops the monitors it held.
+pub(crate) fn announce_end(node: &Node, id: Id, ended: Ended, reason: ExitReason) {
+    let registry = node.registry();
+    for child in ended.children {
+        if let Ok(meta) = registry.meta(child) {
+            meta.stop_for_owner(node.is_stopping());
         }
-        for (target, reference) in ended.monitoring {
-            self.demonitor_target(target, reference);
+    }
+    for (target, reference) in ended.monitoring {
+        node.demonitor_target(target, reference);
+    }
+    for Watcher { pid, reference } in ended.watchers {
+        if let Ok(p) = registry.process(pid) {
+            p.lifecycle.take_monitoring(reference);
+            p.push_lifecycle(Envelope::Message(Message::Down { id, reference, reason }));
         }
-        for Watcher { pid, reference } in ended.watchers {
-            if let Ok(p) = self.registry().process(pid) {
-                p.lifecycle.with(|e| e.monitoring.retain(|(_, r)| *r != reference));
-                p.push_lifecycle(Envelope::Message(Message::Down { id, reference, reason }));
-            }
+    }
+    for meta in ended.watching_metas {
+        if let Ok(meta) = registry.meta(meta) {
+            meta.handle.watched_ended(reason);
         }
-        for meta in ended.watching_metas {
-            if let Ok(meta) = self.registry().meta(meta) {
-                meta.handle.watched_ended(reason);
-            }
-        }
-        for linked in ended.links {
-            if let Ok(p) = self.registry().process(linked) {
-                p.lifecycle.with(|e| e.links.retain(|l| *l != id));
-                p.push_lifecycle(Envelope::ExitSignal { from: id, reason });
-            }
+    }
+    for linked in ended.links {
+        if let Ok(p) = registry.process(linked) {
+            p.lifecycle.remove_link(id);
+            p.push_lifecycle(Envelope::ExitSignal { from: id, reason });
         }
     }
 }

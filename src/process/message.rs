@@ -3,11 +3,9 @@
 
 use std::net::SocketAddr;
 
-use bytes::Bytes;
-
-use crate::meta::tcp::pool::Buf;
 pub use crate::process::body::Body;
 pub use crate::process::disconnect_reason::DisconnectReason;
+pub use crate::process::payload::{LentBuf, Payload};
 use crate::node::ids::Id;
 
 /// Why a process or meta-process ended.
@@ -44,23 +42,6 @@ impl ExitReason {
             DisconnectReason::PeerClosed | DisconnectReason::Closed => ExitReason::Normal,
             DisconnectReason::NodeStopping | DisconnectReason::ParentDown => ExitReason::Shutdown,
             other => ExitReason::Disconnected(other),
-        }
-    }
-}
-
-/// Bytes carried by a message: shared bytes (borrowed by the handler) or a pool buffer
-/// (owned by the handler once delivered).
-#[derive(Debug)]
-pub enum Payload {
-    Bytes(Bytes),
-    Pooled(Buf),
-}
-
-impl Payload {
-    pub fn as_slice(&self) -> &[u8] {
-        match self {
-            Payload::Bytes(b) => b,
-            Payload::Pooled(b) => b.as_slice(),
         }
     }
 }

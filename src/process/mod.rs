@@ -3,10 +3,12 @@ pub mod behavior;
 pub mod body;
 pub mod call;
 pub mod disconnect_reason;
+pub(crate) mod frame_source;
 pub(crate) mod current;
 pub(crate) mod lifecycle;
 pub(crate) mod mailbox;
 pub mod message;
+pub mod payload;
 #[allow(clippy::module_inception)]
 pub mod process;
 pub mod supervisor;

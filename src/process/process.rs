@@ -1,6 +1,6 @@
-//! Processes: spawn, the one-message-at-a-time dispatch loop, sending, names, stop and kill.
+//! A process: its shared state (mailbox, lifecycle, counters), spawn and end, and the
+//! one-message-at-a-time dispatch loop. The node's API over processes is `node/processes.rs`.
 
-use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,9 +11,10 @@ use crate::node::node::Node;
 use crate::node::registry::Entry;
 use crate::process::behavior::{Behavior, Context, Flow};
 use crate::process::current;
-use crate::process::lifecycle::Lifecycle;
+use crate::process::frame_source::FrameSource;
+use crate::process::lifecycle::{announce_end, Lifecycle};
 use crate::process::mailbox::{Class, Mailbox, PushError};
-use crate::process::message::{Body, ExitReason, Message, Payload};
+use crate::process::message::{ExitReason, Message, Payload};
 
 /// Messages a dispatch loop yields the worker thread after, so one busy process cannot
 /// starve the others sharing its thread.
@@ -40,9 +41,8 @@ pub(crate) enum Envelope {
     /// The frames one read of a connection completed, each handled as its own DATA message,
     /// in order. One envelope per read, not per frame: one push, pop and wake-up for all (on
     /// 64-byte frames those were a fifth of the server's work). It takes one mailbox slot.
-    /// `source` is the connection's shared state, for the handler's replies (see
-    /// `current::replying_to`).
-    Frames { conn: Id, frames: Vec<Payload>, source: Arc<dyn Any + Send + Sync> },
+    /// `source` is the connection, which wraps the handler's pass (see `FrameSource`).
+    Frames { conn: Id, frames: Vec<Payload>, source: Arc<dyn FrameSource> },
     /// End after everything queued before it (stop, node stop, supervisor shutdown).
     Stop(ExitReason),
     /// End as soon as the current handler returns.
@@ -167,153 +167,110 @@ impl ProcessShared {
     }
 }
 
-impl Node {
-    /// Spawns a process running `behavior`. `init` runs on the calling thread before this
-    /// returns; if it fails, nothing is left behind and the error is `InitFailed`.
-    pub fn spawn(&self, mut behavior: Box<dyn Behavior>, options: SpawnOptions) -> Result<Id> {
-        if self.is_stopping() {
-            return Err(Error::NodeStopping);
+impl ProcessShared {
+    /// Stops the process after the messages already queued (reason Shutdown), or, asked by
+    /// itself from its own callback, as soon as that callback returns (reason Normal).
+    pub(crate) fn stop(self: &Arc<Self>, by_itself: bool) -> Result<()> {
+        if by_itself {
+            return self.push_front(Envelope::Stop(ExitReason::Normal));
         }
-        let pid = self.next_id_of(IdKind::Process);
-        let mailbox_size = options.mailbox_size.unwrap_or(self.default_mailbox_size());
-        let shared = Arc::new(ProcessShared {
-            pid,
-            name: Mutex::new(None),
-            mailbox: Mailbox::new(mailbox_size),
-            lifecycle: Lifecycle::new(),
-            trap_exits: AtomicBool::new(options.trap_exits),
-            state: AtomicU8::new(State::Init as u8),
-            sent: AtomicU64::new(0),
-            kind: behavior.kind(),
-        });
-        self.registry().insert(Entry::Process(shared.clone()));
-        if let Err(e) = self.prepare(&shared, &options) {
-            self.release_process(&shared, ExitReason::InitFailed(0));
-            return Err(e);
+        self.push_lifecycle(Envelope::Stop(ExitReason::Shutdown)).then_some(()).ok_or(Error::NotFound)
+    }
+
+    /// Ends the process with reason Killed as soon as its current handler returns.
+    pub(crate) fn kill(self: &Arc<Self>) -> Result<()> {
+        self.push_front(Envelope::Kill)
+    }
+
+    pub(crate) fn set_trap_exits(&self, trap: bool) {
+        self.trap_exits.store(trap, Ordering::Relaxed);
+    }
+}
+
+/// Spawns a process running `behavior` (see `Node::spawn`).
+pub(crate) fn spawn(node: &Node, mut behavior: Box<dyn Behavior>, options: SpawnOptions) -> Result<Id> {
+    if node.is_stopping() {
+        return Err(Error::NodeStopping);
+    }
+    let pid = node.next_id_of(IdKind::Process);
+    let mailbox_size = options.mailbox_size.unwrap_or(node.default_mailbox_size());
+    let shared = Arc::new(ProcessShared {
+        pid,
+        name: Mutex::new(None),
+        mailbox: Mailbox::new(mailbox_size),
+        lifecycle: Lifecycle::new(),
+        trap_exits: AtomicBool::new(options.trap_exits),
+        state: AtomicU8::new(State::Init as u8),
+        sent: AtomicU64::new(0),
+        kind: behavior.kind(),
+    });
+    node.registry().insert(Entry::Process(shared.clone()));
+    if let Err(e) = prepare(node, &shared, &options) {
+        release(node, &shared, ExitReason::InitFailed(0));
+        return Err(e);
+    }
+    let ctx = Context { node, pid };
+    let init = current::run_as(node.serial(), pid, &shared.sent, false, || {
+        catch_unwind(AssertUnwindSafe(|| node.with_logging(|| behavior.init(&ctx, &options.args))))
+    });
+    match init {
+        Ok(Ok(())) => {}
+        Ok(Err(code)) => {
+            release(node, &shared, ExitReason::InitFailed(code));
+            return Err(Error::InitFailed);
         }
-        let ctx = Context { node: self, pid };
-        let init = current::run_as(self.serial(), pid, &shared.sent, false, || {
-            catch_unwind(AssertUnwindSafe(|| self.with_logging(|| behavior.init(&ctx, &options.args))))
-        });
-        match init {
-            Ok(Ok(())) => {}
-            Ok(Err(code)) => {
-                self.release_process(&shared, ExitReason::InitFailed(code));
-                return Err(Error::InitFailed);
-            }
-            Err(_) => {
-                tracing::error!(pid, "init panicked");
-                self.release_process(&shared, ExitReason::Panic);
-                return Err(Error::InitFailed);
-            }
+        Err(_) => {
+            tracing::error!(pid, "init panicked");
+            release(node, &shared, ExitReason::Panic);
+            return Err(Error::InitFailed);
         }
-        shared.set_state(State::Waiting);
-        self.runtime_handle().spawn(run(self.clone(), shared, behavior));
-        Ok(pid)
     }
+    shared.set_state(State::Waiting);
+    node.runtime_handle().spawn(run(node.clone(), shared, behavior));
+    Ok(pid)
+}
 
-    fn prepare(&self, shared: &ProcessShared, options: &SpawnOptions) -> Result<()> {
-        if let Some(name) = &options.name {
-            self.registry().register(name, shared)?;
-        }
-        if let Some(other) = options.link_to {
-            self.link(shared.pid, other)?;
-        }
-        Ok(())
+/// What the spawn options ask for before `init`: a name and a link.
+fn prepare(node: &Node, shared: &ProcessShared, options: &SpawnOptions) -> Result<()> {
+    if let Some(name) = &options.name {
+        node.registry().register(name, shared)?;
     }
+    if let Some(other) = options.link_to {
+        node.link(shared.pid, other)?;
+    }
+    Ok(())
+}
 
-    /// Sends an opaque message to a process or meta-process. The sender is the process whose
-    /// callback is running on this thread, or 0 from a foreign thread.
-    pub fn send(&self, to: Id, tag: u64, data: impl Into<Body>) -> Result<()> {
-        let data = data.into();
-        let from = current::process_of(self.serial()).unwrap_or(0);
-        let result = match self.registry().get(to) {
-            Some(Entry::Process(p)) => p.push_bounded(Message::User { from, tag, data }).map_err(|(e, _)| e),
-            Some(Entry::Meta(m)) => m.handle.send(self, from, tag, data),
-            None => Err(Error::NotFound),
-        };
-        if result.is_ok() {
-            current::count_sent(self.serial());
-        }
-        result
+/// Ends a process: refuse new messages, run `terminate`, drop what was still queued,
+/// leave the registry, then tell monitors, links and owned meta-processes.
+fn finish(node: &Node, shared: &Arc<ProcessShared>, mut behavior: Box<dyn Behavior>, reason: ExitReason) {
+    let leftovers = shared.mailbox.close();
+    let ctx = Context { node, pid: shared.pid };
+    let terminated = current::run_as(node.serial(), shared.pid, &shared.sent, false, || {
+        catch_unwind(AssertUnwindSafe(|| behavior.terminate(&ctx, reason)))
+    });
+    if terminated.is_err() {
+        tracing::error!(pid = shared.pid, "terminate panicked");
     }
+    drop(behavior);
+    drop(leftovers);
+    release(node, shared, reason);
+}
 
-    pub fn send_named(&self, name: &str, tag: u64, data: impl Into<Body>) -> Result<()> {
-        self.send(self.whereis(name)?, tag, data)
+fn release(node: &Node, shared: &ProcessShared, reason: ExitReason) {
+    shared.mailbox.close();
+    shared.set_state(State::Terminated);
+    let ended = shared.lifecycle.finish();
+    node.registry().unregister_process(shared);
+    node.registry().remove(shared.pid);
+    node.fail_calls_to(shared.pid);
+    if reason.is_abnormal() {
+        tracing::debug!(pid = shared.pid, ?reason, "process terminated");
     }
-
-    pub fn whereis(&self, name: &str) -> Result<Id> {
-        self.registry().whereis(name).ok_or(Error::NotFound)
+    if let Some(ended) = ended {
+        announce_end(node, shared.pid, ended, reason);
     }
-
-    pub fn register(&self, name: &str, pid: Id) -> Result<()> {
-        let p = self.registry().process(pid)?;
-        self.registry().register(name, &p)
-    }
-
-    pub fn unregister(&self, name: &str) -> Result<()> {
-        self.registry().unregister(name)
-    }
-
-    /// Asks a process to end with reason Shutdown after the messages already queued. A
-    /// process stopping itself (from its own callback) ends with reason Normal as soon as the
-    /// current callback returns.
-    pub fn stop_process(&self, pid: Id) -> Result<()> {
-        if current::process_of(self.serial()) == Some(pid) {
-            let p = self.registry().process(pid)?;
-            return p.push_front(Envelope::Stop(ExitReason::Normal));
-        }
-        let p = self.registry().process(pid)?;
-        p.push_lifecycle(Envelope::Stop(ExitReason::Shutdown)).then_some(()).ok_or(Error::NotFound)
-    }
-
-    /// Ends a process with reason Killed as soon as its current handler returns.
-    pub fn kill(&self, pid: Id) -> Result<()> {
-        let p = self.registry().process(pid)?;
-        p.push_front(Envelope::Kill)
-    }
-
-    pub fn set_trap_exits(&self, pid: Id, trap: bool) -> Result<()> {
-        let p = self.registry().process(pid)?;
-        p.trap_exits.store(trap, Ordering::Relaxed);
-        Ok(())
-    }
-
-    pub(crate) fn process_ref(&self, pid: Id) -> Result<Arc<ProcessShared>> {
-        self.registry().process(pid)
-    }
-
-    /// Ends a process: refuse new messages, run `terminate`, drop what was still queued,
-    /// leave the registry, then tell monitors, links and owned meta-processes.
-    fn finish_process(&self, shared: &Arc<ProcessShared>, mut behavior: Box<dyn Behavior>, reason: ExitReason) {
-        let leftovers = shared.mailbox.close();
-        let ctx = Context { node: self, pid: shared.pid };
-        let terminated = current::run_as(self.serial(), shared.pid, &shared.sent, false, || {
-            catch_unwind(AssertUnwindSafe(|| behavior.terminate(&ctx, reason)))
-        });
-        if terminated.is_err() {
-            tracing::error!(pid = shared.pid, "terminate panicked");
-        }
-        drop(behavior);
-        drop(leftovers);
-        self.release_process(shared, reason);
-    }
-
-    fn release_process(&self, shared: &ProcessShared, reason: ExitReason) {
-        shared.mailbox.close();
-        shared.set_state(State::Terminated);
-        let ended = shared.lifecycle.finish();
-        self.registry().unregister_process(shared);
-        self.registry().remove(shared.pid);
-        self.fail_calls_to(shared.pid);
-        if reason.is_abnormal() {
-            tracing::debug!(pid = shared.pid, ?reason, "process terminated");
-        }
-        if let Some(ended) = ended {
-            self.announce_end(shared.pid, ended, reason);
-        }
-        self.notify_released();
-    }
+    node.notify_released();
 }
 
 /// The dispatch loop of one process.
@@ -347,7 +304,7 @@ async fn run(node: Node, shared: Arc<ProcessShared>, mut behavior: Box<dyn Behav
             yield_to_others().await;
         }
     };
-    node.finish_process(&shared, behavior, reason);
+    finish(&node, &shared, behavior, reason);
 }
 
 /// Lets the worker run other tasks. Unlike `tokio::task::yield_now`, which parks the wake-up
@@ -370,7 +327,11 @@ fn dispatch(node: &Node, shared: &ProcessShared, behavior: &mut dyn Behavior, en
     let message = match envelope {
         Envelope::Message(m) => m,
         Envelope::Frames { conn, frames, source } => {
-            return current::replying_to((conn, source), || handle_frames(node, shared, behavior, conn, frames))
+            let mut frames = Some(frames);
+            return source.serve_pass(&mut || {
+                let frames = frames.take().expect("a pass runs once");
+                handle_frames(node, shared, behavior, conn, frames)
+            });
         }
         Envelope::Stop(reason) => return Flow::Stop(reason),
         Envelope::Kill => return Flow::Stop(ExitReason::Killed),

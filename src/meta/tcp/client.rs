@@ -75,28 +75,25 @@ async fn connect(host: &str, port: u16) -> Result<TcpStream> {
     Err(last)
 }
 
-impl Node {
-    /// Connects to `host:port` and spawns a connection meta-process owned by process `owner`.
-    /// Blocks the caller (safely, even in a handler) until connected or failed.
-    pub fn tcp_connect(&self, owner: Id, options: ClientOptions) -> Result<Id> {
-        let config = Arc::new(options.connection.validate()?);
-        if options.host.is_empty() || options.port == 0 {
-            return Err(Error::InvalidArgument);
-        }
-        self.process_ref(owner)?;
-        let target_pid = match &options.target {
-            Some(name) => self.whereis(name)?,
-            None => owner,
-        };
-        let target = Target { process: self.process_ref(target_pid)?, by_name: options.target.is_some() };
-        let (done, outcome) = sync_channel(1);
-        let (host, port, limit) = (options.host.clone(), options.port, options.connect_timeout);
-        let dispatch = tracing::dispatcher::get_default(|d| d.clone());
-        self.runtime_handle().spawn(async move {
-            let result = tracing::dispatcher::with_default(&dispatch, || establish(host, port, limit, options.tls));
-            let _ = done.send(result.await);
-        });
-        let setup = current::block(|| outcome.recv()).map_err(|_| Error::NodeStopping)??;
-        spawn_connection(self, owner, setup, target, config)
+/// Connects and spawns a connection meta-process (see `Node::tcp_connect`).
+pub(crate) fn connect_and_spawn(node: &Node, owner: Id, options: ClientOptions) -> Result<Id> {
+    let config = Arc::new(options.connection.validate()?);
+    if options.host.is_empty() || options.port == 0 {
+        return Err(Error::InvalidArgument);
     }
+    node.process_ref(owner)?;
+    let target_pid = match &options.target {
+        Some(name) => node.whereis(name)?,
+        None => owner,
+    };
+    let target = Target { process: node.process_ref(target_pid)?, by_name: options.target.is_some() };
+    let (done, outcome) = sync_channel(1);
+    let (host, port, limit) = (options.host.clone(), options.port, options.connect_timeout);
+    let dispatch = tracing::dispatcher::get_default(|d| d.clone());
+    node.runtime_handle().spawn(async move {
+        let result = tracing::dispatcher::with_default(&dispatch, || establish(host, port, limit, options.tls));
+        let _ = done.send(result.await);
+    });
+    let setup = current::block(|| outcome.recv()).map_err(|_| Error::NodeStopping)??;
+    spawn_connection(node, owner, setup, target, config)
 }

@@ -1,9 +1,10 @@
 //! TCP meta-processes.
-pub mod pool;
+mod api;
 pub mod framing;
 pub mod connection;
 pub mod keepalive;
 pub mod options;
+pub(crate) mod payload;
 pub(crate) mod transport;
 pub(crate) mod write_queue;
 pub mod certmanager;
@@ -11,3 +12,4 @@ pub mod client;
 pub(crate) mod routing;
 pub mod server;
 pub mod tls;
+

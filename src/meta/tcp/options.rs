@@ -8,7 +8,7 @@ use bytes::Bytes;
 use crate::error::{Error, Result};
 use crate::meta::tcp::framing::{ChunkOptions, Framing};
 use crate::meta::tcp::keepalive::OsKeepalive;
-use crate::meta::tcp::pool::Pool;
+use crate::buf::pool::Pool;
 use crate::meta::tcp::server::ServerCounts;
 
 /// The reference's default read buffer size.

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::meta::meta_process::{MetaHandle, StopRequest, StopSignal};
 use crate::meta::tcp::connection::{spawn_connection, Setup};
 use crate::meta::tcp::options::{ConnectionConfig, ConnectionOptions};
-use crate::meta::tcp::pool::Pool;
+use crate::buf::pool::Pool;
 use crate::meta::tcp::routing::Router;
 use crate::meta::tcp::tls::{ServerTls, ServerTlsConfig};
 use crate::meta::tcp::transport::Transport;
@@ -115,10 +115,6 @@ impl MetaHandle for ServerHandle {
     fn as_any(&self) -> &dyn Any {
         self
     }
-
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
 }
 
 /// Resolves `host:port` to the first address.
@@ -141,39 +137,36 @@ fn bind(options: &ServerOptions) -> Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
-impl Node {
-    /// Binds, listens and spawns a TCP server owned by process `owner`. Returns its alias and
-    /// the bound address.
-    pub fn tcp_listen(&self, owner: Id, options: ServerOptions) -> Result<(Id, SocketAddr)> {
-        let counts = Arc::new(ServerCounts::default());
-        let config = Arc::new(ConnectionConfig { server: Some(counts.clone()), ..options.connection.validate()? });
-        let tls = self.with_logging(|| options.tls.clone().map(ServerTlsConfig::new).transpose())?.map(Arc::new);
-        self.process_ref(owner)?;
-        let std_listener = self.with_logging(|| bind(&options))?;
-        let listener_addr = std_listener.local_addr().map_err(|e| Error::from_io(&e))?;
-        let listener = {
-            let _runtime = self.runtime_handle().enter();
-            TcpListener::from_std(std_listener).map_err(|e| Error::from_io(&e))?
-        };
-        let alias = self.spawn_meta(owner, |ctx| {
-            let shared = Arc::new(ServerShared {
-                listener_addr,
-                stop: StopSignal::default(),
-                accepted: AtomicU64::new(0),
-                counts,
-                no_target: AtomicU64::new(0),
-                accept_errors: AtomicU64::new(0),
-                pool: config.pool.clone(),
-                tls,
-                handshake_failures: Arc::new(AtomicU64::new(0)),
-            });
-            let router = Router::new(ctx.owner, options.pool);
-            let job = accept_loop(ctx.node, ctx.alias, listener, shared.clone(), router, config);
-            Ok((Arc::new(ServerHandle(shared)) as Arc<dyn MetaHandle>, job))
-        })?;
-        tracing::debug!(alias, %listener_addr, "tcp server listening");
-        Ok((alias, listener_addr))
-    }
+/// Binds, listens and spawns a TCP server (see `Node::tcp_listen`).
+pub(crate) fn listen(node: &Node, owner: Id, options: ServerOptions) -> Result<(Id, SocketAddr)> {
+    let counts = Arc::new(ServerCounts::default());
+    let config = Arc::new(ConnectionConfig { server: Some(counts.clone()), ..options.connection.validate()? });
+    let tls = node.with_logging(|| options.tls.clone().map(ServerTlsConfig::new).transpose())?.map(Arc::new);
+    node.process_ref(owner)?;
+    let std_listener = node.with_logging(|| bind(&options))?;
+    let listener_addr = std_listener.local_addr().map_err(|e| Error::from_io(&e))?;
+    let listener = {
+        let _runtime = node.runtime_handle().enter();
+        TcpListener::from_std(std_listener).map_err(|e| Error::from_io(&e))?
+    };
+    let alias = node.spawn_meta(owner, |ctx| {
+        let shared = Arc::new(ServerShared {
+            listener_addr,
+            stop: StopSignal::default(),
+            accepted: AtomicU64::new(0),
+            counts,
+            no_target: AtomicU64::new(0),
+            accept_errors: AtomicU64::new(0),
+            pool: config.pool.clone(),
+            tls,
+            handshake_failures: Arc::new(AtomicU64::new(0)),
+        });
+        let router = Router::new(ctx.owner, options.pool);
+        let job = accept_loop(ctx.node, ctx.alias, listener, shared.clone(), router, config);
+        Ok((Arc::new(ServerHandle(shared)) as Arc<dyn MetaHandle>, job))
+    })?;
+    tracing::debug!(alias, %listener_addr, "tcp server listening");
+    Ok((alias, listener_addr))
 }
 
 async fn accept_loop(

@@ -29,7 +29,7 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::error::Error;
-use crate::meta::tcp::pool::Buf;
+use crate::buf::pool::Buf;
 use crate::meta::tcp::transport::Transport;
 
 use queued::Queued;

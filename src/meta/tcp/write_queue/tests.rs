@@ -10,7 +10,7 @@ use std::io;
 use fake_sink::{FakeSink, Step};
 
 use super::*;
-use crate::meta::tcp::pool::Pool;
+use crate::buf::pool::Pool;
 
 /// Large enough never to refuse, where a test is not about the limit.
 const NO_LIMIT: usize = usize::MAX / 2;

@@ -208,6 +208,23 @@ impl Buf {
         unsafe { &mut self.header.as_mut().bytes }
     }
 
+    /// The buffer as a bare pointer, for a holder that keeps it without knowing its type (a
+    /// message's payload: see `meta::tcp::payload`). Its ownership state does not change;
+    /// [`Buf::from_raw`] takes it back.
+    pub fn into_raw(self) -> NonNull<()> {
+        let raw = self.header.cast();
+        std::mem::forget(self);
+        raw
+    }
+
+    /// Takes back a buffer from [`Buf::into_raw`].
+    ///
+    /// # Safety
+    /// `raw` must come from `into_raw` and not have been taken back already.
+    pub unsafe fn from_raw(raw: NonNull<()>) -> Buf {
+        Buf { header: raw.cast() }
+    }
+
     /// Hands the buffer to foreign code, which must give it back through
     /// [`Buf::from_foreign`] (to free or to write it).
     pub fn into_foreign(self) -> *mut Header {
