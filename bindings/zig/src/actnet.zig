@@ -235,6 +235,13 @@ pub const DisconnectReason = enum(u32) {
     pub fn string(self: DisconnectReason) [:0]const u8 {
         return std.mem.span(c.actnet_disconnect_reason_str(@intFromEnum(self)));
     }
+
+    /// A close by either side or the end of the connection's owner or node, as opposed to
+    /// an error. The library decides (`actnet_disconnect_reason_is_clean`), so this stays
+    /// in step with it; unknown codes are not clean.
+    pub fn isClean(self: DisconnectReason) bool {
+        return c.actnet_disconnect_reason_is_clean(@intFromEnum(self));
+    }
 };
 
 pub const MailboxPolicy = enum(u32) {
@@ -1030,6 +1037,73 @@ test "every actnet_status of the header has its own Error member" {
     try std.testing.expectEqual(members, seen.count());
     try std.testing.expectError(error.Unknown, check(9999));
     try std.testing.expect(statusString(c.ACTNET_STATUS_CONNECTION_REFUSED).len > 0);
+}
+
+/// "PEER_CLOSED" -> "peer_closed": a C enum value's name as this binding spells it.
+fn zigName(comptime c_name: []const u8) []const u8 {
+    comptime {
+        var name: [c_name.len]u8 = undefined;
+        for (c_name, &name) |ch, *out| out.* = std.ascii.toLower(ch);
+        const final = name;
+        return &final;
+    }
+}
+
+/// Every constant `prefix ++ NAME` of the translated header has a member `name` of `E` (a
+/// tag of `E` if it is a union) with the same value, and `E` has no other member: a value
+/// added to the C enum without its Zig counterpart fails here.
+fn expectMatchesHeader(comptime E: type, comptime prefix: []const u8) !void {
+    @setEvalBranchQuota(1_000_000);
+    const Tag = if (@typeInfo(E) == .@"union") std.meta.Tag(E) else E;
+    var constants: usize = 0;
+    inline for (@typeInfo(c).@"struct".decls) |decl| {
+        if (comptime std.mem.startsWith(u8, decl.name, prefix)) {
+            constants += 1;
+            const value: u32 = @field(c, decl.name);
+            const name = comptime zigName(decl.name[prefix.len..]);
+            if (!@hasField(Tag, name)) {
+                std.debug.print("{s} ({d}) has no counterpart {s}.{s}\n", .{ decl.name, value, @typeName(E), name });
+                return error.TestUnexpectedResult;
+            }
+            if (E == Message) {
+                // Message kinds: fromC turns this kind into that member.
+                var m = std.mem.zeroes(c.actnet_message);
+                m.kind = value;
+                try std.testing.expectEqualStrings(name, @tagName(Message.fromC(&m)));
+            } else {
+                try std.testing.expectEqual(value, @intFromEnum(@field(E, name)));
+            }
+        }
+    }
+    // Message has one member more than there are kinds: `unknown`.
+    const extra: usize = if (E == Message) 1 else 0;
+    try std.testing.expectEqual(@typeInfo(Tag).@"enum".fields.len, constants + extra);
+}
+
+test "every value of the header's enums has its Zig counterpart with the same value" {
+    try expectMatchesHeader(LogLevel, "ACTNET_LOG_LEVEL_");
+    try expectMatchesHeader(ExitReason, "ACTNET_EXIT_");
+    try expectMatchesHeader(DisconnectReason, "ACTNET_DISCONNECT_REASON_");
+    try expectMatchesHeader(MailboxPolicy, "ACTNET_MAILBOX_POLICY_");
+    try expectMatchesHeader(Restart, "ACTNET_RESTART_");
+    try expectMatchesHeader(Strategy, "ACTNET_STRATEGY_");
+    try expectMatchesHeader(Message, "ACTNET_MSG_");
+    // actnet_client_auth (TLS) and ACTNET_STATUS_* (the test above) are not enums here.
+}
+
+test "DisconnectReason.isClean: closes and ends of the owner or node, not errors" {
+    inline for (@typeInfo(DisconnectReason).@"enum".fields) |field| {
+        const reason: DisconnectReason = @enumFromInt(field.value);
+        const clean = switch (reason) {
+            .peer_closed, .closed, .parent_down, .node_stopping => true,
+            else => false,
+        };
+        std.testing.expectEqual(clean, reason.isClean()) catch |err| {
+            std.debug.print("{s}.isClean()\n", .{field.name});
+            return err;
+        };
+    }
+    try std.testing.expect(!@as(DisconnectReason, @enumFromInt(9999)).isClean());
 }
 
 test "Pid and Alias have the layout of actnet_pid and actnet_alias" {
