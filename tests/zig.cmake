@@ -3,9 +3,11 @@
 # `python3 -m ziglang`, or installs it with pip into build/<preset>/zig/toolchain (see
 # tests/zig/zig_toolchain.cmake). Zig's caches and outputs stay in build/<preset>/zig.
 #   zig_toolchain        find or install the pinned Zig
-#   zig_build_test       `zig build test`: wrapper unit tests, spawn/send/call, echo over
-#                        127.0.0.1 with header framing and a worker pool, connect failure,
-#                        and the examples compile (the README's one also runs)
+#   zig_build_test       `zig build test`: wrapper unit tests (statuses and enums against
+#                        the header), spawn/send/call, node stop and free, typed ids (a Pid
+#                        for an Alias must not compile; WrongKind), echo over 127.0.0.1
+#                        with header framing and a worker pool, connect failure, and the
+#                        examples compile (the README's one also runs)
 #   zig_echo_example     the example echo server, built by `zig build`, driven by a Python
 #                        client (tests/zig/test_echo_example.py)
 #   zig_readme_example   the READMEs show bindings/zig/examples/hello.zig verbatim

@@ -95,6 +95,26 @@ pub fn build(b: *std.Build) void {
     });
     test_step.dependOn(&b.addRunArtifact(node_tests).step);
 
+    // Ids of one kind where the other is expected do not compile: these programs must fail
+    // with exactly this error.
+    const wrong_kind = [_]struct { name: []const u8, err: []const u8 }{
+        .{ .name = "alias_as_pid", .err = "error: expected type 'actnet.Pid', found 'actnet.Alias'" },
+        .{ .name = "pid_as_alias", .err = "error: expected type 'actnet.Alias', found 'actnet.Pid'" },
+    };
+    for (wrong_kind) |case| {
+        const exe = b.addExecutable(.{
+            .name = case.name,
+            .root_module = b.createModule(.{
+                .root_source_file = b.path(b.fmt("tests/compile_errors/{s}.zig", .{case.name})),
+                .target = target,
+                .optimize = optimize,
+                .imports = &.{.{ .name = "actnet", .module = actnet }},
+            }),
+        });
+        exe.expect_errors = .{ .contains = case.err };
+        test_step.dependOn(&exe.step);
+    }
+
     // The sources are as `zig fmt` writes them.
     test_step.dependOn(&b.addFmt(.{ .paths = &.{ "build.zig", "build.zig.zon", "src", "examples", "tests" }, .check = true }).step);
 }

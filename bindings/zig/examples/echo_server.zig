@@ -32,7 +32,7 @@ const Echo = struct {
                 // The peer stopped reading and its write queue is full: what is queued could
                 // never be flushed, so reset the connection.
                 error.WouldBlock => {
-                    std.debug.print("echo_server: connection {d} is not reading; dropping it\n", .{frame.alias});
+                    std.debug.print("echo_server: connection {d} is not reading; dropping it\n", .{frame.alias.id});
                     process.node.abort(frame.alias) catch {};
                 },
                 // The connection is already closing: nothing to do.
@@ -61,6 +61,7 @@ pub fn main() !void {
     std.posix.sigprocmask(std.posix.SIG.BLOCK, &stop_signals, null);
 
     const node = try actnet.Node.start(.{ .worker_threads = config.threads });
+    defer node.deinit();
     const behavior = try actnet.Behavior.init(Echo, .{});
 
     // The workers first, under a supervisor, so the pool's names exist when clients arrive.

@@ -5,13 +5,14 @@ const actnet = @import("actnet");
 const Greeter = struct {
     pub fn handleMessage(_: *Greeter, process: actnet.Process, message: actnet.Message) void {
         if (message == .user) std.debug.print("process {d} got tag {d}: {s}\n", .{
-            process.pid, message.user.tag, message.user.bytes,
+            process.pid.id, message.user.tag, message.user.bytes,
         });
     }
 };
 
 pub fn main() !void {
     const node = try actnet.Node.start(.{});
+    defer node.deinit(); // frees the node (stopping it first if an error skipped the stop)
     const behavior = try actnet.Behavior.init(Greeter, .{});
     const pid = try node.spawn(behavior, .{});
     behavior.deinit(); // the process keeps its own reference

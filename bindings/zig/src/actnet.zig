@@ -14,6 +14,9 @@
 //!   receive (`Message.Data.buf`, `Node.call`) is yours until you `free` it or hand it back
 //!   with `Node.writeBuf`. Ids (`Pid`, `Alias`) are never reused during a node's life: a
 //!   stale one gives `error.NotFound`.
+//! - Lifetime: `Node.stop` stops the node but keeps the handle: from then on every call on
+//!   any copy of the `Node` returns `error.NodeStopping`. `Node.deinit` frees it; no copy may
+//!   be used after that.
 //! - Zig panics are not caught: a panic in a handler ends the whole program (Zig has no
 //!   unwinding). Return an error instead: the process ends with reason `.@"error"`.
 
@@ -22,10 +25,53 @@ const std = @import("std");
 /// The C API, translated from actnet.h.
 pub const c = @import("actnet_c");
 
-/// A process id. Never reused during a node's life.
-pub const Pid = u64;
-/// A meta-process (TCP server, TCP connection, forwarder) id. Never reused.
-pub const Alias = u64;
+/// A process id (`actnet_pid`). Never reused during a node's life. A distinct type from
+/// `Alias`, so that one cannot be passed where the other is expected.
+pub const Pid = extern struct {
+    id: u64,
+
+    /// Names no process (a message sent from a foreign thread has it as `from`).
+    pub const none: Pid = .{ .id = 0 };
+
+    pub fn eql(self: Pid, other: Pid) bool {
+        return self.id == other.id;
+    }
+
+    pub fn toC(self: Pid) c.actnet_pid {
+        return .{ .id = self.id };
+    }
+
+    pub fn fromC(pid: c.actnet_pid) Pid {
+        return .{ .id = pid.id };
+    }
+};
+
+/// A meta-process id (`actnet_alias`): a TCP server, a TCP connection, a forwarder. Never
+/// reused during a node's life.
+pub const Alias = extern struct {
+    id: u64,
+
+    /// Names no meta-process.
+    pub const none: Alias = .{ .id = 0 };
+
+    pub fn eql(self: Alias, other: Alias) bool {
+        return self.id == other.id;
+    }
+
+    pub fn toC(self: Alias) c.actnet_alias {
+        return .{ .id = self.id };
+    }
+
+    pub fn fromC(alias: c.actnet_alias) Alias {
+        return .{ .id = alias.id };
+    }
+};
+
+comptime {
+    // Same layout as the C structs they stand for.
+    std.debug.assert(@sizeOf(Pid) == @sizeOf(c.actnet_pid));
+    std.debug.assert(@sizeOf(Alias) == @sizeOf(c.actnet_alias));
+}
 
 // ---- Errors ---------------------------------------------------------------------------------
 
@@ -55,6 +101,7 @@ pub const Error = error{
     CertificateInvalid,
     BadCertificate,
     Panic,
+    WrongKind,
     Unknown,
 };
 
@@ -85,6 +132,7 @@ pub fn check(status: c.actnet_status) Error!void {
         c.ACTNET_STATUS_CERTIFICATE_INVALID => error.CertificateInvalid,
         c.ACTNET_STATUS_BAD_CERTIFICATE => error.BadCertificate,
         c.ACTNET_STATUS_PANIC => error.Panic,
+        c.ACTNET_STATUS_WRONG_KIND => error.WrongKind,
         else => error.Unknown,
     };
 }
@@ -115,6 +163,7 @@ pub fn statusOf(err: Error) c.actnet_status {
         error.CertificateInvalid => c.ACTNET_STATUS_CERTIFICATE_INVALID,
         error.BadCertificate => c.ACTNET_STATUS_BAD_CERTIFICATE,
         error.Panic => c.ACTNET_STATUS_PANIC,
+        error.WrongKind => c.ACTNET_STATUS_WRONG_KIND,
         error.Unknown => std.math.maxInt(u32),
     };
 }
@@ -124,7 +173,7 @@ pub fn statusString(status: c.actnet_status) [:0]const u8 {
     return std.mem.span(c.actnet_status_str(status));
 }
 
-/// The library's version, e.g. "0.1.0".
+/// The library's version, e.g. "0.2.0".
 pub fn version() [:0]const u8 {
     return std.mem.span(c.actnet_version());
 }
@@ -186,6 +235,13 @@ pub const DisconnectReason = enum(u32) {
     pub fn string(self: DisconnectReason) [:0]const u8 {
         return std.mem.span(c.actnet_disconnect_reason_str(@intFromEnum(self)));
     }
+
+    /// A close by either side or the end of the connection's owner or node, as opposed to
+    /// an error. The library decides (`actnet_disconnect_reason_is_clean`), so this stays
+    /// in step with it; unknown codes are not clean.
+    pub fn isClean(self: DisconnectReason) bool {
+        return c.actnet_disconnect_reason_is_clean(@intFromEnum(self));
+    }
 };
 
 pub const MailboxPolicy = enum(u32) {
@@ -224,7 +280,14 @@ pub const Message = union(enum) {
     /// A kind this binding does not know (a newer library): the raw message.
     unknown: *const c.actnet_message,
 
-    pub const User = struct { from: Pid, tag: u64, bytes: []const u8 };
+    pub const User = struct {
+        /// The sender; `Pid.none` when sent from a foreign thread or through a forwarder.
+        from: Pid,
+        /// The forwarder it came through (`Node.sendMeta`); `Alias.none` otherwise.
+        forwarder: Alias,
+        tag: u64,
+        bytes: []const u8,
+    };
     /// Answer with `Node.reply(reference, ...)`, now or later, from any thread.
     pub const Call = struct { from: Pid, tag: u64, bytes: []const u8, reference: u64 };
     pub const Connect = struct {
@@ -242,39 +305,51 @@ pub const Message = union(enum) {
         buf: ?Buf,
     };
     pub const Disconnect = struct { alias: Alias, reason: DisconnectReason };
-    pub const Down = struct { id: u64, reference: u64, reason: ExitReason, code: i32 };
+    pub const Down = struct { of: Monitored, reference: u64, reason: ExitReason, code: i32 };
+    /// What a DOWN is about: a process (`Node.monitor`) or a meta-process
+    /// (`Node.monitorMeta`).
+    pub const Monitored = union(enum) { process: Pid, meta: Alias };
+    /// A linked process ended (with `SpawnOptions.trap_exits`).
     pub const Exit = struct { from: Pid, reason: ExitReason, code: i32 };
 
     pub fn fromC(m: *const c.actnet_message) Message {
         const bytes: []const u8 = if (m.len == 0) &.{} else m.data[0..m.len];
         return switch (m.kind) {
-            c.ACTNET_MSG_USER => .{ .user = .{ .from = m.from, .tag = m.tag, .bytes = bytes } },
+            c.ACTNET_MSG_USER => .{ .user = .{
+                .from = .fromC(m.from),
+                .forwarder = .fromC(m.alias),
+                .tag = m.tag,
+                .bytes = bytes,
+            } },
             c.ACTNET_MSG_CALL => .{ .call = .{
-                .from = m.from,
+                .from = .fromC(m.from),
                 .tag = m.tag,
                 .bytes = bytes,
                 .reference = m.reference,
             } },
             c.ACTNET_MSG_CONNECT => .{ .connect = .{
-                .alias = m.id,
+                .alias = .fromC(m.alias),
                 .local_addr = optSpan(m.local_addr) orelse "",
                 .remote_addr = optSpan(m.remote_addr) orelse "",
                 .tls_version = optSpan(m.tls_version),
             } },
             c.ACTNET_MSG_DATA => .{ .data = .{
-                .alias = m.id,
+                .alias = .fromC(m.alias),
                 .bytes = bytes,
                 .buf = if (m.buf) |b| Buf{ .handle = b } else null,
             } },
-            c.ACTNET_MSG_DISCONNECT => .{ .disconnect = .{ .alias = m.id, .reason = @enumFromInt(m.reason) } },
-            c.ACTNET_MSG_WRITABLE => .{ .writable = m.id },
-            c.ACTNET_MSG_DOWN => .{ .down = .{
-                .id = m.id,
-                .reference = m.reference,
-                .reason = @enumFromInt(m.reason),
-                .code = m.reason_code,
-            } },
-            c.ACTNET_MSG_EXIT => .{ .exit = .{ .from = m.id, .reason = @enumFromInt(m.reason), .code = m.reason_code } },
+            c.ACTNET_MSG_DISCONNECT => .{ .disconnect = .{ .alias = .fromC(m.alias), .reason = @enumFromInt(m.reason) } },
+            c.ACTNET_MSG_WRITABLE => .{ .writable = .fromC(m.alias) },
+            c.ACTNET_MSG_DOWN => .{
+                .down = .{
+                    // The library sets exactly one of the two.
+                    .of = if (m.alias.id != 0) .{ .meta = .fromC(m.alias) } else .{ .process = .fromC(m.from) },
+                    .reference = m.reference,
+                    .reason = @enumFromInt(m.reason),
+                    .code = m.reason_code,
+                },
+            },
+            c.ACTNET_MSG_EXIT => .{ .exit = .{ .from = .fromC(m.from), .reason = @enumFromInt(m.reason), .code = m.reason_code } },
             else => .{ .unknown = m },
         };
     }
@@ -426,14 +501,14 @@ fn Trampolines(comptime Actor: type) type {
     return struct {
         const allocator = std.heap.c_allocator;
 
-        fn process(node: ?*c.actnet_node, pid: u64) Process {
-            return .{ .node = .{ .handle = node.? }, .pid = pid };
+        fn process(node: ?*c.actnet_node, pid: c.actnet_pid) Process {
+            return .{ .node = .{ .handle = node.? }, .pid = .fromC(pid) };
         }
 
         fn init(
             user_data: ?*anyopaque,
             node: ?*c.actnet_node,
-            pid: u64,
+            pid: c.actnet_pid,
             args: [*c]const u8,
             args_len: usize,
             state: [*c]?*anyopaque,
@@ -455,7 +530,7 @@ fn Trampolines(comptime Actor: type) type {
         fn handleMessage(
             user_data: ?*anyopaque,
             node: ?*c.actnet_node,
-            pid: u64,
+            pid: c.actnet_pid,
             state: ?*anyopaque,
             message: [*c]const c.actnet_message,
         ) callconv(.c) i32 {
@@ -469,7 +544,7 @@ fn Trampolines(comptime Actor: type) type {
         fn terminate(
             user_data: ?*anyopaque,
             node: ?*c.actnet_node,
-            pid: u64,
+            pid: c.actnet_pid,
             state: ?*anyopaque,
             reason: u32,
             reason_code: i32,
@@ -504,8 +579,8 @@ pub const SpawnOptions = struct {
     name: ?[:0]const u8 = null,
     /// Bytes handed to `init` (borrowed for the call).
     args: []const u8 = &.{},
-    /// Link to this process before `init` runs; 0 for none.
-    link_to: Pid = 0,
+    /// Link to this process before `init` runs; `Pid.none` for none.
+    link_to: Pid = .none,
     trap_exits: bool = false,
 
     pub fn toC(self: SpawnOptions) Error!c.actnet_spawn_options {
@@ -515,7 +590,7 @@ pub const SpawnOptions = struct {
         o.name = if (self.name) |n| n.ptr else null;
         o.args = self.args.ptr;
         o.args_len = self.args.len;
-        o.link_to = self.link_to;
+        o.link_to = self.link_to.toC();
         o.trap_exits = self.trap_exits;
         return o;
     }
@@ -581,25 +656,33 @@ pub const ConnectionOptions = struct {
     write_queue_limit: ?usize = null,
     close_timeout_ms: ?u32 = null,
 
-    fn apply(self: ConnectionOptions, o: *c.actnet_tcp_connection_options) void {
+    /// The C options. The framing goes into `chunk`, which the result points to (no framing:
+    /// it points nowhere), so `chunk` must outlive the result; it also borrows the slices of
+    /// `self`.
+    pub fn toC(self: ConnectionOptions, chunk: *c.actnet_chunk_options) Error!c.actnet_tcp_connection_options {
+        var o: c.actnet_tcp_connection_options = undefined;
+        try check(c.actnet_tcp_connection_options_init(&o));
+        try check(c.actnet_chunk_options_init(chunk));
         if (self.read_buffer_size) |v| o.read_buffer_size = v;
         o.read_buffer_pool = if (self.read_buffer_pool) |p| p.handle else null;
         switch (self.framing) {
-            .none => o.read_chunk.enable = false,
+            .none => o.read_chunk = null,
             .fixed => |n| {
-                o.read_chunk.enable = true;
-                o.read_chunk.fixed_length = n;
+                chunk.enable = true;
+                chunk.fixed_length = n;
+                o.read_chunk = chunk;
             },
             .header => |h| {
-                o.read_chunk.enable = true;
-                o.read_chunk.fixed_length = 0;
-                o.read_chunk.header_size = h.size;
-                o.read_chunk.header_length_position = h.length_position;
-                o.read_chunk.header_length_size = h.length_size;
-                o.read_chunk.header_length_includes_header = h.includes_header;
+                chunk.enable = true;
+                chunk.fixed_length = 0;
+                chunk.header_size = h.size;
+                chunk.header_length_position = h.length_position;
+                chunk.header_length_size = h.length_size;
+                chunk.header_length_includes_header = h.includes_header;
+                o.read_chunk = chunk;
             },
         }
-        o.read_chunk.max_length = self.max_length;
+        chunk.max_length = self.max_length;
         o.keepalive_bytes = if (self.keepalive_bytes.len == 0) null else self.keepalive_bytes.ptr;
         o.keepalive_bytes_len = self.keepalive_bytes.len;
         o.keepalive_period_ms = self.keepalive_period_ms;
@@ -608,11 +691,18 @@ pub const ConnectionOptions = struct {
         o.mailbox_policy = @intFromEnum(self.mailbox_policy);
         if (self.write_queue_limit) |v| o.write_queue_limit = v;
         if (self.close_timeout_ms) |v| o.close_timeout_ms = v;
+        return o;
     }
 };
 
-/// A TCP server. For options not covered here (TLS, ALPN), take `toC()`, change the C
-/// struct and call `Node.tcpServerC`.
+/// A TCP server. For options not covered here (TLS, ALPN), build the C options with
+/// `toC`, change them and call `Node.tcpServerC`:
+///
+///   var chunk: actnet.c.actnet_chunk_options = undefined;
+///   const connection = try options.connection.toC(&chunk);
+///   var o = try options.toC(&connection);
+///   o.tls_certmanager = manager;
+///   const server = try node.tcpServerC(owner, &o);
 pub const TcpServerOptions = struct {
     /// Address or host name; null: every IPv4 interface.
     host: ?[:0]const u8 = null,
@@ -623,10 +713,12 @@ pub const TcpServerOptions = struct {
     process_pool: []const [*:0]const u8 = &.{},
     reuse_address: ?bool = null,
     reuse_port: ?bool = null,
+    /// Used by `Node.tcpServer`; `toC` takes the C form of it instead.
     connection: ConnectionOptions = .{},
 
-    /// The C options; borrows the strings and slices of `self`.
-    pub fn toC(self: TcpServerOptions) Error!c.actnet_tcp_server_options {
+    /// The C options, pointing to `connection` (the C form of `self.connection`, see
+    /// `ConnectionOptions.toC`) and borrowing the strings and slices of `self`.
+    pub fn toC(self: TcpServerOptions, connection: *const c.actnet_tcp_connection_options) Error!c.actnet_tcp_server_options {
         var o: c.actnet_tcp_server_options = undefined;
         try check(c.actnet_tcp_server_options_init(&o));
         o.host = if (self.host) |h| h.ptr else null;
@@ -636,13 +728,13 @@ pub const TcpServerOptions = struct {
         o.process_pool_len = self.process_pool.len;
         if (self.reuse_address) |v| o.reuse_address = v;
         if (self.reuse_port) |v| o.reuse_port = v;
-        self.connection.apply(&o.connection);
+        o.connection = connection;
         return o;
     }
 };
 
-/// A TCP client connection. For TLS, take `toC()`, change the C struct and call
-/// `Node.tcpConnectC`.
+/// A TCP client connection. For TLS, build the C options with `toC` (as for
+/// `TcpServerOptions`), change them and call `Node.tcpConnectC`.
 pub const TcpClientOptions = struct {
     host: [:0]const u8,
     port: u16,
@@ -650,17 +742,19 @@ pub const TcpClientOptions = struct {
     /// Registered name of the process that receives the connection's messages; null: the
     /// owner.
     process: ?[:0]const u8 = null,
+    /// Used by `Node.tcpConnect`; `toC` takes the C form of it instead.
     connection: ConnectionOptions = .{},
 
-    /// The C options; borrows the strings and slices of `self`.
-    pub fn toC(self: TcpClientOptions) Error!c.actnet_tcp_client_options {
+    /// The C options, pointing to `connection` (see `TcpServerOptions.toC`) and borrowing
+    /// the strings and slices of `self`.
+    pub fn toC(self: TcpClientOptions, connection: *const c.actnet_tcp_connection_options) Error!c.actnet_tcp_client_options {
         var o: c.actnet_tcp_client_options = undefined;
         try check(c.actnet_tcp_client_options_init(&o));
         o.host = self.host.ptr;
         o.port = self.port;
         if (self.connect_timeout_ms) |v| o.connect_timeout_ms = v;
         o.process = if (self.process) |p| p.ptr else null;
-        self.connection.apply(&o.connection);
+        o.connection = connection;
         return o;
     }
 };
@@ -669,7 +763,8 @@ pub const TcpServer = struct { alias: Alias, port: u16 };
 
 // ---- The node -------------------------------------------------------------------------------
 
-/// A running node (a copyable handle). Valid until `stop` returns.
+/// A node (a copyable handle). Copies share one node: after `stop` every call on any of
+/// them returns `error.NodeStopping` (the handle stays valid), until `deinit` frees it.
 pub const Node = struct {
     handle: *c.actnet_node,
 
@@ -683,6 +778,7 @@ pub const Node = struct {
         default_mailbox_size: u32 = 0,
     };
 
+    /// Starts a node; release it with `deinit`.
     pub fn start(options: Options) Error!Node {
         var o: c.actnet_node_options = undefined;
         try check(c.actnet_node_options_init(&o));
@@ -696,24 +792,38 @@ pub const Node = struct {
     }
 
     /// Stops meta-processes, then every process after the messages already in its mailbox,
-    /// then the threads; blocks until done. Not from a handler (`error.WrongContext`).
+    /// then the threads; blocks until done. The handle stays valid: from then on every call
+    /// on it (on any copy) returns `error.NodeStopping`; `stop` again returns at once. Not
+    /// from a handler (`error.WrongContext`).
     pub fn stop(self: Node) Error!void {
         return check(c.actnet_node_stop(self.handle));
     }
 
+    /// Frees the node, stopping it first if it is still running. Call it once, when no
+    /// thread will use the node (or any copy of it, or a `Process` of it) again: every copy
+    /// is then dangling. A thread that might still call should be given a stopped node
+    /// instead (`stop`), which is why the two are separate.
+    ///
+    /// Freeing from one of the node's own handlers would stop the node from inside itself;
+    /// the library refuses it and this panics, as it is a bug in the caller.
+    pub fn deinit(self: Node) void {
+        check(c.actnet_node_free(self.handle)) catch |err|
+            std.debug.panic("actnet.Node.deinit: {s} (called from a handler of this node?)", .{@errorName(err)});
+    }
+
     pub fn spawn(self: Node, behavior: Behavior, options: SpawnOptions) Error!Pid {
         const o = try options.toC();
-        var pid: Pid = 0;
+        var pid: c.actnet_pid = .{ .id = 0 };
         try check(c.actnet_process_spawn(self.handle, behavior.handle, &o, &pid));
-        return pid;
+        return .fromC(pid);
     }
 
     /// Spawns a process registered under `name` (`options.name` must be null).
     pub fn spawnRegister(self: Node, name: [:0]const u8, behavior: Behavior, options: SpawnOptions) Error!Pid {
         const o = try options.toC();
-        var pid: Pid = 0;
+        var pid: c.actnet_pid = .{ .id = 0 };
         try check(c.actnet_process_spawn_register(self.handle, name.ptr, behavior.handle, &o, &pid));
-        return pid;
+        return .fromC(pid);
     }
 
     /// Starts a supervisor and its children (in order) before returning. `allocator` holds
@@ -742,32 +852,49 @@ pub const Node = struct {
         o.children = specs.ptr;
         o.children_len = specs.len;
         o.name = if (options.name) |n| n.ptr else null;
-        var pid: Pid = 0;
+        var pid: c.actnet_pid = .{ .id = 0 };
         try check(c.actnet_supervisor_spawn(self.handle, &o, &pid));
-        return pid;
+        return .fromC(pid);
     }
 
     pub fn lookup(self: Node, name: [:0]const u8) Error!Pid {
-        var pid: Pid = 0;
+        var pid: c.actnet_pid = .{ .id = 0 };
         try check(c.actnet_name_lookup(self.handle, name.ptr, &pid));
-        return pid;
+        return .fromC(pid);
     }
 
-    /// Sends `tag` and `bytes` (copied) to a process or meta-process. Messages from one
-    /// thread arrive in the order sent.
-    pub fn send(self: Node, to: u64, tag: u64, bytes: []const u8) Error!void {
-        return check(c.actnet_message_send(self.handle, to, tag, bytes.ptr, bytes.len));
+    /// Sends `tag` and `bytes` (copied) to a process. Messages from one thread arrive in
+    /// the order sent.
+    pub fn send(self: Node, to: Pid, tag: u64, bytes: []const u8) Error!void {
+        return check(c.actnet_message_send(self.handle, to.toC(), tag, bytes.ptr, bytes.len));
+    }
+
+    /// Sends `tag` and `bytes` (copied) to a meta-process that takes messages (a forwarder,
+    /// which passes them on as a USER with `forwarder` set). A connection's peer is written
+    /// only with `write` and `writeBuf`.
+    pub fn sendMeta(self: Node, to: Alias, tag: u64, bytes: []const u8) Error!void {
+        return check(c.actnet_meta_send(self.handle, to.toC(), tag, bytes.ptr, bytes.len));
     }
 
     pub fn sendName(self: Node, name: [:0]const u8, tag: u64, bytes: []const u8) Error!void {
         return check(c.actnet_message_send_name(self.handle, name.ptr, tag, bytes.ptr, bytes.len));
     }
 
+    /// Spawns a forwarder owned by `owner` (it ends with it): a meta-process that passes
+    /// what `sendMeta` gives it to the process registered as `target_name` (looked up at
+    /// each message), or to the owner when null.
+    pub fn spawnForwarder(self: Node, owner: Pid, target_name: ?[:0]const u8) Error!Alias {
+        var alias: c.actnet_alias = .{ .id = 0 };
+        const name: [*c]const u8 = if (target_name) |n| n.ptr else null;
+        try check(c.actnet_forwarder_spawn(self.handle, owner.toC(), name, &alias));
+        return .fromC(alias);
+    }
+
     /// Sends a CALL and waits up to `timeout_ms` for the answer, which the caller owns
     /// (`Buf.free`).
     pub fn call(self: Node, to: Pid, tag: u64, bytes: []const u8, timeout_ms: u32) Error!Buf {
         var reply_buf: ?*c.actnet_buf = null;
-        try check(c.actnet_process_call(self.handle, to, tag, bytes.ptr, bytes.len, timeout_ms, &reply_buf));
+        try check(c.actnet_process_call(self.handle, to.toC(), tag, bytes.ptr, bytes.len, timeout_ms, &reply_buf));
         return .{ .handle = reply_buf.? };
     }
 
@@ -778,70 +905,97 @@ pub const Node = struct {
 
     /// Stops a process after the messages already in its mailbox.
     pub fn stopProcess(self: Node, pid: Pid) Error!void {
-        return check(c.actnet_process_stop(self.handle, pid));
+        return check(c.actnet_process_stop(self.handle, pid.toC()));
     }
 
     pub fn kill(self: Node, pid: Pid) Error!void {
-        return check(c.actnet_process_kill(self.handle, pid));
+        return check(c.actnet_process_kill(self.handle, pid.toC()));
     }
 
-    /// `watcher` gets one DOWN when `target` ends; returns the monitor's reference.
-    pub fn monitor(self: Node, watcher: Pid, target: u64) Error!u64 {
+    /// `watcher` gets one DOWN (`.of = .{ .process = target }`) when `target` ends; returns
+    /// the monitor's reference.
+    pub fn monitor(self: Node, watcher: Pid, target: Pid) Error!u64 {
         var reference: u64 = 0;
-        try check(c.actnet_process_monitor(self.handle, watcher, target, &reference));
+        try check(c.actnet_process_monitor(self.handle, watcher.toC(), target.toC(), &reference));
         return reference;
     }
 
+    /// `watcher` gets one DOWN (`.of = .{ .meta = target }`) when the meta-process `target`
+    /// ends; returns the monitor's reference.
+    pub fn monitorMeta(self: Node, watcher: Pid, target: Alias) Error!u64 {
+        var reference: u64 = 0;
+        try check(c.actnet_meta_monitor(self.handle, watcher.toC(), target.toC(), &reference));
+        return reference;
+    }
+
+    /// Removes a monitor (of a process or a meta-process); no DOWN will come for it.
+    pub fn demonitor(self: Node, watcher: Pid, reference: u64) Error!void {
+        return check(c.actnet_process_demonitor(self.handle, watcher.toC(), reference));
+    }
+
     pub fn tcpServer(self: Node, owner: Pid, options: TcpServerOptions) Error!TcpServer {
-        const o = try options.toC();
+        var chunk: c.actnet_chunk_options = undefined;
+        const connection = try options.connection.toC(&chunk);
+        const o = try options.toC(&connection);
         return self.tcpServerC(owner, &o);
     }
 
     /// Binds and spawns a TCP server owned by `owner` from C options.
     pub fn tcpServerC(self: Node, owner: Pid, options: *const c.actnet_tcp_server_options) Error!TcpServer {
-        var server: TcpServer = .{ .alias = 0, .port = 0 };
-        try check(c.actnet_tcp_server_spawn(self.handle, owner, options, &server.alias, &server.port));
-        return server;
+        var alias: c.actnet_alias = .{ .id = 0 };
+        var port: u16 = 0;
+        try check(c.actnet_tcp_server_spawn(self.handle, owner.toC(), options, &alias, &port));
+        return .{ .alias = .fromC(alias), .port = port };
     }
 
     /// Connects (refused, unreachable, timeout and DNS errors come back here) and spawns the
     /// connection owned by `owner`; returns its alias, writable at once.
     pub fn tcpConnect(self: Node, owner: Pid, options: TcpClientOptions) Error!Alias {
-        const o = try options.toC();
+        var chunk: c.actnet_chunk_options = undefined;
+        const connection = try options.connection.toC(&chunk);
+        const o = try options.toC(&connection);
         return self.tcpConnectC(owner, &o);
     }
 
     pub fn tcpConnectC(self: Node, owner: Pid, options: *const c.actnet_tcp_client_options) Error!Alias {
-        var alias: Alias = 0;
-        try check(c.actnet_tcp_connect(self.handle, owner, options, &alias));
-        return alias;
+        var alias: c.actnet_alias = .{ .id = 0 };
+        try check(c.actnet_tcp_connect(self.handle, owner.toC(), options, &alias));
+        return .fromC(alias);
     }
 
     /// Writes `bytes` (copied if they cannot go out at once) to a connection.
     /// `error.WouldBlock`: the write queue is full, nothing queued, `.writable` follows.
-    pub fn write(self: Node, alias: Alias, bytes: []const u8) Error!void {
-        return check(c.actnet_tcp_write(self.handle, alias, bytes.ptr, bytes.len));
+    pub fn write(self: Node, conn: Alias, bytes: []const u8) Error!void {
+        return check(c.actnet_tcp_write(self.handle, conn.toC(), bytes.ptr, bytes.len));
     }
 
     /// Writes a buffer the caller holds; on success it belongs to the runtime.
-    pub fn writeBuf(self: Node, alias: Alias, buf: Buf) Error!void {
-        return check(c.actnet_tcp_write_buf(self.handle, alias, buf.handle));
+    pub fn writeBuf(self: Node, conn: Alias, buf: Buf) Error!void {
+        return check(c.actnet_tcp_write_buf(self.handle, conn.toC(), buf.handle));
     }
 
     /// Ends a meta-process gracefully (a connection flushes its queued writes first).
     pub fn terminate(self: Node, alias: Alias) Error!void {
-        return check(c.actnet_meta_terminate(self.handle, alias));
+        return check(c.actnet_meta_terminate(self.handle, alias.toC()));
     }
 
     /// Ends a meta-process at once (a connection is reset).
     pub fn abort(self: Node, alias: Alias) Error!void {
-        return check(c.actnet_meta_abort(self.handle, alias));
+        return check(c.actnet_meta_abort(self.handle, alias.toC()));
     }
 
-    /// Describes a process or meta-process; the caller owns the result (`Info.deinit`).
-    pub fn inspect(self: Node, id: u64) Error!Info {
+    /// Describes a process; the caller owns the result (`Info.deinit`).
+    pub fn inspect(self: Node, pid: Pid) Error!Info {
         var info: ?*c.actnet_info = null;
-        try check(c.actnet_inspect(self.handle, id, &info));
+        try check(c.actnet_process_inspect(self.handle, pid.toC(), &info));
+        return .{ .handle = info.? };
+    }
+
+    /// Describes a meta-process (server, connection, forwarder); the caller owns the result
+    /// (`Info.deinit`).
+    pub fn inspectMeta(self: Node, alias: Alias) Error!Info {
+        var info: ?*c.actnet_info = null;
+        try check(c.actnet_meta_inspect(self.handle, alias.toC(), &info));
         return .{ .handle = info.? };
     }
 };
@@ -883,4 +1037,78 @@ test "every actnet_status of the header has its own Error member" {
     try std.testing.expectEqual(members, seen.count());
     try std.testing.expectError(error.Unknown, check(9999));
     try std.testing.expect(statusString(c.ACTNET_STATUS_CONNECTION_REFUSED).len > 0);
+}
+
+/// "PEER_CLOSED" -> "peer_closed": a C enum value's name as this binding spells it.
+fn zigName(comptime c_name: []const u8) []const u8 {
+    comptime {
+        var name: [c_name.len]u8 = undefined;
+        for (c_name, &name) |ch, *out| out.* = std.ascii.toLower(ch);
+        const final = name;
+        return &final;
+    }
+}
+
+/// Every constant `prefix ++ NAME` of the translated header has a member `name` of `E` (a
+/// tag of `E` if it is a union) with the same value, and `E` has no other member: a value
+/// added to the C enum without its Zig counterpart fails here.
+fn expectMatchesHeader(comptime E: type, comptime prefix: []const u8) !void {
+    @setEvalBranchQuota(1_000_000);
+    const Tag = if (@typeInfo(E) == .@"union") std.meta.Tag(E) else E;
+    var constants: usize = 0;
+    inline for (@typeInfo(c).@"struct".decls) |decl| {
+        if (comptime std.mem.startsWith(u8, decl.name, prefix)) {
+            constants += 1;
+            const value: u32 = @field(c, decl.name);
+            const name = comptime zigName(decl.name[prefix.len..]);
+            if (!@hasField(Tag, name)) {
+                std.debug.print("{s} ({d}) has no counterpart {s}.{s}\n", .{ decl.name, value, @typeName(E), name });
+                return error.TestUnexpectedResult;
+            }
+            if (E == Message) {
+                // Message kinds: fromC turns this kind into that member.
+                var m = std.mem.zeroes(c.actnet_message);
+                m.kind = value;
+                try std.testing.expectEqualStrings(name, @tagName(Message.fromC(&m)));
+            } else {
+                try std.testing.expectEqual(value, @intFromEnum(@field(E, name)));
+            }
+        }
+    }
+    // Message has one member more than there are kinds: `unknown`.
+    const extra: usize = if (E == Message) 1 else 0;
+    try std.testing.expectEqual(@typeInfo(Tag).@"enum".fields.len, constants + extra);
+}
+
+test "every value of the header's enums has its Zig counterpart with the same value" {
+    try expectMatchesHeader(LogLevel, "ACTNET_LOG_LEVEL_");
+    try expectMatchesHeader(ExitReason, "ACTNET_EXIT_");
+    try expectMatchesHeader(DisconnectReason, "ACTNET_DISCONNECT_REASON_");
+    try expectMatchesHeader(MailboxPolicy, "ACTNET_MAILBOX_POLICY_");
+    try expectMatchesHeader(Restart, "ACTNET_RESTART_");
+    try expectMatchesHeader(Strategy, "ACTNET_STRATEGY_");
+    try expectMatchesHeader(Message, "ACTNET_MSG_");
+    // actnet_client_auth (TLS) and ACTNET_STATUS_* (the test above) are not enums here.
+}
+
+test "DisconnectReason.isClean: closes and ends of the owner or node, not errors" {
+    inline for (@typeInfo(DisconnectReason).@"enum".fields) |field| {
+        const reason: DisconnectReason = @enumFromInt(field.value);
+        const clean = switch (reason) {
+            .peer_closed, .closed, .parent_down, .node_stopping => true,
+            else => false,
+        };
+        std.testing.expectEqual(clean, reason.isClean()) catch |err| {
+            std.debug.print("{s}.isClean()\n", .{field.name});
+            return err;
+        };
+    }
+    try std.testing.expect(!@as(DisconnectReason, @enumFromInt(9999)).isClean());
+}
+
+test "Pid and Alias have the layout of actnet_pid and actnet_alias" {
+    try std.testing.expectEqual(@sizeOf(c.actnet_pid), @sizeOf(Pid));
+    try std.testing.expectEqual(@as(u64, 42), (Pid{ .id = 42 }).toC().id);
+    try std.testing.expect(Alias.fromC(.{ .id = 43 }).eql(.{ .id = 43 }));
+    try std.testing.expect(Pid.none.eql(.fromC(.{ .id = 0 })));
 }

@@ -1,7 +1,9 @@
 //! Tests of the Zig binding against a running node: spawn/send (order, several messages,
-//! call, init and handler errors, inspect, stale ids), an echo round trip over 127.0.0.1
-//! with 4-byte header framing and a worker pool (a plain std.net client, byte-exact; and an
-//! actnet client connection), and a client connect failure. Every wait is bounded.
+//! call, init and handler errors, inspect, stale ids), the node's lifetime (stop keeps the
+//! handle, deinit frees it), typed ids (forwarders, monitors of meta-processes, ids of the
+//! wrong kind), an echo round trip over 127.0.0.1 with 4-byte header framing and a worker
+//! pool (a plain std.net client, byte-exact; and an actnet client connection), and a client
+//! connect failure. Every wait is bounded.
 
 const std = @import("std");
 const actnet = @import("actnet");
@@ -13,10 +15,12 @@ const timeout_ns = 10 * std.time.ns_per_s;
 
 const Event = struct {
     kind: std.meta.Tag(actnet.Message) = .user,
-    pid: actnet.Pid = 0,
-    from: u64 = 0,
+    /// The process that handled it.
+    pid: actnet.Pid = .none,
+    /// As in actnet_message: the process it is from or about, and the meta-process.
+    from: actnet.Pid = .none,
+    alias: actnet.Alias = .none,
     tag: u64 = 0,
-    id: u64 = 0,
     reason: u32 = 0,
     code: i32 = 0,
     len: usize = 0,
@@ -105,6 +109,7 @@ fn eventOf(pid: actnet.Pid, message: actnet.Message) Event {
     switch (message) {
         .user => |m| {
             e.from = m.from;
+            e.alias = m.forwarder;
             e.tag = m.tag;
             bytes = m.bytes;
         },
@@ -114,20 +119,23 @@ fn eventOf(pid: actnet.Pid, message: actnet.Message) Event {
             bytes = m.bytes;
         },
         .connect => |m| {
-            e.id = m.alias;
+            e.alias = m.alias;
             bytes = m.remote_addr;
         },
         .data => |m| {
-            e.id = m.alias;
+            e.alias = m.alias;
             bytes = m.bytes;
         },
         .disconnect => |m| {
-            e.id = m.alias;
+            e.alias = m.alias;
             e.reason = @intFromEnum(m.reason);
         },
-        .writable => |alias| e.id = alias,
+        .writable => |alias| e.alias = alias,
         .down => |m| {
-            e.id = m.id;
+            switch (m.of) {
+                .process => |process| e.from = process,
+                .meta => |alias| e.alias = alias,
+            }
             e.reason = @intFromEnum(m.reason);
             e.code = m.code;
         },
@@ -216,7 +224,7 @@ const Idle = struct {
 test "spawn and send: one process receives several messages, in order" {
     var log: Log = .{};
     const node = try actnet.Node.start(.{ .worker_threads = 2 });
-    defer node.stop() catch unreachable;
+    defer node.deinit();
 
     const behavior = try actnet.Behavior.init(Recorder, .{ .log = &log });
     defer behavior.deinit();
@@ -237,7 +245,8 @@ test "spawn and send: one process receives several messages, in order" {
         var buf: [16]u8 = undefined;
         try testing.expectEqual(@as(u64, tag), e.tag);
         try testing.expectEqual(pid, e.pid);
-        try testing.expectEqual(@as(u64, 0), e.from); // sent from a foreign thread
+        try testing.expectEqual(actnet.Pid.none, e.from); // sent from a foreign thread
+        try testing.expectEqual(actnet.Alias.none, e.alias); // not through a forwarder
         try testing.expectEqualStrings(try std.fmt.bufPrint(&buf, "message {d}", .{tag}), e.data());
     }
 
@@ -257,7 +266,7 @@ test "spawn and send: one process receives several messages, in order" {
 test "call, init args, handler errors and stale ids" {
     var log: Log = .{};
     const node = try actnet.Node.start(.{ .worker_threads = 2 });
-    defer node.stop() catch unreachable;
+    defer node.deinit();
 
     const behavior = try actnet.Behavior.init(Recorder, .{ .log = &log });
     defer behavior.deinit();
@@ -284,7 +293,8 @@ test "call, init args, handler errors and stale ids" {
     try log.waitFor(.down, 1);
     var downs: [1]Event = undefined;
     const down = log.ofKind(.down, &downs)[0];
-    try testing.expectEqual(pid, down.id);
+    try testing.expectEqual(pid, down.from);
+    try testing.expectEqual(actnet.Alias.none, down.alias);
     try testing.expectEqual(actnet.ExitReason.@"error", @as(actnet.ExitReason, @enumFromInt(down.reason)));
     try testing.expectEqual(actnet.errorCode(error.Boom), down.code);
     try log.waitTerminated(1);
@@ -301,6 +311,137 @@ test "call, init args, handler errors and stale ids" {
     try testing.expectError(error.NotFound, node.inspect(pid));
     _ = try node.spawnRegister("unique", behavior, .{});
     try testing.expectError(error.NameTaken, node.spawnRegister("unique", behavior, .{}));
+}
+
+// ---- The node's lifetime ------------------------------------------------------------------------
+
+test "stop keeps the handle: calls on every copy give error.NodeStopping until deinit" {
+    var log: Log = .{};
+    const node = try actnet.Node.start(.{ .worker_threads = 2 });
+    defer node.deinit();
+    const copy = node; // e.g. held by another thread
+
+    const behavior = try actnet.Behavior.init(Recorder, .{ .log = &log });
+    defer behavior.deinit();
+    const pid = try node.spawn(behavior, .{});
+    try node.send(pid, 1, "before stop");
+
+    try node.stop();
+    {
+        // The stop returned after the process handled its mailbox and ended.
+        log.mutex.lock();
+        defer log.mutex.unlock();
+        try testing.expectEqual(@as(usize, 1), log.countLocked(.user));
+        try testing.expectEqual(@as(usize, 1), log.terminated);
+        try testing.expectEqual(actnet.ExitReason.shutdown, log.last_exit);
+    }
+
+    try testing.expectError(error.NodeStopping, copy.send(pid, 2, "after stop"));
+    try testing.expectError(error.NodeStopping, copy.spawn(behavior, .{}));
+    try testing.expectError(error.NodeStopping, copy.lookup("anything"));
+    try testing.expectError(error.NodeStopping, copy.call(pid, 1, "", 1000));
+    try testing.expectError(error.NodeStopping, copy.inspect(pid));
+    try testing.expectError(error.NodeStopping, copy.tcpServer(pid, .{ .host = "127.0.0.1" }));
+    try copy.stop(); // idempotent
+    try testing.expectError(error.NodeStopping, node.send(pid, 3, ""));
+}
+
+test "deinit alone stops a running node first" {
+    var log: Log = .{};
+    const node = try actnet.Node.start(.{ .worker_threads = 1 });
+    const behavior = try actnet.Behavior.init(Recorder, .{ .log = &log });
+    defer behavior.deinit();
+    const pid = try node.spawn(behavior, .{});
+    try node.send(pid, 1, "a");
+    try node.send(pid, 2, "b");
+    node.deinit();
+
+    // Nothing of the node is left to wait for: both messages were handled, then terminate.
+    log.mutex.lock();
+    defer log.mutex.unlock();
+    try testing.expectEqual(@as(usize, 2), log.countLocked(.user));
+    try testing.expectEqual(@as(u64, 2), log.events[1].tag);
+    try testing.expectEqual(@as(usize, 1), log.terminated);
+}
+
+/// Tries to stop its own node from a handler and logs the status it got.
+const SelfStopper = struct {
+    log: *Log,
+
+    pub fn handleMessage(self: *SelfStopper, process: actnet.Process, message: actnet.Message) void {
+        const status: u32 = if (process.node.stop()) |_| 0 else |err| actnet.statusOf(err);
+        self.log.add(.{ .kind = message, .pid = process.pid, .code = @intCast(status) });
+    }
+};
+
+test "stop from a handler gives error.WrongContext and the node goes on" {
+    var log: Log = .{};
+    const node = try actnet.Node.start(.{ .worker_threads = 1 });
+    defer node.deinit();
+    const behavior = try actnet.Behavior.init(SelfStopper, .{ .log = &log });
+    defer behavior.deinit();
+    const pid = try node.spawn(behavior, .{});
+    try node.send(pid, 1, "");
+    try log.waitFor(.user, 1);
+    try node.send(pid, 2, ""); // still running
+    try log.waitFor(.user, 2);
+    var events: [2]Event = undefined;
+    for (log.ofKind(.user, &events)) |e|
+        try testing.expectEqual(@as(i32, actnet.c.ACTNET_STATUS_WRONG_CONTEXT), e.code);
+}
+
+// ---- Typed ids ----------------------------------------------------------------------------------
+
+test "forwarders: sendMeta, monitorMeta, and ids of the wrong kind give error.WrongKind" {
+    var log: Log = .{};
+    const node = try actnet.Node.start(.{ .worker_threads = 2 });
+    defer node.deinit();
+
+    const behavior = try actnet.Behavior.init(Recorder, .{ .log = &log });
+    defer behavior.deinit();
+    const target = try node.spawnRegister("target", behavior, .{});
+    const owner = try node.spawn(behavior, .{});
+    const forwarder = try node.spawnForwarder(owner, "target");
+
+    // Through the forwarder: a USER from no process, with the forwarder's alias.
+    try node.sendMeta(forwarder, 7, "via forwarder");
+    try log.waitFor(.user, 1);
+    var users: [1]Event = undefined;
+    const user = firstOf(&log, .user, &users);
+    try testing.expectEqual(target, user.pid);
+    try testing.expectEqual(actnet.Pid.none, user.from);
+    try testing.expectEqual(forwarder, user.alias);
+    try testing.expectEqual(@as(u64, 7), user.tag);
+    try testing.expectEqualStrings("via forwarder", user.data());
+
+    const info = try node.inspectMeta(forwarder);
+    defer info.deinit();
+    try testing.expectEqualStrings("forwarder", info.get("kind").?);
+    try testing.expectEqualStrings("1", info.get("forwarded").?);
+
+    // The types keep pids and aliases apart; a value moved from one to the other by hand
+    // is refused by the library.
+    const as_pid: actnet.Pid = .{ .id = forwarder.id };
+    const as_alias: actnet.Alias = .{ .id = target.id };
+    try testing.expectError(error.WrongKind, node.send(as_pid, 1, ""));
+    try testing.expectError(error.WrongKind, node.inspect(as_pid));
+    try testing.expectError(error.WrongKind, node.monitor(owner, as_pid));
+    try testing.expectError(error.WrongKind, node.sendMeta(as_alias, 1, ""));
+    try testing.expectError(error.WrongKind, node.inspectMeta(as_alias));
+    try testing.expectError(error.WrongKind, node.write(as_alias, "x"));
+    try testing.expectError(error.WrongKind, node.terminate(as_alias));
+
+    // A DOWN about a meta-process names it as such.
+    const reference = try node.monitorMeta(target, forwarder);
+    try node.terminate(forwarder);
+    try log.waitFor(.down, 1);
+    var downs: [1]Event = undefined;
+    const down = firstOf(&log, .down, &downs);
+    try testing.expectEqual(target, down.pid);
+    try testing.expectEqual(forwarder, down.alias);
+    try testing.expectEqual(actnet.Pid.none, down.from);
+    try testing.expectError(error.NotFound, node.demonitor(target, reference)); // already fired
+    try testing.expectError(error.NotFound, node.sendMeta(forwarder, 1, ""));
 }
 
 // ---- TCP ----------------------------------------------------------------------------------------
@@ -321,7 +462,7 @@ fn setReceiveTimeout(stream: std.net.Stream, seconds: i64) !void {
 test "echo over 127.0.0.1 with 4-byte header framing and a worker pool" {
     var log: Log = .{};
     const node = try actnet.Node.start(.{ .worker_threads = 2 });
-    defer node.stop() catch unreachable;
+    defer node.deinit();
 
     // Three workers under a supervisor, registered as tcp_worker_0..2.
     const worker = try actnet.Behavior.init(EchoWorker, .{ .log = &log });
@@ -385,12 +526,12 @@ test "echo over 127.0.0.1 with 4-byte header framing and a worker pool" {
     var connects: [clients]Event = undefined;
     const got = log.ofKind(.connect, &connects);
     try testing.expectEqual(@as(usize, clients), got.len);
-    for (got, 0..) |a, i| for (got[i + 1 ..]) |b| try testing.expect(a.pid != b.pid);
+    for (got, 0..) |a, i| for (got[i + 1 ..]) |b| try testing.expect(!a.pid.eql(b.pid));
     var disconnects: [clients]Event = undefined;
     for (log.ofKind(.disconnect, &disconnects)) |d|
         try testing.expectEqual(actnet.DisconnectReason.peer_closed, @as(actnet.DisconnectReason, @enumFromInt(d.reason)));
 
-    const info = try node.inspect(server.alias);
+    const info = try node.inspectMeta(server.alias);
     defer info.deinit();
     try testing.expectEqualStrings("tcp server", info.get("kind").?);
     try testing.expectEqualStrings("3", info.get("accepted").?);
@@ -417,7 +558,8 @@ test "echo over 127.0.0.1 with 4-byte header framing and a worker pool" {
         actnet.DisconnectReason.closed,
         @as(actnet.DisconnectReason, @enumFromInt(firstOf(&client_log, .disconnect, &ends).reason)),
     );
-    try testing.expectError(error.NotFound, node.abort(12345678));
+    // Aliases are odd (the kind is the id's lowest bit): a stale-looking one is not found.
+    try testing.expectError(error.NotFound, node.abort(.{ .id = 12345679 }));
 }
 
 fn firstOf(log: *Log, kind: std.meta.Tag(actnet.Message), out: []Event) Event {
@@ -442,7 +584,7 @@ test "connecting to a closed port gives error.ConnectionRefused" {
     };
 
     const node = try actnet.Node.start(.{ .worker_threads = 1 });
-    defer node.stop() catch unreachable;
+    defer node.deinit();
     const idle = try actnet.Behavior.init(Idle, .{});
     defer idle.deinit();
     const owner = try node.spawn(idle, .{});
