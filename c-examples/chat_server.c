@@ -17,7 +17,7 @@
 #include "actnet.h"
 
 typedef struct client {
-  uint64_t conn;
+  actnet_alias conn;
   char *partial; /* bytes after the last newline */
   size_t partial_len;
 } client;
@@ -28,13 +28,13 @@ typedef struct room {
   size_t count, capacity;
 } room;
 
-static client *find(room *r, uint64_t conn) {
+static client *find(room *r, actnet_alias conn) {
   for (size_t i = 0; i < r->count; i++)
-    if (r->clients[i].conn == conn) return &r->clients[i];
+    if (r->clients[i].conn.id == conn.id) return &r->clients[i];
   return NULL;
 }
 
-static void join(room *r, uint64_t conn) {
+static void join(room *r, actnet_alias conn) {
   if (r->count == r->capacity) {
     size_t capacity = r->capacity ? r->capacity * 2 : 16;
     client *grown = realloc(r->clients, capacity * sizeof *grown);
@@ -45,7 +45,7 @@ static void join(room *r, uint64_t conn) {
   r->clients[r->count++] = (client){.conn = conn};
 }
 
-static void leave(room *r, uint64_t conn) {
+static void leave(room *r, actnet_alias conn) {
   client *c = find(r, conn);
   if (!c) return;
   free(c->partial);
@@ -77,20 +77,20 @@ static void receive(actnet_node *node, room *r, client *c, const uint8_t *data, 
   c->partial_len = total - start;
 }
 
-static int32_t on_message(void *user_data, actnet_node *node, uint64_t pid, void *state, const actnet_message *m) {
+static int32_t on_message(void *user_data, actnet_node *node, actnet_pid pid, void *state, const actnet_message *m) {
   (void)user_data, (void)pid;
   room *r = state;
   switch (m->kind) {
     case ACTNET_MSG_CONNECT:
-      join(r, m->id);
+      join(r, m->alias);
       break;
     case ACTNET_MSG_DATA: {
-      client *c = find(r, m->id);
+      client *c = find(r, m->alias);
       if (c) receive(node, r, c, m->data, m->len);
       break;
     }
     case ACTNET_MSG_DISCONNECT:
-      leave(r, m->id);
+      leave(r, m->alias);
       break;
     default:
       break;
@@ -98,14 +98,14 @@ static int32_t on_message(void *user_data, actnet_node *node, uint64_t pid, void
   return 0;
 }
 
-static int32_t on_init(void *user_data, actnet_node *node, uint64_t pid, const uint8_t *args, size_t len,
+static int32_t on_init(void *user_data, actnet_node *node, actnet_pid pid, const uint8_t *args, size_t len,
                        void **state) {
   (void)user_data, (void)node, (void)pid, (void)args, (void)len;
   *state = calloc(1, sizeof(room));
   return *state ? 0 : 1;
 }
 
-static void on_terminate(void *user_data, actnet_node *node, uint64_t pid, void *state, uint32_t reason,
+static void on_terminate(void *user_data, actnet_node *node, actnet_pid pid, void *state, uint32_t reason,
                          int32_t code) {
   (void)user_data, (void)node, (void)pid, (void)reason, (void)code;
   room *r = state;
@@ -148,7 +148,7 @@ int main(int argc, char **argv) {
   cb.handle_message = on_message;
   cb.terminate = on_terminate;
   actnet_behavior *behavior = NULL;
-  uint64_t owner;
+  actnet_pid owner;
   if ((s = actnet_behavior_new(&cb, NULL, NULL, &behavior))) fail("behavior", s);
   if ((s = actnet_process_spawn_register(node, "chat", behavior, NULL, &owner))) fail("spawn", s);
   actnet_behavior_free(behavior);
@@ -157,7 +157,7 @@ int main(int argc, char **argv) {
   actnet_tcp_server_options_init(&options);
   options.host = host;
   options.port = (uint16_t)port;
-  uint64_t server;
+  actnet_alias server;
   uint16_t bound = 0;
   if ((s = actnet_tcp_server_spawn(node, owner, &options, &server, &bound))) fail("listen", s);
   printf("listening on %s:%u\n", host, (unsigned)bound);
@@ -165,5 +165,5 @@ int main(int argc, char **argv) {
 
   int sig;
   sigwait(&stop, &sig);
-  return actnet_node_stop(node) == ACTNET_STATUS_OK ? 0 : 1;
+  return actnet_node_free(node) == ACTNET_STATUS_OK ? 0 : 1; /* stops the node first */
 }

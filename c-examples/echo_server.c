@@ -38,6 +38,8 @@ typedef struct config {
   bool report_lengths;
   bool buffer_pool;
   actnet_tcp_server_options server;
+  actnet_tcp_connection_options connection; /* server.connection points here */
+  actnet_chunk_options chunk;               /* connection.read_chunk points here */
   uint8_t keepalive[256];
   const char *tls_cert, *tls_key, *tls_client_ca;
   const char *tls_sni[16]; /* "NAME=CERT,KEY" */
@@ -94,7 +96,7 @@ static size_t parse_hex(const char *hex, uint8_t *out, size_t cap) {
 }
 
 static void parse(int argc, char **argv, config *c) {
-  actnet_tcp_connection_options *conn = &c->server.connection;
+  actnet_tcp_connection_options *conn = &c->connection;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -108,10 +110,10 @@ static void parse(int argc, char **argv, config *c) {
     else if (!strcmp(arg, "--workers")) c->workers = (unsigned)number(value, 0, 1000);
     else if (!strcmp(arg, "--threads")) c->threads = (unsigned)number(value, 0, 1024);
     else if (!strcmp(arg, "--fixed")) {
-      conn->read_chunk.enable = true;
-      conn->read_chunk.fixed_length = (int32_t)number(value, 1, INT32_MAX);
-    } else if (!strcmp(arg, "--header")) parse_header(value, &conn->read_chunk);
-    else if (!strcmp(arg, "--max-length")) conn->read_chunk.max_length = (int32_t)number(value, 0, INT32_MAX);
+      c->chunk.enable = true;
+      c->chunk.fixed_length = (int32_t)number(value, 1, INT32_MAX);
+    } else if (!strcmp(arg, "--header")) parse_header(value, &c->chunk);
+    else if (!strcmp(arg, "--max-length")) c->chunk.max_length = (int32_t)number(value, 0, INT32_MAX);
     else if (!strcmp(arg, "--read-buffer")) conn->read_buffer_size = (uint32_t)number(value, 1, INT32_MAX);
     else if (!strcmp(arg, "--keepalive-bytes")) {
       conn->keepalive_bytes_len = parse_hex(value, c->keepalive, sizeof c->keepalive);
@@ -140,7 +142,7 @@ typedef struct handler_state {
   char name[64];
 } handler_state;
 
-static int32_t handler_init(void *user_data, actnet_node *node, uint64_t pid, const uint8_t *args, size_t len,
+static int32_t handler_init(void *user_data, actnet_node *node, actnet_pid pid, const uint8_t *args, size_t len,
                             void **state) {
   (void)user_data, (void)node, (void)pid;
   handler_state *s = calloc(1, sizeof *s);
@@ -150,7 +152,7 @@ static int32_t handler_init(void *user_data, actnet_node *node, uint64_t pid, co
   return 0;
 }
 
-static void handler_terminate(void *user_data, actnet_node *node, uint64_t pid, void *state, uint32_t reason,
+static void handler_terminate(void *user_data, actnet_node *node, actnet_pid pid, void *state, uint32_t reason,
                               int32_t code) {
   (void)user_data, (void)node, (void)pid, (void)reason, (void)code;
   free(state);
@@ -158,16 +160,16 @@ static void handler_terminate(void *user_data, actnet_node *node, uint64_t pid, 
 
 /* Drops a peer that stopped reading until its write queue filled up: what is queued could
  * never be flushed, so the connection is reset rather than closed gracefully. */
-static void drop_stalled(actnet_node *node, uint64_t conn) {
-  fprintf(stderr, "echo_server: connection %llu is not reading; dropping it\n", (unsigned long long)conn);
+static void drop_stalled(actnet_node *node, actnet_alias conn) {
+  fprintf(stderr, "echo_server: connection %llu is not reading; dropping it\n", (unsigned long long)conn.id);
   actnet_meta_abort(node, conn);
 }
 
-static void reply(actnet_node *node, uint64_t conn, const void *data, size_t len) {
+static void reply(actnet_node *node, actnet_alias conn, const void *data, size_t len) {
   if (actnet_tcp_write(node, conn, data, len) == ACTNET_STATUS_WOULD_BLOCK) drop_stalled(node, conn);
 }
 
-static int32_t handle_message(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t handle_message(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                               const actnet_message *m) {
   (void)user_data, (void)pid;
   handler_state *s = state;
@@ -176,24 +178,24 @@ static int32_t handle_message(void *user_data, actnet_node *node, uint64_t pid, 
       if (cfg.greet) {
         char line[96];
         int n = snprintf(line, sizeof line, "welcome %s\n", s->name);
-        reply(node, m->id, line, (size_t)n);
+        reply(node, m->alias, line, (size_t)n);
       }
       break;
     case ACTNET_MSG_DATA:
       if (cfg.report_lengths) {
         char line[32];
         int n = snprintf(line, sizeof line, "%zu\n", m->len);
-        reply(node, m->id, line, (size_t)n);
+        reply(node, m->alias, line, (size_t)n);
         if (m->buf) actnet_buf_free(m->buf);
       } else if (m->buf) {
         /* Zero copy: the received pool buffer goes back out as the write. */
-        actnet_status st = actnet_tcp_write_buf(node, m->id, m->buf);
+        actnet_status st = actnet_tcp_write_buf(node, m->alias, m->buf);
         if (st != ACTNET_STATUS_OK) {
           actnet_buf_free(m->buf);
-          if (st == ACTNET_STATUS_WOULD_BLOCK) drop_stalled(node, m->id);
+          if (st == ACTNET_STATUS_WOULD_BLOCK) drop_stalled(node, m->alias);
         }
       } else {
-        reply(node, m->id, m->data, m->len);
+        reply(node, m->alias, m->data, m->len);
       }
       break;
     default:
@@ -235,7 +237,13 @@ static actnet_certmanager *tls_manager(void) {
 
 int main(int argc, char **argv) {
   cfg.host = "127.0.0.1";
-  if (actnet_tcp_server_options_init(&cfg.server) != ACTNET_STATUS_OK) return 1;
+  if (actnet_tcp_server_options_init(&cfg.server) != ACTNET_STATUS_OK ||
+      actnet_tcp_connection_options_init(&cfg.connection) != ACTNET_STATUS_OK ||
+      actnet_chunk_options_init(&cfg.chunk) != ACTNET_STATUS_OK)
+    return 1;
+  /* Framing stays off (enable false) unless --fixed or --header turns it on. */
+  cfg.connection.read_chunk = &cfg.chunk;
+  cfg.server.connection = &cfg.connection;
   parse(argc, argv, &cfg);
 
   /* Block SIGINT/SIGTERM before the runtime's threads start, so they inherit the mask and
@@ -280,7 +288,7 @@ int main(int argc, char **argv) {
     actnet_supervisor_options_init(&sup);
     sup.children = specs;
     sup.children_len = cfg.workers;
-    uint64_t sup_pid;
+    actnet_pid sup_pid;
     if ((s = actnet_supervisor_spawn(node, &sup, &sup_pid))) fail("supervisor", s);
   }
 
@@ -288,15 +296,15 @@ int main(int argc, char **argv) {
   actnet_spawn_options_init(&so);
   so.args = (const uint8_t *)"echo";
   so.args_len = 4;
-  uint64_t echo_pid;
+  actnet_pid echo_pid;
   if ((s = actnet_process_spawn_register(node, "echo", behavior, &so, &echo_pid))) fail("spawn echo", s);
   actnet_behavior_free(behavior);
 
   actnet_pool *pool_handle = NULL;
   if (cfg.buffer_pool) {
-    size_t size = cfg.server.connection.read_buffer_size;
+    size_t size = cfg.connection.read_buffer_size;
     if ((s = actnet_pool_new(size, 1024, &pool_handle))) fail("buffer pool", s);
-    cfg.server.connection.read_buffer_pool = pool_handle;
+    cfg.connection.read_buffer_pool = pool_handle;
   }
   cfg.server.host = cfg.host;
   cfg.server.port = (uint16_t)cfg.port;
@@ -304,7 +312,7 @@ int main(int argc, char **argv) {
   cfg.server.process_pool_len = cfg.workers;
   actnet_certmanager *tls = tls_manager();
   cfg.server.tls_certmanager = tls;
-  uint64_t server;
+  actnet_alias server;
   uint16_t port = 0;
   if ((s = actnet_tcp_server_spawn(node, echo_pid, &cfg.server, &server, &port))) fail("listen", s);
   if (pool_handle) actnet_pool_free(pool_handle);
@@ -315,7 +323,7 @@ int main(int argc, char **argv) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  s = actnet_node_stop(node);
+  s = actnet_node_free(node); /* stops the node first */
   if (s) fail("node stop", s);
   return 0;
 }

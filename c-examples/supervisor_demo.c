@@ -12,7 +12,7 @@
  *   4. The watcher receives DOWN with the reason and code. The supervisor starts a new
  *      worker_1: a new pid under the same name, with fresh state (its job counter is 0).
  *   5. The same calls by name work again; the old pid is now simply NOT_FOUND.
- *   6. The node stops, which ends every process.
+ *   6. The node stops, which ends every process, and its handle is freed.
  *
  * Callbacks run on the node's threads. What they see that the main thread must know is put
  * in `events`, under a mutex; the main thread waits for it with a timeout. So the demo never
@@ -37,7 +37,7 @@ enum { TAG_SQUARE = 1, TAG_FAIL = 2 };
 typedef struct answer {
   int32_t square;
   int32_t jobs; /* calls this worker has answered, this one included */
-  uint64_t pid; /* the worker that answered */
+  actnet_pid pid; /* the worker that answered */
 } answer;
 
 /* Shared between the callbacks (on runtime threads) and the main thread. */
@@ -45,9 +45,9 @@ static struct {
   pthread_mutex_t lock;
   pthread_cond_t changed;
   int starts;               /* worker inits so far: 3 at first, one more per restart */
-  uint64_t pid_of[WORKERS]; /* each worker's latest pid, set by its init */
+  actnet_pid pid_of[WORKERS]; /* each worker's latest pid, set by its init */
   int downs;                /* DOWN messages the watcher received */
-  uint64_t down_pid;
+  actnet_pid down_pid;
   uint32_t down_reason;
   int32_t down_code;
 } events = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
@@ -87,7 +87,7 @@ typedef struct worker {
   int jobs;
 } worker;
 
-static int32_t worker_init(void *user_data, actnet_node *node, uint64_t pid, const uint8_t *args,
+static int32_t worker_init(void *user_data, actnet_node *node, actnet_pid pid, const uint8_t *args,
                            size_t args_len, void **state) {
   (void)user_data; (void)node;
   worker *w = calloc(1, sizeof *w);
@@ -105,7 +105,7 @@ static int32_t worker_init(void *user_data, actnet_node *node, uint64_t pid, con
   return 0;
 }
 
-static int32_t worker_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t worker_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                              const actnet_message *message) {
   (void)user_data;
   worker *w = state;
@@ -124,7 +124,7 @@ static int32_t worker_handle(void *user_data, actnet_node *node, uint64_t pid, v
   return 0; /* ignore anything else */
 }
 
-static void worker_terminate(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static void worker_terminate(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                              uint32_t reason, int32_t reason_code) {
   (void)user_data; (void)node; (void)pid; (void)reason; (void)reason_code;
   free(state);
@@ -132,12 +132,12 @@ static void worker_terminate(void *user_data, actnet_node *node, uint64_t pid, v
 
 /* ---- The watcher behaviour: reports each DOWN message to the main thread. */
 
-static int32_t watcher_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t watcher_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                               const actnet_message *message) {
   (void)user_data; (void)node; (void)pid; (void)state;
   if (message->kind == ACTNET_MSG_DOWN) {
     pthread_mutex_lock(&events.lock);
-    events.down_pid = message->id;
+    events.down_pid = message->from; /* DOWN of a process: `from` is the process that ended */
     events.down_reason = message->reason;
     events.down_code = message->reason_code;
     events.downs++;
@@ -163,7 +163,7 @@ static actnet_behavior *new_behavior(actnet_init_fn init, actnet_handle_fn handl
 
 /* Asks the worker registered as `name` to square n, and checks the answer. */
 static answer square_by_name(actnet_node *node, const char *name, int32_t n) {
-  uint64_t pid;
+  actnet_pid pid;
   check(actnet_name_lookup(node, name, &pid), name);
   actnet_buf *reply;
   check(actnet_process_call(node, pid, TAG_SQUARE, (const uint8_t *)&n, sizeof n,
@@ -173,9 +173,9 @@ static answer square_by_name(actnet_node *node, const char *name, int32_t n) {
   if (actnet_buf_len(reply) != sizeof a) fail("reply has the wrong size");
   memcpy(&a, actnet_buf_data(reply), sizeof a);
   check(actnet_buf_free(reply), "free reply"); /* replies belong to the caller */
-  if (a.square != n * n || a.pid != pid) fail("wrong answer");
+  if (a.square != n * n || a.pid.id != pid.id) fail("wrong answer");
   printf("  %s (pid %llu): %d squared is %d  [job %d of this process]\n", name,
-         (unsigned long long)a.pid, n, a.square, a.jobs);
+         (unsigned long long)a.pid.id, n, a.square, a.jobs);
   return a;
 }
 
@@ -222,56 +222,59 @@ int main(void) {
   sup.strategy = ACTNET_STRATEGY_ONE_FOR_ONE;
   sup.children = children;
   sup.children_len = WORKERS;
-  uint64_t supervisor;
+  actnet_pid supervisor;
   check(actnet_supervisor_spawn(node, &sup, &supervisor), "spawn supervisor");
   check(actnet_behavior_free(workers), "free behavior"); /* the supervisor keeps its own */
   wait_for(&events.starts, WORKERS, "the workers did not start");
   printf("Supervisor (pid %llu) started worker_0 (pid %llu), worker_1 (pid %llu), "
          "worker_2 (pid %llu)\n\n",
-         (unsigned long long)supervisor, (unsigned long long)events.pid_of[0],
-         (unsigned long long)events.pid_of[1], (unsigned long long)events.pid_of[2]);
+         (unsigned long long)supervisor.id, (unsigned long long)events.pid_of[0].id,
+         (unsigned long long)events.pid_of[1].id, (unsigned long long)events.pid_of[2].id);
 
   round_of_calls(node, 1);
 
   /* A watcher process monitors worker_1: it will get one DOWN message when worker_1 ends. */
   actnet_behavior *watching = new_behavior(NULL, watcher_handle, NULL);
-  uint64_t watcher, old_pid, reference;
+  actnet_pid watcher, old_pid;
+  uint64_t reference; /* monitor references stay plain numbers */
   check(actnet_process_spawn(node, watching, NULL, &watcher), "spawn watcher");
   check(actnet_behavior_free(watching), "free behavior");
   check(actnet_name_lookup(node, "worker_1", &old_pid), "worker_1");
   check(actnet_process_monitor(node, watcher, old_pid, &reference), "monitor");
-  printf("\nWatcher (pid %llu) monitors worker_1 (pid %llu)\n", (unsigned long long)watcher,
-         (unsigned long long)old_pid);
+  printf("\nWatcher (pid %llu) monitors worker_1 (pid %llu)\n", (unsigned long long)watcher.id,
+         (unsigned long long)old_pid.id);
 
   printf("Telling worker_1 to fail: its handler will return %d\n", FAILURE_CODE);
   check(actnet_message_send_name(node, "worker_1", TAG_FAIL, NULL, 0), "send TAG_FAIL");
 
   wait_for(&events.downs, 1, "no DOWN message for worker_1");
-  if (events.down_pid != old_pid || events.down_reason != ACTNET_EXIT_ERROR ||
+  if (events.down_pid.id != old_pid.id || events.down_reason != ACTNET_EXIT_ERROR ||
       events.down_code != FAILURE_CODE)
     fail("unexpected DOWN message");
   printf("Watcher got DOWN: pid %llu ended, reason \"%s\", code %d\n",
-         (unsigned long long)events.down_pid, actnet_exit_reason_str(events.down_reason),
+         (unsigned long long)events.down_pid.id, actnet_exit_reason_str(events.down_reason),
          events.down_code);
 
   /* The supervisor restarts worker_1; its init runs again (the 4th worker start), and the
    * name is registered for the new process before init runs. */
   wait_for(&events.starts, WORKERS + 1, "worker_1 was not restarted");
-  uint64_t new_pid;
+  actnet_pid new_pid;
   check(actnet_name_lookup(node, "worker_1", &new_pid), "worker_1 after the restart");
-  if (new_pid == old_pid || new_pid != events.pid_of[1]) fail("worker_1 has a wrong pid");
+  if (new_pid.id == old_pid.id || new_pid.id != events.pid_of[1].id) fail("worker_1 has a wrong pid");
   printf("Supervisor restarted worker_1: same name, new pid %llu (was %llu)\n",
-         (unsigned long long)new_pid, (unsigned long long)old_pid);
+         (unsigned long long)new_pid.id, (unsigned long long)old_pid.id);
   actnet_status stale = actnet_message_send(node, old_pid, TAG_SQUARE, NULL, 0);
   if (stale != ACTNET_STATUS_NOT_FOUND) fail("the old pid is still reachable");
   printf("Sending to the old pid %llu: %s (pids are never reused)\n\n",
-         (unsigned long long)old_pid, actnet_status_str(stale));
+         (unsigned long long)old_pid.id, actnet_status_str(stale));
 
   round_of_calls(node, 2);
 
-  /* Stopping the node stops every process (the supervisor, its workers, the watcher),
-   * runs their terminate callbacks, and frees the node. */
+  /* Stopping the node stops every process (the supervisor, its workers, the watcher) and
+   * runs their terminate callbacks; the handle stays valid (any call on it now returns
+   * NODE_STOPPING) until it is freed. */
   check(actnet_node_stop(node), "stop node");
+  check(actnet_node_free(node), "free node");
   printf("\nNode stopped. Bye.\n");
   return 0;
 }

@@ -29,7 +29,7 @@ typedef struct session {
   unsigned long activity; /* bumped on every DATA, so the main thread can tell idle time */
 } session;
 
-static int32_t on_message(void *user_data, actnet_node *node, uint64_t pid, void *state, const actnet_message *m) {
+static int32_t on_message(void *user_data, actnet_node *node, actnet_pid pid, void *state, const actnet_message *m) {
   (void)node, (void)pid, (void)state;
   session *s = user_data;
   if (m->kind != ACTNET_MSG_DATA && m->kind != ACTNET_MSG_DISCONNECT) return 0;
@@ -121,10 +121,12 @@ int main(int argc, char **argv) {
   actnet_behavior_callbacks_init(&cb);
   cb.handle_message = on_message;
   actnet_behavior *behavior = NULL;
-  uint64_t receiver = 0;
+  actnet_pid receiver = {0};
   if (actnet_node_start(&node_options, &node) || actnet_behavior_new(&cb, &s, NULL, &behavior) ||
       actnet_process_spawn(node, behavior, NULL, &receiver)) {
     fprintf(stderr, "tcp_client: cannot start the node\n");
+    if (behavior) actnet_behavior_free(behavior);
+    if (node) actnet_node_free(node);
     return 1;
   }
   actnet_behavior_free(behavior);
@@ -148,12 +150,12 @@ int main(int argc, char **argv) {
       options.tls_certmanager = manager;
     }
   }
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   if (status == ACTNET_STATUS_OK) status = actnet_tcp_connect(node, receiver, &options, &conn);
   if (manager) actnet_certmanager_free(manager);
   if (status != ACTNET_STATUS_OK) {
     fprintf(stderr, "tcp_client: cannot connect to %s:%ld: %s\n", host, port, actnet_status_str(status));
-    actnet_node_stop(node);
+    actnet_node_free(node);
     return 1;
   }
   if (message) {
@@ -168,7 +170,7 @@ int main(int argc, char **argv) {
     exit_code = 1;
   }
   pthread_mutex_unlock(&s.lock);
-  actnet_node_stop(node);
+  actnet_node_free(node); /* stops the node first: no callback touches `s` after this */
   pthread_mutex_destroy(&s.lock);
   pthread_cond_destroy(&s.changed);
   return exit_code;

@@ -45,25 +45,32 @@ static double now(void) {
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* The framing both sides use: [4-byte big-endian payload length][payload]. */
-static void framing(actnet_tcp_connection_options *c) {
-  c->read_chunk.enable = true;
-  c->read_chunk.header_size = 4;
-  c->read_chunk.header_length_size = 4;
-  c->read_chunk.max_length = 64 * 1024;
+/* The framing both sides use: [4-byte big-endian payload length][payload]. Filled once by
+ * main before anything connects; the server and every client connection read it. */
+static actnet_chunk_options length_header;
+static actnet_tcp_connection_options framed;
+
+static void init_framing(void) {
+  actnet_chunk_options_init(&length_header);
+  length_header.enable = true;
+  length_header.header_size = 4;
+  length_header.header_length_size = 4;
+  length_header.max_length = 64 * 1024;
+  actnet_tcp_connection_options_init(&framed);
+  framed.read_chunk = &length_header;
 }
 
 /* ---- echo workers: send every frame back to the connection it came from ---- */
-static int32_t echo_message(void *ud, actnet_node *node, uint64_t pid, void *state, const actnet_message *m) {
+static int32_t echo_message(void *ud, actnet_node *node, actnet_pid pid, void *state, const actnet_message *m) {
   (void)ud, (void)pid, (void)state;
-  if (m->kind == ACTNET_MSG_DATA) return actnet_tcp_write(node, m->id, m->data, m->len) == ACTNET_STATUS_OK ? 0 : 1;
+  if (m->kind == ACTNET_MSG_DATA) return actnet_tcp_write(node, m->alias, m->data, m->len) == ACTNET_STATUS_OK ? 0 : 1;
   return 0;
 }
 
 /* ---- clients: one frame in flight at a time, each echo checked ---- */
 typedef struct client {
   int index;
-  uint64_t conn;
+  actnet_alias conn;
   int sent;
   unsigned long bytes;
   uint8_t frame[4 + 64];
@@ -82,7 +89,7 @@ static void send_next(actnet_node *node, client *c) {
   actnet_tcp_write(node, c->conn, c->frame, c->frame_len);
 }
 
-static int32_t client_init(void *ud, actnet_node *node, uint64_t pid, const uint8_t *args, size_t len, void **state) {
+static int32_t client_init(void *ud, actnet_node *node, actnet_pid pid, const uint8_t *args, size_t len, void **state) {
   (void)ud, (void)len;
   client *c = calloc(1, sizeof *c);
   if (!c) return 1;
@@ -91,7 +98,7 @@ static int32_t client_init(void *ud, actnet_node *node, uint64_t pid, const uint
   actnet_tcp_client_options_init(&options);
   options.host = "127.0.0.1";
   options.port = server_port;
-  framing(&options.connection);
+  options.connection = &framed;
   actnet_status s = actnet_tcp_connect(node, pid, &options, &c->conn);
   if (s != ACTNET_STATUS_OK) {
     fprintf(stderr, "client %d: connect failed: %s\n", c->index, actnet_status_str(s));
@@ -102,7 +109,7 @@ static int32_t client_init(void *ud, actnet_node *node, uint64_t pid, const uint
   return 0;
 }
 
-static int32_t client_message(void *ud, actnet_node *node, uint64_t pid, void *state, const actnet_message *m) {
+static int32_t client_message(void *ud, actnet_node *node, actnet_pid pid, void *state, const actnet_message *m) {
   (void)ud, (void)pid;
   client *c = state;
   switch (m->kind) {
@@ -134,13 +141,13 @@ static int32_t client_message(void *ud, actnet_node *node, uint64_t pid, void *s
   return 0;
 }
 
-static void client_terminate(void *ud, actnet_node *node, uint64_t pid, void *state, uint32_t reason, int32_t code) {
+static void client_terminate(void *ud, actnet_node *node, actnet_pid pid, void *state, uint32_t reason, int32_t code) {
   (void)ud, (void)node, (void)pid, (void)reason, (void)code;
   free(state);
 }
 
 /* ---- the server's owner only owns it; connections go to the workers ---- */
-static int32_t ignore(void *ud, actnet_node *node, uint64_t pid, void *state, const actnet_message *m) {
+static int32_t ignore(void *ud, actnet_node *node, actnet_pid pid, void *state, const actnet_message *m) {
   (void)ud, (void)node, (void)pid, (void)state, (void)m;
   return 0;
 }
@@ -163,9 +170,8 @@ static void check(actnet_status s, const char *what) {
   }
 }
 
-static void print_inspect(actnet_node *node, uint64_t id, const char *title, const char *const *keys) {
-  actnet_info *info = NULL;
-  if (actnet_inspect(node, id, &info) != ACTNET_STATUS_OK) return;
+/* Prints the values of `keys` from an inspect result, and frees it. */
+static void print_info(actnet_info *info, const char *title, const char *const *keys) {
   printf("%s:", title);
   for (const char *const *k = keys; *k; k++) {
     const char *v = actnet_info_get(info, *k);
@@ -179,6 +185,7 @@ int main(void) {
   printf("actnet %s TCP demo\n", actnet_version());
   actnet_node *node = NULL;
   check(actnet_node_start(NULL, &node), "node start");
+  init_framing();
 
   /* Two echo workers under a supervisor, registered as tcp_worker_0 and tcp_worker_1. */
   actnet_behavior *echo = behavior(NULL, echo_message, NULL);
@@ -193,19 +200,20 @@ int main(void) {
   actnet_supervisor_options_init(&sup);
   sup.children = children;
   sup.children_len = 2;
-  uint64_t supervisor;
+  actnet_pid supervisor;
   check(actnet_supervisor_spawn(node, &sup, &supervisor), "supervisor");
 
   /* The server, owned by an "echo" process, framing with a 4-byte length header. */
   actnet_behavior *owner_behavior = behavior(NULL, ignore, NULL);
-  uint64_t owner, server;
+  actnet_pid owner;
+  actnet_alias server;
   check(actnet_process_spawn_register(node, "echo", owner_behavior, NULL, &owner), "spawn echo");
   actnet_tcp_server_options options;
   actnet_tcp_server_options_init(&options);
   options.host = "127.0.0.1";
   options.process_pool = pool;
   options.process_pool_len = 2;
-  framing(&options.connection);
+  options.connection = &framed;
   check(actnet_tcp_server_spawn(node, owner, &options, &server, &server_port), "listen");
   printf("server listening on 127.0.0.1:%u, 4-byte length framing, round-robin over %s and %s\n",
          (unsigned)server_port, pool[0], pool[1]);
@@ -218,7 +226,7 @@ int main(void) {
     actnet_spawn_options_init(&so);
     so.args = &i;
     so.args_len = 1;
-    uint64_t pid;
+    actnet_pid pid;
     check(actnet_process_spawn(node, client_behavior, &so, &pid), "spawn client");
   }
 
@@ -235,10 +243,13 @@ int main(void) {
 
   const char *server_keys[] = {"listener", "accepted", NULL};
   const char *worker_keys[] = {"name", "messages in", NULL};
-  print_inspect(node, server, "server", server_keys);
+  actnet_info *info = NULL;
+  if (actnet_meta_inspect(node, server, &info) == ACTNET_STATUS_OK) print_info(info, "server", server_keys);
   for (int i = 0; i < 2; i++) {
-    uint64_t pid;
-    if (actnet_name_lookup(node, pool[i], &pid) == ACTNET_STATUS_OK) print_inspect(node, pid, "worker", worker_keys);
+    actnet_pid pid;
+    if (actnet_name_lookup(node, pool[i], &pid) == ACTNET_STATUS_OK &&
+        actnet_process_inspect(node, pid, &info) == ACTNET_STATUS_OK)
+      print_info(info, "worker", worker_keys);
   }
   printf("summary: %d/%d clients finished, %lu framed messages echoed (%lu bytes each way) in %.3f s, %.0f round trips/s\n",
          results.finished, CLIENTS, results.echoed, results.bytes, seconds, (double)results.echoed / seconds);
@@ -247,6 +258,7 @@ int main(void) {
   actnet_behavior_free(owner_behavior);
   actnet_behavior_free(client_behavior);
   check(actnet_node_stop(node), "node stop");
+  check(actnet_node_free(node), "node free");
   printf(ok ? "node stopped; demo OK\n" : "node stopped; demo FAILED\n");
   return ok ? 0 : 1;
 }

@@ -11,11 +11,11 @@ static void check(actnet_status status, const char *what) {
 }
 
 /* The behaviour: called on a runtime thread, one message at a time per process. */
-static int32_t greet(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t greet(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                      const actnet_message *message) {
   (void)user_data; (void)node; (void)state;
   if (message->kind == ACTNET_MSG_USER)
-    printf("process %llu got tag %llu: %.*s\n", (unsigned long long)pid,
+    printf("process %llu got tag %llu: %.*s\n", (unsigned long long)pid.id,
            (unsigned long long)message->tag, (int)message->len, (const char *)message->data);
   return 0; /* any other value would end the process with that code */
 }
@@ -30,7 +30,7 @@ int main(void) {
   actnet_behavior *behavior;
   check(actnet_behavior_new(&callbacks, NULL, NULL, &behavior), "behavior");
 
-  uint64_t pid;
+  actnet_pid pid; /* a process id: { uint64_t id; } */
   check(actnet_process_spawn(node, behavior, NULL, &pid), "spawn");
   check(actnet_behavior_free(behavior), "free"); /* the process keeps its own reference */
 
@@ -39,5 +39,6 @@ int main(void) {
 
   /* Each process handles the messages already in its mailbox before the node stops. */
   check(actnet_node_stop(node), "stop");
+  check(actnet_node_free(node), "free node"); /* the handle stays valid until this */
   return 0;
 }

@@ -43,7 +43,7 @@ static void check(actnet_status s, const char *what) {
   }
 }
 
-static int32_t pp_init(void *user_data, actnet_node *node, uint64_t pid, const uint8_t *args, size_t len,
+static int32_t pp_init(void *user_data, actnet_node *node, actnet_pid pid, const uint8_t *args, size_t len,
                        void **state) {
   (void)user_data, (void)node, (void)pid;
   size_t index;
@@ -53,15 +53,19 @@ static int32_t pp_init(void *user_data, actnet_node *node, uint64_t pid, const u
   return 0;
 }
 
-static int32_t pp_handle(void *user_data, actnet_node *node, uint64_t pid, void *state, const actnet_message *m) {
+/* Both messages are 8 bytes: TAG_START carries the peer's actnet_pid, TAG_PING a number. */
+_Static_assert(sizeof(actnet_pid) == sizeof(uint64_t), "actnet_pid is one uint64_t");
+
+static int32_t pp_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state, const actnet_message *m) {
   (void)user_data, (void)pid;
   if (m->kind != ACTNET_MSG_USER || m->len != sizeof(uint64_t)) return 0;
-  uint64_t value, to;
-  memcpy(&value, m->data, sizeof value);
+  uint64_t value;
+  actnet_pid to;
   if (m->tag == TAG_START) {
-    to = value; /* the peer's pid */
+    memcpy(&to, m->data, sizeof to); /* the peer */
     value = 0;
   } else {
+    memcpy(&value, m->data, sizeof value);
     counter *c = state;
     atomic_store_explicit(&c->count, atomic_load_explicit(&c->count, memory_order_relaxed) + 1,
                           memory_order_relaxed);
@@ -71,7 +75,7 @@ static int32_t pp_handle(void *user_data, actnet_node *node, uint64_t pid, void 
   if (atomic_load_explicit(&stopping, memory_order_relaxed)) return 0;
   actnet_status s = actnet_message_send(node, to, TAG_PING, (const uint8_t *)&value, sizeof value);
   if (s != ACTNET_STATUS_OK && !atomic_load(&stopping)) {
-    fprintf(stderr, "pingpong: send to %llu: %s\n", (unsigned long long)to, actnet_status_str(s));
+    fprintf(stderr, "pingpong: send to %llu: %s\n", (unsigned long long)to.id, actnet_status_str(s));
     return 1;
   }
   return 0;
@@ -142,7 +146,7 @@ int main(int argc, char **argv) {
   check(actnet_behavior_new(&cb, NULL, NULL, &behavior), "behavior");
 
   for (int p = 0; p < pairs; p++) {
-    uint64_t pid[2];
+    actnet_pid pid[2];
     for (int k = 0; k < 2; k++) {
       size_t index = (size_t)(2 * p + k);
       actnet_spawn_options so;
@@ -164,6 +168,7 @@ int main(int argc, char **argv) {
   double elapsed = now_s() - t0, cpu = cpu_s() - c0;
   atomic_store(&stopping, true);
   check(actnet_node_stop(node), "node stop");
+  check(actnet_node_free(node), "node free");
 
   if (m1 == m0) {
     fprintf(stderr, "pingpong: no message was delivered in the measurement window\n");

@@ -156,13 +156,13 @@ static int fd_count(void) {
 static actnet_node *node;
 static actnet_pool *pool_plain, *pool_tls;
 
-static int32_t counted_init(void *u, actnet_node *n, uint64_t pid, const uint8_t *a, size_t l, void **s) {
+static int32_t counted_init(void *u, actnet_node *n, actnet_pid pid, const uint8_t *a, size_t l, void **s) {
   (void)u, (void)n, (void)pid, (void)a, (void)l, (void)s;
   atomic_fetch_add(&live_procs, 1);
   return 0;
 }
 
-static void counted_terminate(void *u, actnet_node *n, uint64_t pid, void *s, uint32_t reason, int32_t code) {
+static void counted_terminate(void *u, actnet_node *n, actnet_pid pid, void *s, uint32_t reason, int32_t code) {
   (void)u, (void)n, (void)pid, (void)s, (void)code;
   atomic_fetch_sub(&live_procs, 1);
   if (reason == ACTNET_EXIT_ERROR) atomic_fetch_add(&c_restarts, 1);
@@ -170,7 +170,7 @@ static void counted_terminate(void *u, actnet_node *n, uint64_t pid, void *s, ui
 
 /* Echo: every DATA back to its connection (a pool buffer as it is). A framed worker fails on
  * a "FAIL" frame. Also answers CALLs with their bytes. */
-static int32_t echo_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t echo_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)pid, (void)s;
   bool framed = u != NULL;
   if (m->kind == ACTNET_MSG_DATA) {
@@ -179,10 +179,10 @@ static int32_t echo_handle(void *u, actnet_node *n, uint64_t pid, void *s, const
     if (framed && m->len >= 8 && memcmp(m->data + 4, "FAIL", 4) == 0) return 13;
     actnet_status st;
     if (m->buf) {
-      st = actnet_tcp_write_buf(n, m->id, m->buf);
+      st = actnet_tcp_write_buf(n, m->alias, m->buf);
       if (st != ACTNET_STATUS_OK) CHECK_OK(actnet_buf_free(m->buf));
     } else {
-      st = actnet_tcp_write(n, m->id, m->data, m->len);
+      st = actnet_tcp_write(n, m->alias, m->data, m->len);
     }
     /* the peer may have reset meanwhile; a full write queue would be a bug here (the clients
      * read every echo before they send again) */
@@ -199,8 +199,8 @@ static int32_t echo_handle(void *u, actnet_node *n, uint64_t pid, void *s, const
 
 /* The ring: a USER token with a hop count goes on to the next process until it is 0. */
 #define RING 8
-static uint64_t ring[RING];
-static int32_t ring_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static actnet_pid ring[RING];
+static int32_t ring_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)u, (void)pid, (void)s;
   if (m->kind != ACTNET_MSG_USER || m->len != 8) return 0;
   atomic_fetch_add(&c_msgs, 1);
@@ -216,7 +216,7 @@ static int32_t ring_handle(void *u, actnet_node *n, uint64_t pid, void *s, const
 }
 
 /* A crash child: fails on every USER message. */
-static int32_t crash_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t crash_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)u, (void)n, (void)pid, (void)s;
   if (m->kind == ACTNET_MSG_USER) {
     atomic_fetch_add(&c_msgs, 1);
@@ -233,10 +233,10 @@ typedef struct tls_slot {
   size_t have, cap;
   bool connected, disconnected;
   uint32_t reason;
-  uint64_t owner;
+  actnet_pid owner;
 } tls_slot;
 
-static int32_t tls_client_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t tls_client_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)n, (void)pid, (void)s;
   tls_slot *t = u;
   pthread_mutex_lock(&t->lock);
@@ -268,11 +268,11 @@ static actnet_behavior *behavior(actnet_handle_fn handle, void *user_data) {
   return b;
 }
 
-static uint64_t spawn(actnet_behavior *b, const char *name) {
+static actnet_pid spawn(actnet_behavior *b, const char *name) {
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.name = name;
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   return pid;
 }
@@ -280,7 +280,8 @@ static uint64_t spawn(actnet_behavior *b, const char *name) {
 /* ---------------------------------------------------------------- sockets */
 
 static uint16_t ports[NSERVERS];
-static uint64_t servers[NSERVERS], owners[NSERVERS];
+static actnet_alias servers[NSERVERS]; /* {0} for a server not started (tls without --certs) */
+static actnet_pid owners[NSERVERS];
 
 static int connect_to(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -473,7 +474,7 @@ static bool tls_wait(tls_slot *t, size_t have, bool disconnect) {
 
 static void *tls_thread(void *arg) {
   tls_slot *t = arg;
-  uint64_t rng = t->owner * 31 + 7;
+  uint64_t rng = t->owner.id * 31 + 7;
   uint8_t *out = malloc(t->cap);
   while (!atomic_load(&stopping)) {
     pthread_mutex_lock(&t->lock);
@@ -489,7 +490,7 @@ static void *tls_thread(void *arg) {
     co.tls_server_name = "localhost";
     co.connect_timeout_ms = IO_TIMEOUT_MS;
     co.tls_handshake_timeout_ms = IO_TIMEOUT_MS;
-    uint64_t conn = 0;
+    actnet_alias conn = {0};
     actnet_status st = actnet_tcp_connect(node, t->owner, &co, &conn);
     if (st != ACTNET_STATUS_OK) {
       if (!atomic_load(&stopping)) soak_error("TLS connect: %s", actnet_status_str(st));
@@ -527,7 +528,7 @@ static void *tls_thread(void *arg) {
 
 /* ---------------------------------------------------------------- local messaging */
 
-static uint64_t answer_pid;
+static actnet_pid answer_pid;
 
 static void *ring_thread(void *arg) {
   (void)arg;
@@ -582,16 +583,27 @@ static void *crash_thread(void *arg) {
 
 /* ---------------------------------------------------------------- figures */
 
-static uint64_t inspect_u64(uint64_t id, const char *key) {
-  actnet_info *info = NULL;
-  if (actnet_inspect(node, id, &info) != ACTNET_STATUS_OK) return UINT64_MAX;
+/* The number under `key` in an inspect result, which it frees; UINT64_MAX if absent. */
+static uint64_t info_u64(actnet_info *info, const char *key) {
   const char *v = actnet_info_get(info, key);
   uint64_t x = v ? strtoull(v, NULL, 10) : UINT64_MAX;
   actnet_info_free(info);
   return x;
 }
 
-static uint64_t tls_owner_pids[2];
+static uint64_t meta_u64(actnet_alias alias, const char *key) {
+  actnet_info *info = NULL;
+  if (actnet_meta_inspect(node, alias, &info) != ACTNET_STATUS_OK) return UINT64_MAX;
+  return info_u64(info, key);
+}
+
+static uint64_t process_u64(actnet_pid pid, const char *key) {
+  actnet_info *info = NULL;
+  if (actnet_process_inspect(node, pid, &info) != ACTNET_STATUS_OK) return UINT64_MAX;
+  return info_u64(info, key);
+}
+
+static actnet_pid tls_owner_pids[2];
 static int nsupervisors;
 
 /* A supervisor of two children of behaviour `b`, registered as names[0] and names[1]. */
@@ -608,7 +620,7 @@ static void spawn_supervisor(actnet_behavior *b, const char *const names[2]) {
   sup.period_ms = 1000;
   sup.children = specs;
   sup.children_len = 2;
-  uint64_t sv = 0;
+  actnet_pid sv = {0};
   CHECK_OK(actnet_supervisor_spawn(node, &sup, &sv));
   nsupervisors++;
 }
@@ -629,8 +641,8 @@ static sample take(int t) {
   s.heap = heap_kb();
   s.fds = fd_count();
   for (int k = 0; k < NSERVERS; k++) {
-    if (!servers[k]) continue;
-    uint64_t c = inspect_u64(servers[k], "connections");
+    if (!servers[k].id) continue;
+    uint64_t c = meta_u64(servers[k], "connections");
     if (c != UINT64_MAX) s.conns += c;
   }
   actnet_pool_stats st;
@@ -641,13 +653,13 @@ static sample take(int t) {
   s.bufs += st.outstanding;
   s.metas = s.conns;
   for (int k = 0; k < NSERVERS; k++) {
-    if (!owners[k]) continue;
-    uint64_t m = inspect_u64(owners[k], "meta-processes");
+    if (!owners[k].id) continue;
+    uint64_t m = process_u64(owners[k], "meta-processes");
     if (m != UINT64_MAX) s.metas += m;
   }
   for (int i = 0; i < 2; i++) {
-    if (!tls_owner_pids[i]) continue;
-    uint64_t m = inspect_u64(tls_owner_pids[i], "meta-processes");
+    if (!tls_owner_pids[i].id) continue;
+    uint64_t m = process_u64(tls_owner_pids[i], "meta-processes");
     if (m != UINT64_MAX) s.metas += m;
   }
   s.procs = atomic_load(&live_procs) + nsupervisors;
@@ -705,10 +717,16 @@ int main(int argc, char **argv) {
   actnet_behavior *crash = behavior(crash_handle, NULL);
 
   /* servers */
-  actnet_tcp_server_options o;
   for (int k = 0; k < NSERVERS; k++) {
     if (k == K_TLS && !certs) continue;
+    actnet_tcp_server_options o;
+    actnet_tcp_connection_options conn;
+    actnet_chunk_options chunk; /* framing off unless enabled below */
     CHECK_OK(actnet_tcp_server_options_init(&o));
+    CHECK_OK(actnet_tcp_connection_options_init(&conn));
+    CHECK_OK(actnet_chunk_options_init(&chunk));
+    conn.read_chunk = &chunk;
+    o.connection = &conn;
     o.host = "127.0.0.1";
     owners[k] = spawn(echo, NULL);
     static const char *workers[] = {"soak_framed_0", "soak_framed_1"};
@@ -716,16 +734,16 @@ int main(int argc, char **argv) {
       spawn_supervisor(framed_echo, workers);
       o.process_pool = workers;
       o.process_pool_len = 2;
-      o.connection.read_chunk.enable = true;
-      o.connection.read_chunk.header_size = 4;
-      o.connection.read_chunk.header_length_size = 4;
-      o.connection.read_chunk.max_length = 1 << 20;
+      chunk.enable = true;
+      chunk.header_size = 4;
+      chunk.header_length_size = 4;
+      chunk.max_length = 1 << 20;
     }
     if (k == K_POOLED) {
-      o.connection.read_buffer_pool = pool_plain;
-      o.connection.read_chunk.enable = true;
-      o.connection.read_chunk.header_size = 2;
-      o.connection.read_chunk.header_length_size = 2;
+      conn.read_buffer_pool = pool_plain;
+      chunk.enable = true;
+      chunk.header_size = 2;
+      chunk.header_length_size = 2;
     }
     actnet_certmanager *m = NULL;
     if (k == K_TLS) {
@@ -738,7 +756,7 @@ int main(int argc, char **argv) {
       CHECK_OK(actnet_certmanager_new(&client_cm));
       CHECK_OK(actnet_certmanager_set_ca_file(client_cm, ca));
       o.tls_certmanager = m;
-      o.connection.read_buffer_pool = pool_tls;
+      conn.read_buffer_pool = pool_tls;
     }
     CHECK_OK(actnet_tcp_server_spawn(node, owners[k], &o, &servers[k], &ports[k]));
     if (m) CHECK_OK(actnet_certmanager_free(m));
@@ -867,6 +885,7 @@ int main(int argc, char **argv) {
   int64_t stop0 = now_ms();
   CHECK_OK(actnet_node_stop(node));
   printf("[soak] node stopped in %lld ms\n", (long long)(now_ms() - stop0));
+  CHECK_OK(actnet_node_free(node));
   for (int i = 0; i < ntls; i++) {
     CHECK_OK(actnet_behavior_free(tlsb[i]));
     free(slots[i].data);

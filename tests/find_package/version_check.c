@@ -1,7 +1,7 @@
 /* Uses the installed library: prints actnet_version(), checks that it equals the header's
- * ACTNET_VERSION_STRING and that a node starts and stops. Linked dynamically, it also checks
- * that the library was loaded from EXPECTED_LIBDIR (the install prefix, not the build tree).
- * Built by tests/find_package/CMakeLists.txt and by the pkg-config check. */
+ * ACTNET_VERSION_STRING and that a node starts, stops and is freed. Linked dynamically, it
+ * also checks that the library was loaded from EXPECTED_LIBDIR (the install prefix, not the
+ * build tree). Built by tests/find_package/CMakeLists.txt and by the pkg-config check. */
 #define _GNU_SOURCE /* dladdr */
 #include <actnet.h>
 
@@ -22,8 +22,9 @@ int main(void) {
   actnet_node *node = NULL;
   actnet_status status = actnet_node_start(NULL, &node);
   if (status == ACTNET_STATUS_OK) status = actnet_node_stop(node);
+  if (status == ACTNET_STATUS_OK) status = actnet_node_free(node);
   if (status != ACTNET_STATUS_OK) {
-    fprintf(stderr, "FAIL: node start/stop: %s\n", actnet_status_str(status));
+    fprintf(stderr, "FAIL: node start/stop/free: %s\n", actnet_status_str(status));
     return 1;
   }
 

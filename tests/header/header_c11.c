@@ -11,6 +11,9 @@
 _Static_assert(sizeof(actnet_status) == 4, "actnet_status is a uint32_t in C");
 _Static_assert(ACTNET_STATUS_OK == 0, "OK is 0");
 _Static_assert(ACTNET_VERSION_MAJOR == 0 || ACTNET_VERSION_MAJOR > 0, "version macros are integers");
+/* Ids are passed by value: their size is ABI. */
+_Static_assert(sizeof(actnet_pid) == sizeof(uint64_t), "actnet_pid is one uint64_t");
+_Static_assert(sizeof(actnet_alias) == sizeof(uint64_t), "actnet_alias is one uint64_t");
 
 int main(void) {
   actnet_node_options options;

@@ -12,6 +12,12 @@ static_assert(std::is_same<std::underlying_type<actnet_status>::type, uint32_t>:
               "actnet_status is a uint32_t enum in C++");
 static_assert(sizeof(actnet_message_kind) == 4, "enums are 32-bit");
 static_assert(std::is_standard_layout<actnet_message>::value, "actnet_message is a C struct");
+// Ids are passed by value, and one kind where the other is expected does not compile.
+static_assert(sizeof(actnet_pid) == sizeof(uint64_t) && sizeof(actnet_alias) == sizeof(uint64_t),
+              "ids are one uint64_t");
+static_assert(!std::is_same<actnet_pid, actnet_alias>::value &&
+                  !std::is_convertible<actnet_pid, actnet_alias>::value,
+              "a pid is not an alias");
 
 int main() {
   actnet_spawn_options options;
