@@ -33,8 +33,8 @@ const PREAMBLE: &str = "\
  * - A process's handle_message runs on a runtime worker thread, one message at a time,
  *   never concurrently for one process; different processes run in parallel. Every function
  *   may be called from any thread, including from callbacks, unless its comment says
- *   otherwise (actnet_node_stop). Callbacks receive the same actnet_node pointer that
- *   actnet_node_start returned.
+ *   otherwise (actnet_node_stop, actnet_node_free). Callbacks receive the same actnet_node
+ *   pointer that actnet_node_start returned.
  * - Order: sends (and connection writes) take effect when the call returns, so two calls
  *   where the first returns before the second begins are delivered in that order, whatever
  *   threads make them.

@@ -40,8 +40,15 @@ configure_package_config_file(cmake/actnetConfig.cmake.in
   "${CMAKE_BINARY_DIR}/actnetConfig.cmake"
   INSTALL_DESTINATION "${ACTNET_CMAKE_DIR}"
   PATH_VARS CMAKE_INSTALL_LIBDIR CMAKE_INSTALL_INCLUDEDIR)
+# Compatible releases are those with the same SONAME (cmake/Cargo.cmake): the same major
+# version from 1.0, the same minor before.
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(ACTNET_PACKAGE_COMPATIBILITY SameMinorVersion)
+else()
+  set(ACTNET_PACKAGE_COMPATIBILITY SameMajorVersion)
+endif()
 write_basic_package_version_file("${CMAKE_BINARY_DIR}/actnetConfigVersion.cmake"
-  COMPATIBILITY SameMajorVersion)
+  COMPATIBILITY ${ACTNET_PACKAGE_COMPATIBILITY})
 install(FILES "${CMAKE_BINARY_DIR}/actnetConfig.cmake" "${CMAKE_BINARY_DIR}/actnetConfigVersion.cmake"
   DESTINATION "${ACTNET_CMAKE_DIR}")
 
