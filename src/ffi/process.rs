@@ -7,6 +7,7 @@ use crate::ffi::behavior::{self, actnet_behavior};
 use crate::ffi::boundary::guard;
 use crate::ffi::ids::{actnet_alias, actnet_pid};
 use crate::ffi::status::{actnet_status, check};
+use crate::node::ids::Id;
 use crate::process::message::Body;
 use crate::process::process::SpawnOptions;
 
@@ -251,12 +252,7 @@ pub extern "C" fn actnet_process_monitor(
     target: actnet_pid,
     reference_out: *mut u64,
 ) -> actnet_status {
-    guard(|| {
-        let node = unsafe { args::node(node)? };
-        let out = args::out(reference_out)?;
-        *out = check(node.monitor(watcher.get()?, target.get()?))?;
-        Ok(())
-    })
+    guard(|| monitor(node, watcher, || target.get(), reference_out))
 }
 
 /// Makes `watcher` receive one DOWN message when meta-process `target` ends (`alias` in
@@ -268,12 +264,15 @@ pub extern "C" fn actnet_meta_monitor(
     target: actnet_alias,
     reference_out: *mut u64,
 ) -> actnet_status {
-    guard(|| {
-        let node = unsafe { args::node(node)? };
-        let out = args::out(reference_out)?;
-        *out = check(node.monitor(watcher.get()?, target.get()?))?;
-        Ok(())
-    })
+    guard(|| monitor(node, watcher, || target.get(), reference_out))
+}
+
+/// Either kind of monitor: the node is checked first, then the ids.
+fn monitor(node: *mut actnet_node, watcher: actnet_pid, target: impl FnOnce() -> FfiResult<Id>, reference_out: *mut u64) -> FfiResult<()> {
+    let node = unsafe { args::node(node)? };
+    let out = args::out(reference_out)?;
+    *out = check(node.monitor(watcher.get()?, target()?))?;
+    Ok(())
 }
 
 /// Removes a monitor (of a process or a meta-process); no DOWN will come for it.
