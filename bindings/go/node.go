@@ -51,7 +51,7 @@ func (l LogLevel) String() string {
 // LogFunc receives one log line of the node (without a trailing newline). It is called from
 // actnet's runtime threads and from goroutines calling into the library, possibly
 // concurrently, so it must be safe for concurrent use. A panic in it is recovered and the
-// line dropped.
+// line dropped. Node.Stop from it returns ErrWrongContext.
 type LogFunc func(level LogLevel, line string)
 
 // MailboxUnbounded, as a mailbox size, means "no bound".

@@ -330,8 +330,8 @@ func (n *Node) inspect(f func(*C.actnet_node, **C.actnet_info) C.actnet_status) 
 
 // SpawnForwarder starts a forwarder meta-process owned by owner: every message sent to its
 // alias (SendMeta) is passed on (same tag and bytes, UserMessage.Forwarder = the alias) to
-// the process registered as
-// targetName (looked up at each message), or to the owner for "". It ends with its owner.
+// the process registered as targetName (looked up at each message), or to the owner for
+// "". It ends with its owner.
 func (n *Node) SpawnForwarder(owner PID, targetName string) (Alias, error) {
 	var cname *C.char
 	if targetName != "" {

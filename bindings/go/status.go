@@ -28,7 +28,8 @@ const (
 	ErrTimeout Status = C.ACTNET_STATUS_TIMEOUT
 	// ErrNameTaken: the name is registered already (or the process has one).
 	ErrNameTaken Status = C.ACTNET_STATUS_NAME_TAKEN
-	// ErrNodeStopping: the node is stopping or stopped; nothing new can start.
+	// ErrNodeStopping: the node is stopping (nothing new can start) or stopped (every call
+	// on it returns this).
 	ErrNodeStopping Status = C.ACTNET_STATUS_NODE_STOPPING
 	// ErrWrongContext: not allowed from here, e.g. Node.Stop from a handler.
 	ErrWrongContext Status = C.ACTNET_STATUS_WRONG_CONTEXT
