@@ -7,7 +7,10 @@
 #   go_vet, go_test          `go vet ./...` and `go test -race -count=1 ./...` in bindings/go,
 #                            linked through pkg-config (PKG_CONFIG_PATH and LD_LIBRARY_PATH
 #                            point at the prefix); the TLS tests use the tls_certs fixture's
-#                            certificates when it exists (else they run make_certs.sh)
+#                            certificates when it exists (else they run make_certs.sh); the
+#                            enum test compares the Go constants with the installed header
+#                            (ACTNET_HEADER), and one test builds testdata/typedids, which
+#                            must fail to compile (a PID where an Alias is expected)
 #   go_link_without_pkgconfig  -tags actnet_nopkgconfig with CGO_CFLAGS/CGO_LDFLAGS instead
 #                            (go/link_without_pkgconfig.cmake): builds and runs examples/hello
 #   go_echo_build            builds examples/echo into <build>/tests/go/bin/echo (a fixture)
@@ -57,7 +60,8 @@ set(ACTNET_GO_ENV
   CGO_ENABLED=1
   CC=${CMAKE_C_COMPILER}
   PKG_CONFIG_PATH=${ACTNET_GO_LIBDIR}/pkgconfig
-  LD_LIBRARY_PATH=${ACTNET_GO_LIBDIR})
+  LD_LIBRARY_PATH=${ACTNET_GO_LIBDIR}
+  ACTNET_HEADER=${ACTNET_GO_PREFIX}/${CMAKE_INSTALL_INCLUDEDIR}/actnet.h)
 if(ACTNET_GO_PKG_CONFIG)
   list(APPEND ACTNET_GO_ENV PKG_CONFIG=${ACTNET_GO_PKG_CONFIG})
 endif()

@@ -9,15 +9,18 @@ import (
 	"sync"
 )
 
-// ID identifies a process or a meta-process (a TCP server, a connection, a forwarder) of a
-// node. IDs are never reused during a node's life, so a stale one gives ErrNotFound.
-type ID uint64
+// PID identifies a process of a node (actnet_pid). Process ids and meta-process aliases
+// are distinct types, so passing one where the other is expected does not compile (an
+// explicit conversion does, and the library answers ErrWrongKind). Ids are never reused
+// during a node's life, so a stale one gives ErrNotFound. 0 names no process.
+type PID uint64
 
-// PID is the ID of a process.
-type PID = ID
+// Alias identifies a meta-process of a node: a TCP server, a TCP connection, a forwarder
+// (actnet_alias). 0 names none. See PID.
+type Alias uint64
 
-// Alias is the ID of a meta-process (a TCP server, a TCP connection, a forwarder).
-type Alias = ID
+func (p PID) c() C.actnet_pid     { return C.actnet_pid{id: C.uint64_t(p)} }
+func (a Alias) c() C.actnet_alias { return C.actnet_alias{id: C.uint64_t(a)} }
 
 // MonitorRef identifies a monitor (Node.Monitor); it comes back in Down.Ref.
 type MonitorRef uint64
@@ -255,27 +258,27 @@ func (r DisconnectReason) String() string {
 
 func (r DisconnectReason) Error() string { return "actnet: disconnected: " + r.String() }
 
-// Clean tells whether the connection ended by a close rather than an error (PeerClosed,
-// Closed, NodeStopping).
+// Clean tells whether the connection ended by a close rather than an error: PeerClosed,
+// Closed, ParentDown or NodeStopping (the library's actnet_disconnect_reason_is_clean).
 func (r DisconnectReason) Clean() bool {
-	return r == DisconnectPeerClosed || r == DisconnectClosed || r == DisconnectNodeStopping
+	return bool(C.actnet_disconnect_reason_is_clean(C.uint32_t(r)))
 }
 
 // failureLog remembers the Go errors of the last processes of a node that failed, so that
 // Down and Exit can carry them. Bounded: the oldest are forgotten.
 type failureLog struct {
 	mu    sync.Mutex
-	byPID map[ID]error
-	order []ID
+	byPID map[PID]error
+	order []PID
 }
 
 const failureLogSize = 1024
 
-func (f *failureLog) add(pid ID, err error) {
+func (f *failureLog) add(pid PID, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.byPID == nil {
-		f.byPID = make(map[ID]error)
+		f.byPID = make(map[PID]error)
 	}
 	if _, ok := f.byPID[pid]; !ok {
 		if len(f.order) == failureLogSize {
@@ -287,7 +290,7 @@ func (f *failureLog) add(pid ID, err error) {
 	f.byPID[pid] = err
 }
 
-func (f *failureLog) get(pid ID) error {
+func (f *failureLog) get(pid PID) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.byPID[pid]

@@ -14,9 +14,16 @@
 // Actor methods run on the node's runtime threads, through cgo callbacks: one message at a
 // time for one process, never concurrently; different processes run in parallel. They may
 // call every function of this package except Node.Stop (ErrWrongContext). Everything else
-// may be called from any goroutine. While Node.Stop runs, calls from the node's own
-// callbacks keep working and calls from other goroutines return ErrNodeStopping; after it,
-// everything does.
+// may be called from any goroutine. While Node.Stop runs, calls go on as the library allows
+// (nothing new can start: ErrNodeStopping); after it, every call returns ErrNodeStopping,
+// also from goroutines that keep the *Node. The C node is freed once the Node is
+// unreachable.
+//
+// # Ids
+//
+// Processes have a PID and meta-processes (servers, connections, forwarders) an Alias:
+// distinct types, so a call that wants one does not compile with the other (Send and
+// SendMeta, Inspect and InspectMeta, Monitor and MonitorMeta, StopProcess and Terminate).
 //
 // # Failures
 //

@@ -18,10 +18,12 @@ type Message interface {
 
 // UserMessage is an opaque message sent with Node.Send or Node.SendName.
 type UserMessage struct {
-	// From is the sending process, 0 when sent from outside any process (a goroutine),
-	// or a forwarder's alias.
-	From ID
-	Tag  uint64
+	// From is the sending process, 0 when sent from outside any process (a goroutine) or
+	// through a forwarder.
+	From PID
+	// Forwarder is the forwarder the message came through (Node.SendMeta), else 0.
+	Forwarder Alias
+	Tag       uint64
 	// Data is a copy the handler may keep.
 	Data []byte
 }
@@ -29,7 +31,8 @@ type UserMessage struct {
 // CallRequest is a request sent with Node.Call: answer it with Reply (now or later, from
 // any goroutine, while the caller still waits).
 type CallRequest struct {
-	From ID
+	// From is the calling process, 0 when called from outside any process.
+	From PID
 	Tag  uint64
 	// Data is a copy the handler may keep.
 	Data []byte
@@ -112,9 +115,11 @@ type Writable struct {
 	Conn Alias
 }
 
-// Down says a monitored process or meta-process ended (see Node.Monitor).
+// Down says a monitored process (Node.Monitor) or meta-process (Node.MonitorMeta) ended:
+// exactly one of PID and Alias is set.
 type Down struct {
-	ID     ID
+	PID    PID
+	Alias  Alias
 	Ref    MonitorRef
 	Reason ExitReason
 }
@@ -134,6 +139,9 @@ func (*Disconnect) isMessage()  {}
 func (*Writable) isMessage()    {}
 func (*Down) isMessage()        {}
 func (*Exit) isMessage()        {}
+
+func pidOf(p C.actnet_pid) PID       { return PID(p.id) }
+func aliasOf(a C.actnet_alias) Alias { return Alias(a.id) }
 
 // goBytes copies C bytes into Go memory (nil for none).
 func goBytes(p *C.uint8_t, n C.size_t) []byte {
@@ -172,12 +180,13 @@ func (a stringAddr) String() string { return string(a) }
 func (n *Node) message(m *C.actnet_message) Message {
 	switch m.kind {
 	case C.ACTNET_MSG_USER:
-		return &UserMessage{From: ID(m.from), Tag: uint64(m.tag), Data: goBytes(m.data, m.len)}
+		return &UserMessage{From: pidOf(m.from), Forwarder: aliasOf(m.alias), Tag: uint64(m.tag),
+			Data: goBytes(m.data, m.len)}
 	case C.ACTNET_MSG_CALL:
-		return &CallRequest{From: ID(m.from), Tag: uint64(m.tag), Data: goBytes(m.data, m.len),
+		return &CallRequest{From: pidOf(m.from), Tag: uint64(m.tag), Data: goBytes(m.data, m.len),
 			Ref: CallRef(m.reference), node: n}
 	case C.ACTNET_MSG_CONNECT:
-		c := &Connect{Conn: ID(m.id), LocalAddr: tcpAddr(m.local_addr), RemoteAddr: tcpAddr(m.remote_addr)}
+		c := &Connect{Conn: aliasOf(m.alias), LocalAddr: tcpAddr(m.local_addr), RemoteAddr: tcpAddr(m.remote_addr)}
 		if m.tls_version != nil {
 			c.TLS = &TLSInfo{Version: goString(m.tls_version), Cipher: goString(m.tls_cipher),
 				ALPN: goString(m.tls_alpn), ServerName: goString(m.tls_server_name),
@@ -185,7 +194,7 @@ func (n *Node) message(m *C.actnet_message) Message {
 		}
 		return c
 	case C.ACTNET_MSG_DATA:
-		d := &Data{Conn: ID(m.id)}
+		d := &Data{Conn: aliasOf(m.alias)}
 		if m.buf != nil {
 			d.buf = m.buf
 			if m.len > 0 {
@@ -196,21 +205,26 @@ func (n *Node) message(m *C.actnet_message) Message {
 		}
 		return d
 	case C.ACTNET_MSG_DISCONNECT:
-		return &Disconnect{Conn: ID(m.id), Reason: DisconnectReason(m.reason)}
+		return &Disconnect{Conn: aliasOf(m.alias), Reason: DisconnectReason(m.reason)}
 	case C.ACTNET_MSG_WRITABLE:
-		return &Writable{Conn: ID(m.id)}
+		return &Writable{Conn: aliasOf(m.alias)}
 	case C.ACTNET_MSG_DOWN:
-		return &Down{ID: ID(m.id), Ref: MonitorRef(m.reference), Reason: n.exitReason(ID(m.id), m.reason, m.reason_code)}
+		pid := pidOf(m.from)
+		return &Down{PID: pid, Alias: aliasOf(m.alias), Ref: MonitorRef(m.reference),
+			Reason: n.exitReason(pid, m.reason, m.reason_code)}
 	case C.ACTNET_MSG_EXIT:
-		return &Exit{From: ID(m.id), Reason: n.exitReason(ID(m.id), m.reason, m.reason_code)}
+		pid := pidOf(m.from)
+		return &Exit{From: pid, Reason: n.exitReason(pid, m.reason, m.reason_code)}
 	}
 	return nil // a kind this binding does not know (a newer library): not delivered
 }
 
-func (n *Node) exitReason(id ID, reason C.uint32_t, code C.int32_t) ExitReason {
+// exitReason is the reason of a process or meta-process that ended, with the Go error of a
+// failed Go process (pid 0 for a meta-process: none).
+func (n *Node) exitReason(pid PID, reason C.uint32_t, code C.int32_t) ExitReason {
 	r := ExitReason{Kind: ExitKind(reason), Code: int32(code)}
-	if r.Kind == ExitError || r.Kind == ExitInitFailed {
-		r.Err = n.failures.get(id)
+	if pid != 0 && (r.Kind == ExitError || r.Kind == ExitInitFailed) {
+		r.Err = n.failures.get(pid)
 	}
 	return r
 }

@@ -8,10 +8,9 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/cgo"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -52,7 +51,7 @@ func (l LogLevel) String() string {
 // LogFunc receives one log line of the node (without a trailing newline). It is called from
 // actnet's runtime threads and from goroutines calling into the library, possibly
 // concurrently, so it must be safe for concurrent use. A panic in it is recovered and the
-// line dropped.
+// line dropped. Node.Stop from it returns ErrWrongContext.
 type LogFunc func(level LogLevel, line string)
 
 // MailboxUnbounded, as a mailbox size, means "no bound".
@@ -78,19 +77,33 @@ type NodeOptions struct {
 // names, and the meta-processes (TCP servers and connections) of its processes.
 //
 // Every method may be called from any goroutine, including from actor callbacks, except
-// Stop, which must not be called from a callback. Once Stop has begun, calls from other
-// goroutines return ErrNodeStopping; calls from the node's own callbacks (which the stop
-// waits for) go on working until the node has stopped.
+// Stop, which must not be called from a callback. After Stop every call returns
+// ErrNodeStopping: a goroutine that still holds the *Node never touches freed memory.
+//
+// The C node handle is released (actnet_node_free) by a finalizer once the Node is
+// unreachable; Stop only stops it. The library keeps a stopped handle valid and answers
+// every call on it with NODE_STOPPING, so the binding needs no lock or reference count:
+// a call that loaded the handle keeps the Node reachable (runtime.KeepAlive) until the C
+// call returns, hence the handle alive too.
 type Node struct {
-	// mu guards ptr against Stop: methods hold it for reading (without ever waiting for it,
-	// see acquire), Stop holds it for writing.
-	mu   sync.RWMutex
-	ptr  unsafe.Pointer // *C.actnet_node, nil once stopped; read and written atomically
+	ptr  *C.actnet_node // set by Start, never changed; freed by the finalizer
 	name string
 	log  LogFunc
 	// logLevel is the level the binding's own lines are filtered by.
 	logLevel LogLevel
 	failures failureLog
+}
+
+// c returns the level for actnet_node_options.log_level (LogOff, whose Go value is not the
+// C one because 0 means "default" in NodeOptions, included).
+func (l LogLevel) c() (C.uint32_t, error) {
+	switch {
+	case l == LogOff:
+		return C.ACTNET_LOG_LEVEL_OFF, nil
+	case l >= 0 && l <= LogTrace:
+		return C.uint32_t(l), nil
+	}
+	return 0, ErrInvalidArgument
 }
 
 // Start starts a node. opts may be nil for the defaults.
@@ -106,13 +119,12 @@ func Start(opts *NodeOptions) (*Node, error) {
 		return nil, ErrInvalidArgument
 	}
 	o.worker_threads = C.uint32_t(opts.WorkerThreads)
-	switch {
-	case opts.LogLevel == LogOff:
-		o.log_level = C.ACTNET_LOG_LEVEL_OFF
-	case opts.LogLevel > 0:
-		o.log_level = C.uint32_t(opts.LogLevel)
-	case opts.LogLevel < 0:
-		return nil, ErrInvalidArgument
+	if opts.LogLevel != 0 {
+		level, err := opts.LogLevel.c()
+		if err != nil {
+			return nil, err
+		}
+		o.log_level = level
 	}
 	size, err := mailboxSize(opts.MailboxSize)
 	if err != nil {
@@ -143,7 +155,11 @@ func Start(opts *NodeOptions) (*Node, error) {
 		}
 		return nil, err
 	}
-	atomic.StorePointer(&n.ptr, unsafe.Pointer(ptr))
+	n.ptr = ptr
+	// A Node that is unreachable has no process left (each process's Go state, reachable
+	// from its cgo.Handle, refers to the Node), so the free, which stops the node first if
+	// Stop was never called, does not wait for long.
+	runtime.SetFinalizer(n, func(n *Node) { C.actnet_node_free(n.ptr) })
 	return n, nil
 }
 
@@ -153,49 +169,33 @@ func (n *Node) Name() string { return n.name }
 // Stop stops the node: meta-processes first (connections flush queued writes for at most a
 // second and deliver Disconnect with DisconnectNodeStopping), then every process after the
 // messages already in its mailbox (each runs Terminate), then the runtime threads. It blocks
-// until done. From a callback it returns ErrWrongContext (the node keeps running); a second
-// Stop returns ErrNodeStopping.
+// until done. While it runs, calls from any goroutine or callback go on as the library
+// allows (new processes and connections are refused with ErrNodeStopping); once it has
+// returned, every call returns ErrNodeStopping. Stopping a stopped node returns nil (a Stop
+// during another waits for it). From a callback or a log function it returns
+// ErrWrongContext and the node keeps running.
 func (n *Node) Stop() error {
-	// From one of this node's callbacks (or a log function), taking the lock below could
-	// wait for the very call that runs this one.
-	if ptr := (*C.actnet_node)(atomic.LoadPointer(&n.ptr)); ptr != nil && C.actnetgo_in_callback_of(ptr, 1) != 0 {
+	// The library refuses a stop from the node's callbacks and runtime threads, but not
+	// from a log function called on another thread inside a library call (which the stop
+	// could then wait for): the C trampolines tell those.
+	if C.actnetgo_in_log_callback() != 0 {
 		return ErrWrongContext
 	}
-	n.mu.Lock() // waits for calls in progress on other goroutines; new ones are refused
-	defer n.mu.Unlock()
-	ptr := (*C.actnet_node)(atomic.LoadPointer(&n.ptr))
-	if ptr == nil {
-		return ErrNodeStopping
-	}
-	if err := check(C.actnet_node_stop(ptr)); err != nil {
-		return err
-	}
-	atomic.StorePointer(&n.ptr, nil)
-	return nil
+	return n.call(func(p *C.actnet_node) C.actnet_status { return C.actnet_node_stop(p) })
 }
 
-// acquire returns the C node for one call; release(locked) must follow. It never waits:
-// while Stop is under way the lock cannot be taken for reading, and then only the node's
-// own callbacks (which the stop waits for, so the node outlives them) may go on.
-func (n *Node) acquire() (ptr *C.actnet_node, locked bool, err error) {
-	if n.mu.TryRLock() {
-		if ptr := (*C.actnet_node)(atomic.LoadPointer(&n.ptr)); ptr != nil {
-			return ptr, true, nil
-		}
-		n.mu.RUnlock()
-		return nil, false, ErrNodeStopping
-	}
-	// Stop is under way: only this node's callbacks may go on (the stop waits for them).
-	if ptr := (*C.actnet_node)(atomic.LoadPointer(&n.ptr)); ptr != nil && C.actnetgo_in_callback_of(ptr, 0) != 0 {
-		return ptr, false, nil
-	}
-	return nil, false, ErrNodeStopping
+// status runs one C call on the node's handle and returns its status. Every use of the
+// handle goes through here (or call): the Node, and so the handle, stays alive until the C
+// call returns even if the caller drops its last reference meanwhile.
+func (n *Node) status(f func(*C.actnet_node) C.actnet_status) C.actnet_status {
+	st := f(n.ptr)
+	runtime.KeepAlive(n)
+	return st
 }
 
-func (n *Node) release(locked bool) {
-	if locked {
-		n.mu.RUnlock()
-	}
+// call is status as an error.
+func (n *Node) call(f func(*C.actnet_node) C.actnet_status) error {
+	return check(n.status(f))
 }
 
 // logf writes one of the binding's own lines through the node's log function, or to stderr.
@@ -215,7 +215,7 @@ func (n *Node) logf(level LogLevel, format string, args ...any) {
 		strings.ToUpper(level.String()), n.name, line)
 }
 
-// Version is the library's version, e.g. "0.1.0".
+// Version is the library's version, e.g. "0.2.0".
 func Version() string { return C.GoString(C.actnet_version()) }
 
 type logger struct{ fn LogFunc }

@@ -3,10 +3,12 @@ package actnet
 import (
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // stopper tries to stop the node from a handler, and records what its callbacks could do
@@ -110,7 +112,7 @@ func TestNodeStop(t *testing.T) {
 		t.Fatalf("the client after Stop: %v", err)
 	}
 
-	wantErr(t, n.Stop(), ErrNodeStopping)
+	ok(t, n.Stop()) // idempotent
 	wantErr(t, n.Send(pid, 1, nil), ErrNodeStopping)
 	_, err = n.Spawn(func() Actor { return &stopper{} }, nil)
 	wantErr(t, err, ErrNodeStopping)
@@ -136,7 +138,7 @@ func TestStatusAndReasons(t *testing.T) {
 	if !errors.As(wrapped, &s) || s != ErrWouldBlock {
 		t.Fatal("errors.As(Status)")
 	}
-	for code := Status(1); code <= ErrPanic; code++ {
+	for code := Status(1); code <= ErrWrongKind; code++ {
 		if text := code.Error(); !strings.HasPrefix(text, "actnet: ") || len(text) < 12 {
 			t.Fatalf("status %d: %q", code, text)
 		}
@@ -148,6 +150,14 @@ func TestStatusAndReasons(t *testing.T) {
 	if derr.Error() == "" || DisconnectReset.Clean() {
 		t.Fatal("DisconnectReason as an error")
 	}
+	// Clean is the library's: a close by either side, or the end of the owner or node.
+	for r := DisconnectReason(0); r <= DisconnectTLSError+1; r++ {
+		want := r == DisconnectPeerClosed || r == DisconnectClosed || r == DisconnectParentDown ||
+			r == DisconnectNodeStopping
+		if r.Clean() != want {
+			t.Errorf("%v.Clean() = %v", r, r.Clean())
+		}
+	}
 	r := ExitReason{Kind: ExitDisconnected, Code: int32(DisconnectReset)}
 	if r.Disconnect() != DisconnectReset || !r.Abnormal() || !strings.Contains(r.Error(), DisconnectReset.String()) {
 		t.Fatalf("ExitReason %q", r.Error())
@@ -157,5 +167,53 @@ func TestStatusAndReasons(t *testing.T) {
 	}
 	if _, err := Start(&NodeOptions{WorkerThreads: -1}); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("Start with bad options: %v", err)
+	}
+}
+
+// Stop from a log function returns ErrWrongContext: the log line may be written by a stop
+// under way on this very thread (which a second stop would wait for, forever).
+func TestStopFromLogFunction(t *testing.T) {
+	var node atomic.Pointer[Node]
+	results := make(chan error, 1)
+	n, err := Start(&NodeOptions{WorkerThreads: 1, LogLevel: LogDebug, Log: func(level LogLevel, line string) {
+		if n := node.Load(); n != nil && strings.Contains(line, "stopping") {
+			select {
+			case results <- n.Stop():
+			default:
+			}
+		}
+	}})
+	ok(t, err)
+	node.Store(n)
+	ok(t, n.Stop())
+	wantErr(t, recv(t, results, "Stop from the log function"), ErrWrongContext)
+}
+
+// A Node that becomes unreachable is freed by its finalizer, which stops it first if Stop
+// was never called (seen here by the stop's debug line).
+func TestUnreachableNodeIsStoppedAndFreed(t *testing.T) {
+	lines := make(chan string, 1000)
+	func() {
+		n, err := Start(&NodeOptions{WorkerThreads: 1, LogLevel: LogDebug, Log: func(level LogLevel, line string) {
+			select {
+			case lines <- line:
+			default:
+			}
+		}})
+		ok(t, err)
+		_ = n.Name()
+	}()
+	deadline := time.After(wait)
+	for {
+		runtime.GC()
+		select {
+		case line := <-lines:
+			if strings.Contains(line, "stopping") {
+				return
+			}
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("the unreachable node was not stopped by its finalizer")
+		}
 	}
 }

@@ -118,60 +118,62 @@ func (n *Node) spawn(name string, factory Factory, opts *SpawnOptions) (PID, err
 		o.name = mem.optStr(opts.Name)
 		o.args = mem.bytes(opts.Args)
 		o.args_len = C.size_t(len(opts.Args))
-		o.link_to = C.uint64_t(opts.LinkTo)
+		o.link_to = opts.LinkTo.c()
 		o.trap_exits = C.bool(opts.TrapExits)
 	}
-	ptr, locked, err := n.acquire()
-	if err != nil {
-		return 0, err
-	}
-	defer n.release(locked)
 	cb, b, err := n.newBehavior(factory)
 	if err != nil {
 		return 0, err
 	}
 	defer C.actnet_behavior_free(cb)
-	var pid C.uint64_t
-	var st C.actnet_status
+	var cname *C.char
 	if name != "" {
-		st = C.actnet_process_spawn_register(ptr, mem.str(name), cb, &o, &pid)
-	} else {
-		st = C.actnet_process_spawn(ptr, cb, &o, &pid)
+		cname = mem.str(name)
 	}
+	var pid C.actnet_pid
+	st := n.status(func(p *C.actnet_node) C.actnet_status {
+		if cname != nil {
+			return C.actnet_process_spawn_register(p, cname, cb, &o, &pid)
+		}
+		return C.actnet_process_spawn(p, cb, &o, &pid)
+	})
 	if st == C.ACTNET_STATUS_INIT_FAILED {
 		return 0, &InitError{Err: b.takeInitErr()}
 	}
 	if err := check(st); err != nil {
 		return 0, err
 	}
-	return PID(pid), nil
+	return pidOf(pid), nil
 }
 
-// Send sends an opaque message (tag and a copy of data) to a process or a meta-process
-// that takes messages (a forwarder). The receiver sees as From the process whose callback
-// is running on this goroutine, or 0. Messages from one goroutine arrive in order (as long
-// as it does not migrate between threads mid-sequence: from callbacks, always).
-func (n *Node) Send(to ID, tag uint64, data []byte) error {
-	ptr, locked, err := n.acquire()
-	if err != nil {
-		return err
-	}
-	defer n.release(locked)
-	p, l := bytesArg(data)
-	return check(C.actnet_message_send(ptr, C.uint64_t(to), C.uint64_t(tag), p, l))
+// Send sends an opaque message (tag and a copy of data) to a process. The receiver sees as
+// From the process whose callback is running on this goroutine, or 0. A Send that returns
+// before another begins is delivered before it.
+func (n *Node) Send(to PID, tag uint64, data []byte) error {
+	d, l := bytesArg(data)
+	return n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_message_send(p, to.c(), C.uint64_t(tag), d, l)
+	})
+}
+
+// SendMeta sends an opaque message to a meta-process that takes messages: a forwarder
+// (SpawnForwarder), which passes it on. A connection takes none (ErrUnsupported): write to
+// its peer with Write.
+func (n *Node) SendMeta(to Alias, tag uint64, data []byte) error {
+	d, l := bytesArg(data)
+	return n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_meta_send(p, to.c(), C.uint64_t(tag), d, l)
+	})
 }
 
 // SendName is Send to the process registered under name.
 func (n *Node) SendName(name string, tag uint64, data []byte) error {
-	ptr, locked, err := n.acquire()
-	if err != nil {
-		return err
-	}
-	defer n.release(locked)
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	p, l := bytesArg(data)
-	return check(C.actnet_message_send_name(ptr, cname, C.uint64_t(tag), p, l))
+	d, l := bytesArg(data)
+	return n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_message_send_name(p, cname, C.uint64_t(tag), d, l)
+	})
 }
 
 // DefaultCallTimeout is the timeout of a Call given 0.
@@ -190,14 +192,11 @@ func (n *Node) Call(to PID, tag uint64, data []byte, timeout time.Duration) ([]b
 	if err != nil {
 		return nil, err
 	}
-	ptr, locked, err := n.acquire()
-	if err != nil {
-		return nil, err
-	}
-	defer n.release(locked)
-	p, l := bytesArg(data)
+	d, l := bytesArg(data)
 	var reply *C.actnet_buf
-	if err := check(C.actnet_process_call(ptr, C.uint64_t(to), C.uint64_t(tag), p, l, ms, &reply)); err != nil {
+	if err := n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_process_call(p, to.c(), C.uint64_t(tag), d, l, ms, &reply)
+	}); err != nil {
 		return nil, err
 	}
 	defer C.actnet_buf_free(reply)
@@ -207,74 +206,71 @@ func (n *Node) Call(to PID, tag uint64, data []byte, timeout time.Duration) ([]b
 // Reply answers a CallRequest (a copy of data). Any goroutine, while the caller waits;
 // ErrNotFound once answered or given up.
 func (n *Node) Reply(ref CallRef, data []byte) error {
-	ptr, locked, err := n.acquire()
-	if err != nil {
-		return err
-	}
-	defer n.release(locked)
-	p, l := bytesArg(data)
-	return check(C.actnet_process_reply(ptr, C.uint64_t(ref), p, l))
-}
-
-// call1 runs one C call taking the node.
-func (n *Node) call1(f func(*C.actnet_node) C.actnet_status) error {
-	ptr, locked, err := n.acquire()
-	if err != nil {
-		return err
-	}
-	defer n.release(locked)
-	return check(f(ptr))
+	d, l := bytesArg(data)
+	return n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_process_reply(p, C.uint64_t(ref), d, l)
+	})
 }
 
 // StopProcess stops a process with ExitShutdown after the messages already in its mailbox
 // (on itself, from its callback: ExitNormal when the callback returns; see Context.Stop).
 func (n *Node) StopProcess(pid PID) error {
-	return n.call1(func(p *C.actnet_node) C.actnet_status { return C.actnet_process_stop(p, C.uint64_t(pid)) })
+	return n.call(func(p *C.actnet_node) C.actnet_status { return C.actnet_process_stop(p, pid.c()) })
 }
 
 // Kill ends a process with ExitKilled as soon as its current callback returns, dropping
 // its queued messages.
 func (n *Node) Kill(pid PID) error {
-	return n.call1(func(p *C.actnet_node) C.actnet_status { return C.actnet_process_kill(p, C.uint64_t(pid)) })
+	return n.call(func(p *C.actnet_node) C.actnet_status { return C.actnet_process_kill(p, pid.c()) })
 }
 
 // TrapExits sets whether a process receives *Exit from linked processes (true) or ends
 // with them when they end abnormally (false, the default).
 func (n *Node) TrapExits(pid PID, trap bool) error {
-	return n.call1(func(p *C.actnet_node) C.actnet_status {
-		return C.actnet_process_trap_exits(p, C.uint64_t(pid), C.bool(trap))
+	return n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_process_trap_exits(p, pid.c(), C.bool(trap))
 	})
 }
 
 // Link links two processes: when one ends abnormally, the other ends with the same reason,
 // or receives *Exit if it traps exits.
 func (n *Node) Link(a, b PID) error {
-	return n.call1(func(p *C.actnet_node) C.actnet_status {
-		return C.actnet_process_link(p, C.uint64_t(a), C.uint64_t(b))
+	return n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_process_link(p, a.c(), b.c())
 	})
 }
 
 // Unlink removes a link.
 func (n *Node) Unlink(a, b PID) error {
-	return n.call1(func(p *C.actnet_node) C.actnet_status {
-		return C.actnet_process_unlink(p, C.uint64_t(a), C.uint64_t(b))
+	return n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_process_unlink(p, a.c(), b.c())
 	})
 }
 
-// Monitor makes watcher receive one *Down when target (a process or meta-process) ends.
+// Monitor makes watcher receive one *Down (with Down.PID) when process target ends.
 // ErrNotFound if either is gone already (no Down will come).
-func (n *Node) Monitor(watcher PID, target ID) (MonitorRef, error) {
+func (n *Node) Monitor(watcher, target PID) (MonitorRef, error) {
 	var ref C.uint64_t
-	err := n.call1(func(p *C.actnet_node) C.actnet_status {
-		return C.actnet_process_monitor(p, C.uint64_t(watcher), C.uint64_t(target), &ref)
+	err := n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_process_monitor(p, watcher.c(), target.c(), &ref)
 	})
 	return MonitorRef(ref), err
 }
 
-// Demonitor removes a monitor; no Down will come for it.
+// MonitorMeta makes watcher receive one *Down (with Down.Alias) when meta-process target
+// (a server, a connection, a forwarder) ends. Errors as Monitor.
+func (n *Node) MonitorMeta(watcher PID, target Alias) (MonitorRef, error) {
+	var ref C.uint64_t
+	err := n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_meta_monitor(p, watcher.c(), target.c(), &ref)
+	})
+	return MonitorRef(ref), err
+}
+
+// Demonitor removes a monitor (of a process or a meta-process); no Down will come for it.
 func (n *Node) Demonitor(watcher PID, ref MonitorRef) error {
-	return n.call1(func(p *C.actnet_node) C.actnet_status {
-		return C.actnet_process_demonitor(p, C.uint64_t(watcher), C.uint64_t(ref))
+	return n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_process_demonitor(p, watcher.c(), C.uint64_t(ref))
 	})
 }
 
@@ -282,34 +278,45 @@ func (n *Node) Demonitor(watcher PID, ref MonitorRef) error {
 func (n *Node) Lookup(name string) (PID, error) {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	var pid C.uint64_t
-	err := n.call1(func(p *C.actnet_node) C.actnet_status { return C.actnet_name_lookup(p, cname, &pid) })
-	return PID(pid), err
+	var pid C.actnet_pid
+	err := n.call(func(p *C.actnet_node) C.actnet_status { return C.actnet_name_lookup(p, cname, &pid) })
+	return pidOf(pid), err
 }
 
 // Register registers name for a live process that has none yet.
 func (n *Node) Register(name string, pid PID) error {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	return n.call1(func(p *C.actnet_node) C.actnet_status { return C.actnet_name_register(p, cname, C.uint64_t(pid)) })
+	return n.call(func(p *C.actnet_node) C.actnet_status { return C.actnet_name_register(p, cname, pid.c()) })
 }
 
 // Unregister frees a registered name; the process keeps running.
 func (n *Node) Unregister(name string) error {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	return n.call1(func(p *C.actnet_node) C.actnet_status { return C.actnet_name_unregister(p, cname) })
+	return n.call(func(p *C.actnet_node) C.actnet_status { return C.actnet_name_unregister(p, cname) })
 }
 
-// Inspect describes a process (kind, pid, name, state, mailbox, messages in/out, ...) or a
-// meta-process (kind, alias, owner, and what it reports: a server's listener and
-// connections, a connection's addresses, bytes in/out, queued write bytes, TLS, pool).
-// It never waits for the target.
-func (n *Node) Inspect(id ID) (map[string]string, error) {
+// Inspect describes a process (kind, pid, name, state, mailbox, messages in/out, ...). It
+// never waits for the process.
+func (n *Node) Inspect(pid PID) (map[string]string, error) {
+	return n.inspect(func(p *C.actnet_node, info **C.actnet_info) C.actnet_status {
+		return C.actnet_process_inspect(p, pid.c(), info)
+	})
+}
+
+// InspectMeta describes a meta-process (kind, alias, owner, and what it reports: a server's
+// listener and connections, a connection's addresses, bytes in/out, queued write bytes,
+// TLS, pool). It never waits for the meta-process.
+func (n *Node) InspectMeta(alias Alias) (map[string]string, error) {
+	return n.inspect(func(p *C.actnet_node, info **C.actnet_info) C.actnet_status {
+		return C.actnet_meta_inspect(p, alias.c(), info)
+	})
+}
+
+func (n *Node) inspect(f func(*C.actnet_node, **C.actnet_info) C.actnet_status) (map[string]string, error) {
 	var info *C.actnet_info
-	if err := n.call1(func(p *C.actnet_node) C.actnet_status {
-		return C.actnet_inspect(p, C.uint64_t(id), &info)
-	}); err != nil {
+	if err := n.call(func(p *C.actnet_node) C.actnet_status { return f(p, &info) }); err != nil {
 		return nil, err
 	}
 	defer C.actnet_info_free(info)
@@ -322,32 +329,33 @@ func (n *Node) Inspect(id ID) (map[string]string, error) {
 }
 
 // SpawnForwarder starts a forwarder meta-process owned by owner: every message sent to its
-// alias is passed on (same tag and bytes, From = the alias) to the process registered as
-// targetName (looked up at each message), or to the owner for "". It ends with its owner.
+// alias (SendMeta) is passed on (same tag and bytes, UserMessage.Forwarder = the alias) to
+// the process registered as targetName (looked up at each message), or to the owner for
+// "". It ends with its owner.
 func (n *Node) SpawnForwarder(owner PID, targetName string) (Alias, error) {
 	var cname *C.char
 	if targetName != "" {
 		cname = C.CString(targetName)
 		defer C.free(unsafe.Pointer(cname))
 	}
-	var alias C.uint64_t
-	err := n.call1(func(p *C.actnet_node) C.actnet_status {
-		return C.actnet_forwarder_spawn(p, C.uint64_t(owner), cname, &alias)
+	var alias C.actnet_alias
+	err := n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_forwarder_spawn(p, owner.c(), cname, &alias)
 	})
-	return Alias(alias), err
+	return aliasOf(alias), err
 }
 
 // Terminate ends a meta-process gracefully: a connection flushes what was queued, then
 // closes (Disconnect with DisconnectClosed); a server closes its listener and connections.
 // It returns at once; monitors get Down at the end.
 func (n *Node) Terminate(alias Alias) error {
-	return n.call1(func(p *C.actnet_node) C.actnet_status { return C.actnet_meta_terminate(p, C.uint64_t(alias)) })
+	return n.call(func(p *C.actnet_node) C.actnet_status { return C.actnet_meta_terminate(p, alias.c()) })
 }
 
 // Abort ends a meta-process at once: a connection drops its queued writes and resets the
 // socket (Disconnect with DisconnectAborted).
 func (n *Node) Abort(alias Alias) error {
-	return n.call1(func(p *C.actnet_node) C.actnet_status { return C.actnet_meta_abort(p, C.uint64_t(alias)) })
+	return n.call(func(p *C.actnet_node) C.actnet_status { return C.actnet_meta_abort(p, alias.c()) })
 }
 
 // millis converts a duration to whole milliseconds for the library (rounded up, so a

@@ -75,13 +75,19 @@ func TestSpawnSendOrderAndNames(t *testing.T) {
 	if r, _ := expect[*terminated](t, ch); r.reason.Kind != ExitKilled {
 		t.Fatalf("killed: reason %v", r.reason)
 	}
-	if d, _ := expect[*Down](t, downs); d.Ref != ref || d.ID != pid || d.Reason.Kind != ExitKilled {
+	if d, _ := expect[*Down](t, downs); d.Ref != ref || d.PID != pid || d.Alias != 0 || d.Reason.Kind != ExitKilled {
 		t.Fatalf("Down: %+v", d)
 	}
 	wantErr(t, n.Send(pid, 0, nil), ErrNotFound)
 	_, err = n.Inspect(pid)
 	wantErr(t, err, ErrNotFound)
-	wantErr(t, n.Send(ID(1<<62), 0, nil), ErrNotFound)
+	wantErr(t, n.Send(PID(1<<62), 0, nil), ErrNotFound) // process ids are even
+	// An alias converted to a PID (or the reverse) is refused for its kind, alive or not.
+	wantErr(t, n.Send(PID(1<<62|1), 0, nil), ErrWrongKind)
+	wantErr(t, n.StopProcess(PID(1<<62|1)), ErrWrongKind)
+	wantErr(t, n.Terminate(Alias(watcher)), ErrWrongKind)
+	_, err = n.InspectMeta(Alias(watcher))
+	wantErr(t, err, ErrWrongKind)
 }
 
 // initActor records its Init args and fails on demand.
@@ -275,7 +281,7 @@ func TestHandlerPanicAndErrors(t *testing.T) {
 		t.Fatalf("panic stack does not show the handler:\n%s", pe.Stack)
 	}
 	down, _ := expect[*Down](t, ch)
-	if down.ID != pid || down.Ref != ref || !down.Reason.Panicked() || !errors.As(down.Reason.Err, &pe) {
+	if down.PID != pid || down.Ref != ref || !down.Reason.Panicked() || !errors.As(down.Reason.Err, &pe) {
 		t.Fatalf("Down after a panic: %+v", down)
 	}
 	if !strings.Contains(down.Reason.String(), "boom") {
@@ -298,7 +304,7 @@ func TestHandlerPanicAndErrors(t *testing.T) {
 	if end := recv(t, ends, "Terminate after an error"); end.Kind != ExitError || end.Code != 42 || end.Err == nil {
 		t.Fatalf("reason after an error: %v", end)
 	}
-	if down, _ := expect[*Down](t, ch); down.ID != pid2 || down.Reason.Code != 42 || down.Reason.Err == nil ||
+	if down, _ := expect[*Down](t, ch); down.PID != pid2 || down.Reason.Code != 42 || down.Reason.Err == nil ||
 		!strings.Contains(down.Reason.Err.Error(), "failed on purpose") {
 		t.Fatalf("Down after an error: %+v", down)
 	}
@@ -343,7 +349,7 @@ func TestMonitorsLinksTrapExits(t *testing.T) {
 	refA := must(n.Monitor(watcher, a))
 	ok(t, n.Send(b, 42, nil))
 	down, _ := expect[*Down](t, ch)
-	if down.ID != a || down.Ref != refA || !down.Reason.Abnormal() {
+	if down.PID != a || down.Ref != refA || !down.Reason.Abnormal() {
 		t.Fatalf("linked process: %+v", down)
 	}
 
@@ -438,7 +444,7 @@ func TestSupervisorRestart(t *testing.T) {
 	must(n.Monitor(watcher, first))
 	_, err := n.Call(first, 2, nil, wait) // it panics instead of answering
 	wantErr(t, err, ErrNotFound)
-	if down, _ := expect[*Down](t, ch); down.ID != first || !down.Reason.Panicked() {
+	if down, _ := expect[*Down](t, ch); down.PID != first || !down.Reason.Panicked() {
 		t.Fatalf("Down of the crashed child: %+v", down)
 	}
 	second := recv(t, starts, "restart")
@@ -461,7 +467,7 @@ func TestSupervisorRestart(t *testing.T) {
 	fragile := recv(t, starts, "fragile start")
 	must(n.Monitor(watcher, sup2))
 	_, _ = n.Call(fragile, 2, nil, wait)
-	if down, _ := expect[*Down](t, ch); down.ID != sup2 || down.Reason.Kind != ExitMaxRestarts {
+	if down, _ := expect[*Down](t, ch); down.PID != sup2 || down.Reason.Kind != ExitMaxRestarts {
 		t.Fatalf("Down of the supervisor: %+v", down)
 	}
 

@@ -17,7 +17,8 @@ const (
 	ErrNullArgument Status = C.ACTNET_STATUS_NULL_ARGUMENT
 	// ErrInvalidArgument: an argument or option is out of range or inconsistent.
 	ErrInvalidArgument Status = C.ACTNET_STATUS_INVALID_ARGUMENT
-	// ErrStructSize: the library and this binding disagree on an options struct's size.
+	// ErrStructSize: the library is older than this binding and does not know an options
+	// struct's size.
 	ErrStructSize Status = C.ACTNET_STATUS_STRUCT_SIZE
 	// ErrNotFound: no live process or meta-process has that id or name.
 	ErrNotFound Status = C.ACTNET_STATUS_NOT_FOUND
@@ -27,7 +28,8 @@ const (
 	ErrTimeout Status = C.ACTNET_STATUS_TIMEOUT
 	// ErrNameTaken: the name is registered already (or the process has one).
 	ErrNameTaken Status = C.ACTNET_STATUS_NAME_TAKEN
-	// ErrNodeStopping: the node is stopping or stopped; nothing new can start.
+	// ErrNodeStopping: the node is stopping (nothing new can start) or stopped (every call
+	// on it returns this).
 	ErrNodeStopping Status = C.ACTNET_STATUS_NODE_STOPPING
 	// ErrWrongContext: not allowed from here, e.g. Node.Stop from a handler.
 	ErrWrongContext Status = C.ACTNET_STATUS_WRONG_CONTEXT
@@ -60,7 +62,13 @@ const (
 	ErrBadCertificate Status = C.ACTNET_STATUS_BAD_CERTIFICATE
 	// ErrPanic: the library caught an internal panic; the operation did not complete.
 	ErrPanic Status = C.ACTNET_STATUS_PANIC
+	// ErrWrongKind: a process id where a meta-process alias is expected, or the reverse
+	// (only possible with an explicit conversion between PID and Alias).
+	ErrWrongKind Status = C.ACTNET_STATUS_WRONG_KIND
 )
+
+// statusOK is the status of success, which check turns into a nil error.
+const statusOK = C.ACTNET_STATUS_OK
 
 // Error returns the library's description of the code (actnet_status_str).
 func (s Status) Error() string { return s.String() }
@@ -75,7 +83,7 @@ func (s Status) GoString() string { return fmt.Sprintf("actnet.Status(%d)", uint
 
 // check turns a C status into a Go error: nil for OK.
 func check(s C.actnet_status) error {
-	if s == C.ACTNET_STATUS_OK {
+	if s == statusOK {
 		return nil
 	}
 	return Status(s)

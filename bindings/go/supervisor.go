@@ -94,12 +94,6 @@ func (n *Node) SpawnSupervisor(spec *SupervisorSpec) (PID, error) {
 	}
 	o.name = mem.optStr(spec.Name)
 
-	ptr, locked, err := n.acquire()
-	if err != nil {
-		return 0, err
-	}
-	defer n.release(locked)
-
 	behaviors := make([]*behavior, len(spec.Children))
 	if len(spec.Children) > 0 {
 		children := unsafe.Slice((*C.actnet_child_spec)(mem.alloc(unsafe.Sizeof(C.actnet_child_spec{})*uintptr(len(spec.Children)))),
@@ -129,8 +123,8 @@ func (n *Node) SpawnSupervisor(spec *SupervisorSpec) (PID, error) {
 		o.children = &children[0]
 		o.children_len = C.size_t(len(children))
 	}
-	var pid C.uint64_t
-	st := C.actnet_supervisor_spawn(ptr, &o, &pid)
+	var pid C.actnet_pid
+	st := n.status(func(p *C.actnet_node) C.actnet_status { return C.actnet_supervisor_spawn(p, &o, &pid) })
 	if st == C.ACTNET_STATUS_INIT_FAILED {
 		var initErr error
 		for _, b := range behaviors {
@@ -143,5 +137,5 @@ func (n *Node) SpawnSupervisor(spec *SupervisorSpec) (PID, error) {
 	if err := check(st); err != nil {
 		return 0, err
 	}
-	return PID(pid), nil
+	return pidOf(pid), nil
 }

@@ -6,6 +6,7 @@ import "C"
 import (
 	"math"
 	"time"
+	"unsafe"
 )
 
 // Framing cuts incoming bytes into frames: each Data then carries exactly one frame (header
@@ -184,8 +185,24 @@ func msOpt(d time.Duration, dst *C.uint32_t) error {
 	return err
 }
 
-// fill writes the connection options into c (prepared by the library's _init), with C
-// memory from mem. The pool, if any, must stay locked (held) until the C call is done.
+// cOptions makes the C connection options, in C memory from mem (the server and client
+// options that point to them are passed to C, so they must not point to Go memory), with
+// the pool locked by h until the C call is done.
+func (o *ConnOptions) cOptions(mem *cmem, h *holds) (c *C.actnet_tcp_connection_options, err error) {
+	c = (*C.actnet_tcp_connection_options)(mem.alloc(unsafe.Sizeof(*c)))
+	if err := check(C.actnet_tcp_connection_options_init(c)); err != nil {
+		return nil, err
+	}
+	if err := o.fill(c, mem); err != nil {
+		return nil, err
+	}
+	if c.read_buffer_pool, err = h.pool(o.ReadBufferPool); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// fill writes the options into c (prepared by the library's _init), with C memory from mem.
 func (o *ConnOptions) fill(c *C.actnet_tcp_connection_options, mem *cmem) (err error) {
 	if o.ReadBufferSize != 0 {
 		if c.read_buffer_size, err = uint32Opt(o.ReadBufferSize); err != nil {
@@ -193,7 +210,11 @@ func (o *ConnOptions) fill(c *C.actnet_tcp_connection_options, mem *cmem) (err e
 		}
 	}
 	if f := o.Framing; f != nil {
-		ch := &c.read_chunk
+		ch := (*C.actnet_chunk_options)(mem.alloc(unsafe.Sizeof(C.actnet_chunk_options{})))
+		if err := check(C.actnet_chunk_options_init(ch)); err != nil {
+			return err
+		}
+		c.read_chunk = ch
 		ch.enable = true
 		for _, v := range []struct {
 			dst *C.int32_t
@@ -300,14 +321,11 @@ func (n *Node) SpawnTCPServer(owner PID, opts *TCPServerOptions) (Alias, int, er
 	o.process_pool_len = C.size_t(len(opts.ProcessPool))
 	o.reuse_address = C.bool(!opts.DisableReuseAddress)
 	o.reuse_port = C.bool(opts.ReusePort)
-	if err := opts.Conn.fill(&o.connection, &mem); err != nil {
-		return 0, 0, err
-	}
-	pool, err := h.pool(opts.Conn.ReadBufferPool)
+	conn, err := opts.Conn.cOptions(&mem, &h)
 	if err != nil {
 		return 0, 0, err
 	}
-	o.connection.read_buffer_pool = pool
+	o.connection = conn
 	if t := opts.TLS; t != nil {
 		if t.Certs == nil {
 			return 0, 0, ErrInvalidArgument
@@ -324,15 +342,15 @@ func (n *Node) SpawnTCPServer(owner PID, opts *TCPServerOptions) (Alias, int, er
 		o.tls_alpn = mem.strs(t.ALPN)
 		o.tls_alpn_len = C.size_t(len(t.ALPN))
 	}
-	var alias C.uint64_t
+	var alias C.actnet_alias
 	var port C.uint16_t
-	err = n.call1(func(p *C.actnet_node) C.actnet_status {
-		return C.actnet_tcp_server_spawn(p, C.uint64_t(owner), &o, &alias, &port)
+	err = n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_tcp_server_spawn(p, owner.c(), &o, &alias, &port)
 	})
 	if err != nil {
 		return 0, 0, err
 	}
-	return Alias(alias), int(port), nil
+	return aliasOf(alias), int(port), nil
 }
 
 // ConnectTCP connects (and completes the TLS handshake, with opts.TLS) before it returns,
@@ -359,14 +377,11 @@ func (n *Node) ConnectTCP(owner PID, opts *TCPClientOptions) (Alias, error) {
 		return 0, err
 	}
 	o.process = mem.optStr(opts.Process)
-	if err := opts.Conn.fill(&o.connection, &mem); err != nil {
-		return 0, err
-	}
-	pool, err := h.pool(opts.Conn.ReadBufferPool)
+	conn, err := opts.Conn.cOptions(&mem, &h)
 	if err != nil {
 		return 0, err
 	}
-	o.connection.read_buffer_pool = pool
+	o.connection = conn
 	if t := opts.TLS; t != nil {
 		o.tls = true
 		certs, err := h.certs(t.Certs)
@@ -382,14 +397,14 @@ func (n *Node) ConnectTCP(owner PID, opts *TCPClientOptions) (Alias, error) {
 		o.tls_alpn = mem.strs(t.ALPN)
 		o.tls_alpn_len = C.size_t(len(t.ALPN))
 	}
-	var alias C.uint64_t
-	err = n.call1(func(p *C.actnet_node) C.actnet_status {
-		return C.actnet_tcp_connect(p, C.uint64_t(owner), &o, &alias)
+	var alias C.actnet_alias
+	err = n.call(func(p *C.actnet_node) C.actnet_status {
+		return C.actnet_tcp_connect(p, owner.c(), &o, &alias)
 	})
 	if err != nil {
 		return 0, err
 	}
-	return Alias(alias), nil
+	return aliasOf(alias), nil
 }
 
 // Write writes data to a connection. It is copied before Write returns (only if it cannot
@@ -398,13 +413,8 @@ func (n *Node) ConnectTCP(owner PID, opts *TCPClientOptions) (Alias, error) {
 // follows when it drains below half), ErrClosed (closing), ErrNotFound (gone),
 // ErrUnsupported (not a connection).
 func (n *Node) Write(conn Alias, data []byte) error {
-	ptr, locked, err := n.acquire()
-	if err != nil {
-		return err
-	}
-	defer n.release(locked)
-	p, l := bytesArg(data)
-	return check(C.actnet_tcp_write(ptr, C.uint64_t(conn), p, l))
+	d, l := bytesArg(data)
+	return n.call(func(p *C.actnet_node) C.actnet_status { return C.actnet_tcp_write(p, conn.c(), d, l) })
 }
 
 // WriteBuffer writes the content of a pool buffer (Data.TakeBuffer, Pool.Get) without
@@ -415,12 +425,7 @@ func (n *Node) WriteBuffer(conn Alias, buf *Buffer) error {
 	if buf == nil {
 		return ErrNullArgument
 	}
-	ptr, locked, err := n.acquire()
-	if err != nil {
-		return err
-	}
-	defer n.release(locked)
 	return buf.take(func(b *C.actnet_buf) error {
-		return check(C.actnet_tcp_write_buf(ptr, C.uint64_t(conn), b))
+		return n.call(func(p *C.actnet_node) C.actnet_status { return C.actnet_tcp_write_buf(p, conn.c(), b) })
 	})
 }

@@ -115,7 +115,7 @@ func TestEchoServerWorkerPoolFraming(t *testing.T) {
 	if port == 0 {
 		t.Fatal("no port")
 	}
-	info := must(n.Inspect(alias))
+	info := must(n.InspectMeta(alias))
 	if info["kind"] != "tcp server" || info["listener"] != "127.0.0.1:"+strconv.Itoa(port) {
 		t.Fatalf("Inspect(server): %v", info)
 	}
@@ -143,7 +143,7 @@ func TestEchoServerWorkerPoolFraming(t *testing.T) {
 		if connect.TLS != nil {
 			t.Fatal("TLS info on a plain connection")
 		}
-		ci := must(n.Inspect(connect.Conn))
+		ci := must(n.InspectMeta(connect.Conn))
 		if ci["kind"] != "tcp connection" || ci["process"] != names[k%3] ||
 			ci["remote"] != local.String() {
 			t.Fatalf("Inspect(connection) = %v", ci)
@@ -284,13 +284,13 @@ func TestClientConnection(t *testing.T) {
 	peer := recv(t, accepted, "accept")
 	defer peer.Close()
 	expect[*Connect](t, other)
-	ref := must(n.Monitor(owner, alias3))
+	ref := must(n.MonitorMeta(owner, alias3))
 	ok(t, n.Write(alias3, []byte("bye")))
 	ok(t, n.Terminate(alias3))
 	if d, _ := expect[*Disconnect](t, other); d.Reason != DisconnectClosed {
 		t.Fatalf("Disconnect after Terminate: %v", d.Reason)
 	}
-	if down, _ := expect[*Down](t, ch); down.ID != alias3 || down.Ref != ref {
+	if down, _ := expect[*Down](t, ch); down.Alias != alias3 || down.PID != 0 || down.Ref != ref {
 		t.Fatalf("Down of the connection: %+v", down)
 	}
 	_ = peer.SetDeadline(time.Now().Add(wait))
@@ -339,16 +339,31 @@ func TestInspectAndForwarder(t *testing.T) {
 	ch := newEvents()
 	owner := must(n.SpawnRegister("owner", probeOf(ch), nil))
 	fwd := must(n.SpawnForwarder(owner, ""))
-	ok(t, n.Send(fwd, 5, []byte("via forwarder")))
-	if m, _ := expect[*UserMessage](t, ch); m.From != fwd || m.Tag != 5 || string(m.Data) != "via forwarder" {
+	ok(t, n.SendMeta(fwd, 5, []byte("via forwarder")))
+	if m, _ := expect[*UserMessage](t, ch); m.Forwarder != fwd || m.From != 0 || m.Tag != 5 ||
+		string(m.Data) != "via forwarder" {
 		t.Fatalf("forwarded: %+v", m)
 	}
-	info := must(n.Inspect(fwd))
+	info := must(n.InspectMeta(fwd))
 	if info["kind"] == "process" || info["kind"] == "" {
-		t.Fatalf("Inspect(forwarder) = %v", info)
+		t.Fatalf("InspectMeta(forwarder) = %v", info)
 	}
-	_, err := n.SpawnForwarder(ID(1<<60), "")
+	// The kind is part of the id: a forwarder is no process, and a process no forwarder.
+	wantErr(t, n.Send(PID(fwd), 6, nil), ErrWrongKind)
+	wantErr(t, n.SendMeta(Alias(owner), 6, nil), ErrWrongKind)
+	_, err := n.Inspect(PID(fwd))
+	wantErr(t, err, ErrWrongKind)
+	_, err = n.Monitor(owner, PID(fwd))
+	wantErr(t, err, ErrWrongKind)
+	_, err = n.SpawnForwarder(PID(1<<60), "")
 	wantErr(t, err, ErrNotFound)
+	// A monitored forwarder ends with its owner: Down names it by its alias.
+	watcher := must(n.Spawn(probeOf(ch), nil))
+	ref := must(n.MonitorMeta(watcher, fwd))
+	ok(t, n.StopProcess(owner))
+	if down, _ := expect[*Down](t, ch); down.Alias != fwd || down.PID != 0 || down.Ref != ref {
+		t.Fatalf("Down of the forwarder: %+v", down)
+	}
 }
 
 func must2[A, B any](a A, b B, err error) (A, B) {

@@ -9,61 +9,40 @@
 #include "_cgo_export.h"
 #include "trampolines.h"
 
-/* The callbacks running on this thread, innermost first: a linked list of frames on the
- * stack, each naming its node (NULL for a log callback, which is not told its node). Go asks
- * it (actnetgo_in_callback_of) to tell calls made from a node's callbacks, which may go on
- * while that node stops, from calls made by other goroutines. A Go callback runs on the
- * thread that called it, and so do the C calls it makes, so a thread-local list answers
- * for the calling goroutine. */
-typedef struct callback_frame {
-  actnet_node *node;
-  struct callback_frame *outer;
-} callback_frame;
+/* How many log callbacks are running on this thread (they can nest if a log function
+ * calls into the library, which logs). A Go callback runs on the thread that called it,
+ * and so do the C calls it makes, so a thread-local answers for the calling goroutine. */
+static _Thread_local int log_depth;
 
-static _Thread_local callback_frame *innermost;
+int actnetgo_in_log_callback(void) { return log_depth > 0; }
 
-#define ENTER(n) callback_frame frame_ = {(n), innermost}; innermost = &frame_
-#define LEAVE() innermost = frame_.outer
-
-int actnetgo_in_callback_of(actnet_node *node, int log_counts) {
-  for (callback_frame *f = innermost; f; f = f->outer)
-    if (f->node == node || (log_counts && f->node == NULL)) return 1;
-  return 0;
-}
-
-static int32_t init_trampoline(void *user_data, actnet_node *node, uint64_t pid, const uint8_t *args,
+static int32_t init_trampoline(void *user_data, actnet_node *node, actnet_pid pid, const uint8_t *args,
                                size_t args_len, void **state) {
+  (void)node;
   uintptr_t handle = 0;
-  ENTER(node);
-  int32_t rc = actnetgoInit((uintptr_t)user_data, pid, (uint8_t *)args, args_len, &handle);
-  LEAVE();
+  int32_t rc = actnetgoInit((uintptr_t)user_data, pid.id, (uint8_t *)args, args_len, &handle);
   if (rc == 0) *state = (void *)handle;
   return rc;
 }
 
-static int32_t handle_trampoline(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t handle_trampoline(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                                  const actnet_message *message) {
-  (void)user_data, (void)pid;
-  ENTER(node);
-  int32_t rc = actnetgoHandleMessage((uintptr_t)state, (actnet_message *)message);
-  LEAVE();
-  return rc;
+  (void)user_data, (void)node, (void)pid;
+  return actnetgoHandleMessage((uintptr_t)state, (actnet_message *)message);
 }
 
-static void terminate_trampoline(void *user_data, actnet_node *node, uint64_t pid, void *state, uint32_t reason,
-                                 int32_t reason_code) {
-  (void)user_data, (void)pid;
-  ENTER(node);
+static void terminate_trampoline(void *user_data, actnet_node *node, actnet_pid pid, void *state,
+                                 uint32_t reason, int32_t reason_code) {
+  (void)user_data, (void)node, (void)pid;
   actnetgoTerminate((uintptr_t)state, reason, reason_code);
-  LEAVE();
 }
 
 static void free_behavior_trampoline(void *user_data) { actnetgoFreeBehavior((uintptr_t)user_data); }
 
 static void log_trampoline(void *user_data, uint32_t level, const char *line) {
-  ENTER(NULL);
+  log_depth++;
   actnetgoLog((uintptr_t)user_data, level, (char *)line);
-  LEAVE();
+  log_depth--;
 }
 
 static void free_logger_trampoline(void *user_data) { actnetgoFreeLogger((uintptr_t)user_data); }
