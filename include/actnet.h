@@ -271,7 +271,8 @@ actnet_status actnet_node_start(const struct actnet_node_options *options,
  * stopped node returns OK, and a stop while another is under way waits for it.
  *
  * Errors: `NULL_ARGUMENT`; `WRONG_CONTEXT` when called from a callback or runtime thread of
- * this node (the node keeps running; stop it from another thread).
+ * this node, or from any node's log callback (the node keeps running; stop it from another
+ * thread).
  */
 actnet_status actnet_node_stop(struct actnet_node *node);
 
@@ -282,7 +283,7 @@ actnet_status actnet_node_stop(struct actnet_node *node);
  * handle is done with it (a thread that might still call should see `NODE_STOPPING` from a
  * stopped node instead, which is why stop and free are separate).
  *
- * Errors: `NULL_ARGUMENT`, `WRONG_CONTEXT` (from a callback or runtime thread of this node).
+ * Errors: `NULL_ARGUMENT`, `WRONG_CONTEXT` (as for `actnet_node_stop`).
  */
 actnet_status actnet_node_free(struct actnet_node *node);
 

@@ -175,12 +175,6 @@ func (n *Node) Name() string { return n.name }
 // during another waits for it). From a callback or a log function it returns
 // ErrWrongContext and the node keeps running.
 func (n *Node) Stop() error {
-	// The library refuses a stop from the node's callbacks and runtime threads, but not
-	// from a log function called on another thread inside a library call (which the stop
-	// could then wait for): the C trampolines tell those.
-	if C.actnetgo_in_log_callback() != 0 {
-		return ErrWrongContext
-	}
 	return n.call(func(p *C.actnet_node) C.actnet_status { return C.actnet_node_stop(p) })
 }
 

@@ -9,13 +9,6 @@
 #include "_cgo_export.h"
 #include "trampolines.h"
 
-/* How many log callbacks are running on this thread (they can nest if a log function
- * calls into the library, which logs). A Go callback runs on the thread that called it,
- * and so do the C calls it makes, so a thread-local answers for the calling goroutine. */
-static _Thread_local int log_depth;
-
-int actnetgo_in_log_callback(void) { return log_depth > 0; }
-
 static int32_t init_trampoline(void *user_data, actnet_node *node, actnet_pid pid, const uint8_t *args,
                                size_t args_len, void **state) {
   (void)node;
@@ -40,9 +33,7 @@ static void terminate_trampoline(void *user_data, actnet_node *node, actnet_pid 
 static void free_behavior_trampoline(void *user_data) { actnetgoFreeBehavior((uintptr_t)user_data); }
 
 static void log_trampoline(void *user_data, uint32_t level, const char *line) {
-  log_depth++;
   actnetgoLog((uintptr_t)user_data, level, (char *)line);
-  log_depth--;
 }
 
 static void free_logger_trampoline(void *user_data) { actnetgoFreeLogger((uintptr_t)user_data); }

@@ -16,10 +16,4 @@ actnet_status actnetgo_behavior_new(uintptr_t handle, actnet_behavior **out);
  * (actnetgoFreeLogger) when the node has stopped. */
 void actnetgo_node_options_set_log(actnet_node_options *options, uintptr_t handle);
 
-/* Non-zero while the calling thread is inside a log callback (of any node). Node.Stop
- * refuses to run there: the library refuses a stop from its callbacks and runtime threads
- * itself (ACTNET_STATUS_WRONG_CONTEXT), but a log line can also be written on the thread of
- * a goroutine calling into the library, which a stop could then wait for. */
-int actnetgo_in_log_callback(void);
-
 #endif

@@ -1,5 +1,6 @@
 //! Node options, start and stop, logging, version.
 
+use std::cell::Cell;
 use std::ffi::{c_char, c_void, CString};
 use std::sync::{Arc, Mutex};
 
@@ -69,12 +70,31 @@ struct ForeignLog {
     callback: Mutex<Option<(unsafe extern "C" fn(*mut c_void, u32, *const c_char), UserData)>>,
 }
 
+thread_local! {
+    /// The thread is inside a foreign log callback (of any node).
+    static IN_LOG_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True inside a log callback. A stop from there is refused: the line may be logged by the
+/// stop itself, or by a call the stop waits for, or with the log lock held that the stop
+/// takes to close the log.
+fn in_log_callback() -> bool {
+    IN_LOG_CALLBACK.with(Cell::get)
+}
+
 impl LogSink for ForeignLog {
     fn log(&self, level: LogLevel, line: &str) {
+        // A log function that calls into the library, which logs again, would wait for the
+        // lock it holds: the nested line is dropped instead.
+        if in_log_callback() {
+            return;
+        }
         let callback = self.callback.lock().unwrap();
         if let Some((log, user_data)) = callback.as_ref() {
             let line = CString::new(line.replace('\0', " ")).unwrap_or_default();
+            IN_LOG_CALLBACK.with(|c| c.set(true));
             unsafe { log(user_data.ptr, level as u32, line.as_ptr()) };
+            IN_LOG_CALLBACK.with(|c| c.set(false));
         }
     }
 
@@ -153,10 +173,19 @@ pub extern "C" fn actnet_node_start(options: *const actnet_node_options, node_ou
 /// stopped node returns OK, and a stop while another is under way waits for it.
 ///
 /// Errors: `NULL_ARGUMENT`; `WRONG_CONTEXT` when called from a callback or runtime thread of
-/// this node (the node keeps running; stop it from another thread).
+/// this node, or from any node's log callback (the node keeps running; stop it from another
+/// thread).
 #[no_mangle]
 pub extern "C" fn actnet_node_stop(node: *mut actnet_node) -> actnet_status {
-    guard(|| check(unsafe { args::node_in_any_state(node)? }.stop()))
+    guard(|| stop(node))
+}
+
+fn stop(node: *mut actnet_node) -> FfiResult<()> {
+    let node = unsafe { args::node_in_any_state(node)? };
+    if in_log_callback() {
+        return Err(ACTNET_STATUS_WRONG_CONTEXT);
+    }
+    check(node.stop())
 }
 
 /// Releases a node handle, stopping the node first if it is still running (as
@@ -165,11 +194,11 @@ pub extern "C" fn actnet_node_stop(node: *mut actnet_node) -> actnet_status {
 /// handle is done with it (a thread that might still call should see `NODE_STOPPING` from a
 /// stopped node instead, which is why stop and free are separate).
 ///
-/// Errors: `NULL_ARGUMENT`, `WRONG_CONTEXT` (from a callback or runtime thread of this node).
+/// Errors: `NULL_ARGUMENT`, `WRONG_CONTEXT` (as for `actnet_node_stop`).
 #[no_mangle]
 pub extern "C" fn actnet_node_free(node: *mut actnet_node) -> actnet_status {
     guard(|| {
-        check(unsafe { args::node_in_any_state(node)? }.stop())?;
+        stop(node)?;
         drop(unsafe { Node::from_raw(node as *const c_void) });
         Ok(())
     })

@@ -11,7 +11,9 @@
  * NODE_STOPPING from each (actnet_node_stop: OK). Then the callers end, the main thread
  * joins them and frees the node: the handle is used by no one after the free, as the
  * header requires. Run plain, under ASan+UBSan and under valgrind: no report, no leak, and
- * no call ever returned ACTNET_STATUS_PANIC. */
+ * no call ever returned ACTNET_STATUS_PANIC.
+ * Also: a stop or free from a log callback, here one the stop itself writes, is
+ * WRONG_CONTEXT (it used to hang), and freeing a running node stops it. */
 #include <string.h>
 #include <unistd.h>
 
@@ -227,10 +229,44 @@ static void one_round(int index) {
   pthread_mutex_destroy(&r.lock);
 }
 
+/* Log callback: when the stop says it is stopping, try to stop (and free) from here. */
+typedef struct log_probe {
+  actnet_node *node;
+  atomic_int tries;
+  atomic_uint stop_status, free_status;
+} log_probe;
+
+static void stop_from_log(void *user_data, uint32_t level, const char *line) {
+  (void)level;
+  log_probe *lp = user_data;
+  if (strstr(line, "stopping") != NULL && atomic_fetch_add(&lp->tries, 1) == 0) {
+    atomic_store(&lp->stop_status, actnet_node_stop(lp->node));
+    atomic_store(&lp->free_status, actnet_node_free(lp->node));
+  }
+}
+
+static void stop_from_a_log_callback(void) {
+  log_probe lp = {0};
+  actnet_node_options options;
+  CHECK_OK(actnet_node_options_init(&options));
+  options.worker_threads = 1;
+  options.log_level = ACTNET_LOG_LEVEL_DEBUG;
+  options.log = stop_from_log;
+  options.log_user_data = &lp;
+  CHECK_OK(actnet_node_start(&options, &lp.node));
+  CHECK_OK(actnet_node_stop(lp.node));
+  CHECK(atomic_load(&lp.tries) >= 1);
+  CHECK_STATUS(atomic_load(&lp.stop_status), ACTNET_STATUS_WRONG_CONTEXT);
+  CHECK_STATUS(atomic_load(&lp.free_status), ACTNET_STATUS_WRONG_CONTEXT);
+  CHECK_OK(actnet_node_free(lp.node));
+}
+
 int main(void) {
   /* Fewer rounds where everything runs many times slower (valgrind). */
   int rounds = ROUNDS / test_slow() > 2 ? ROUNDS / test_slow() : 2;
   for (int i = 0; i < rounds; i++) one_round(i);
+
+  stop_from_a_log_callback();
 
   /* Freeing a running node stops it first; NULL is refused. */
   actnet_node *node = test_node_start();
