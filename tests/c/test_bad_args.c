@@ -7,7 +7,7 @@
 
 #include "harness.h"
 
-static int32_t handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)u;
   (void)n;
   (void)pid;
@@ -17,7 +17,7 @@ static int32_t handle(void *u, actnet_node *n, uint64_t pid, void *s, const actn
 }
 
 static int init_calls;
-static int32_t counting_init(void *u, actnet_node *n, uint64_t pid, const uint8_t *a, size_t l, void **s) {
+static int32_t counting_init(void *u, actnet_node *n, actnet_pid pid, const uint8_t *a, size_t l, void **s) {
   (void)u;
   (void)n;
   (void)pid;
@@ -61,6 +61,7 @@ static void node_and_options(void) {
   CHECK_OK(actnet_node_start(NULL, &node));
   CHECK(node != NULL && node != (actnet_node *)0x1);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
 }
 
 static void behaviors(void) {
@@ -86,7 +87,7 @@ static void processes(actnet_node *node) {
   cb.handle_message = handle;
   actnet_behavior *b = NULL;
   CHECK_OK(actnet_behavior_new(&cb, NULL, NULL, &b));
-  uint64_t pid = UNTOUCHED, ref = UNTOUCHED;
+  actnet_pid pid = UNTOUCHED, ref = UNTOUCHED;
   CHECK_STATUS(actnet_spawn_options_init(NULL), ACTNET_STATUS_NULL_ARGUMENT);
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
@@ -168,7 +169,7 @@ static void processes(actnet_node *node) {
   CHECK_STATUS(actnet_process_reply(node, 1, NULL, 4), ACTNET_STATUS_NULL_ARGUMENT);
 
   /* meta */
-  uint64_t alias = UNTOUCHED;
+  actnet_alias alias = UNTOUCHED;
   CHECK_STATUS(actnet_forwarder_spawn(NULL, live, NULL, &alias), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_forwarder_spawn(node, live, NULL, NULL), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_forwarder_spawn(node, live, "\xff", &alias), ACTNET_STATUS_INVALID_ARGUMENT);
@@ -208,7 +209,7 @@ static void supervisors(actnet_node *node) {
   CHECK(so.struct_size == sizeof so && so.children == NULL && so.children_len == 0);
   so.children = &spec;
   so.children_len = 1;
-  uint64_t pid = UNTOUCHED;
+  actnet_pid pid = UNTOUCHED;
 
   CHECK_STATUS(actnet_supervisor_spawn(NULL, &so, &pid), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_supervisor_spawn(node, NULL, &pid), ACTNET_STATUS_NULL_ARGUMENT);
@@ -324,7 +325,7 @@ static void buffers(actnet_node *node) {
 
   /* a call's reply buffer: freed once is fine, twice is DOUBLE_FREE */
   probe *p = probe_new();
-  uint64_t echo = probe_spawn(node, p, NULL);
+  actnet_pid echo = probe_spawn(node, p, NULL);
   actnet_buf *reply = NULL;
   CHECK_OK(actnet_process_call(node, echo, PROBE_CMD_ECHO, (const uint8_t *)"abc", 3, 2000, &reply));
   CHECK(actnet_buf_len(reply) == 3 && memcmp(actnet_buf_data(reply), "abc", 3) == 0);
@@ -370,6 +371,7 @@ int main(void) {
   supervisors(node);
   buffers(node);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   printf("ok\n");
   return 0;
 }

@@ -17,7 +17,7 @@ typedef struct ctx {
   uint64_t peer;
 } ctx;
 
-static int32_t handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                       const actnet_message *m) {
   (void)state;
   ctx *c = user_data;
@@ -46,7 +46,7 @@ static uint64_t spawn(actnet_node *node, ctx *c) {
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.mailbox_size = ACTNET_MAILBOX_UNBOUNDED;
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   CHECK_OK(actnet_behavior_free(b));
   return pid;
@@ -97,6 +97,7 @@ int main(void) {
   }
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   for (int i = 0; i < kept; i++) {
     gate_free(keep[i].gate);
     evlog_free(keep[i].log);

@@ -27,7 +27,7 @@ typedef struct server_ctx {
   uint64_t held;
 } server_ctx;
 
-static int32_t server_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t server_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                              const actnet_message *m) {
   (void)state;
   server_ctx *ctx = user_data;
@@ -97,7 +97,7 @@ static uint64_t spawn_server(actnet_node *node, server_ctx *ctx) {
   cb.handle_message = server_handle;
   actnet_behavior *b = NULL;
   CHECK_OK(actnet_behavior_new(&cb, ctx, NULL, &b));
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, NULL, &pid));
   CHECK_OK(actnet_behavior_free(b));
   return pid;
@@ -166,12 +166,12 @@ static void *many_calls(void *arg) {
 int main(void) {
   actnet_node *node = test_node_start();
   probe *w = probe_new();
-  uint64_t watcher = probe_spawn(node, w, NULL);
+  actnet_pid watcher = probe_spawn(node, w, NULL);
   server_ctx *back_ctx = ctx_new();
   server_ctx *ctx = ctx_new();
   uint64_t back = spawn_server(node, back_ctx);
   ctx->back = back;
-  uint64_t server = spawn_server(node, ctx);
+  actnet_alias server = spawn_server(node, ctx);
 
   /* a plain call and its reply buffer */
   actnet_buf *r = NULL;
@@ -184,7 +184,7 @@ int main(void) {
   CHECK_OK(actnet_process_call(node, server, T_REVERSE, NULL, 0, 2000, &r));
   check_reply(r, "");
   /* the probe's echo command */
-  uint64_t echo = probe_spawn(node, w, NULL);
+  actnet_pid echo = probe_spawn(node, w, NULL);
   CHECK_OK(actnet_process_call(node, echo, PROBE_CMD_ECHO, (const uint8_t *)"echo me", 7, 2000, &r));
   check_reply(r, "echo me");
   probe_event e;
@@ -277,7 +277,7 @@ int main(void) {
 
   /* a process killed while the call waits in its mailbox */
   server_ctx *blocked_ctx = ctx_new();
-  uint64_t blocked = spawn_server(node, blocked_ctx);
+  actnet_pid blocked = spawn_server(node, blocked_ctx);
   CHECK_OK(actnet_message_send(node, blocked, U_BLOCK, NULL, 0));
   CHECK(gate_wait_arrivals(blocked_ctx->gate, 1, WAIT_MS));
   caller_arg queued = {.node = node, .to = blocked, .tag = T_REVERSE, .data = "q", .timeout_ms = 20000};
@@ -301,11 +301,12 @@ int main(void) {
   /* no such process; a meta-process */
   CHECK_STATUS(actnet_process_call(node, 0, T_REVERSE, NULL, 0, 100, &r), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_process_call(node, UINT64_MAX, T_REVERSE, NULL, 0, 100, &r), ACTNET_STATUS_NOT_FOUND);
-  uint64_t alias = 0;
+  actnet_alias alias = {0};
   CHECK_OK(actnet_forwarder_spawn(node, server, NULL, &alias));
   CHECK_STATUS(actnet_process_call(node, alias, T_REVERSE, NULL, 0, 100, &r), ACTNET_STATUS_UNSUPPORTED);
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   ctx_free(ctx);
   ctx_free(back_ctx);
   ctx_free(dying_ctx);

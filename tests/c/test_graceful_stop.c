@@ -132,7 +132,7 @@ static void run(int nsinks) {
   const char *names[WORKERS] = {"worker0", "worker1", "worker2", "worker3"};
   uint64_t workers[WORKERS];
   for (int i = 0; i < WORKERS; i++) workers[i] = rec_spawn(node, r, names[i], 0);
-  uint64_t owner = rec_spawn(node, r, NULL, 0);
+  actnet_pid owner = rec_spawn(node, r, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   o.process_pool = names;
@@ -140,7 +140,7 @@ static void run(int nsinks) {
   o.connection.read_buffer_pool = pool;
   o.connection.write_queue_limit = 256 * 1024;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
 
   /* Peers that never read, their queues full. */
   int sinks[MAX_SINKS];

@@ -16,7 +16,7 @@ typedef struct ctx {
   uint64_t target; /* where TAG_SEND2 sends */
 } ctx;
 
-static void record_info(evlog *log, int what, uint64_t pid, actnet_node *node, uint64_t id) {
+static void record_info(evlog *log, int what, actnet_pid pid, actnet_node *node, uint64_t id) {
   actnet_info *info = NULL;
   CHECK_OK(actnet_inspect(node, id, &info));
   char text[48];
@@ -28,7 +28,7 @@ static void record_info(evlog *log, int what, uint64_t pid, actnet_node *node, u
   CHECK_OK(actnet_info_free(info));
 }
 
-static int32_t handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                       const actnet_message *m) {
   (void)state;
   ctx *c = user_data;
@@ -39,7 +39,7 @@ static int32_t handle(void *user_data, actnet_node *node, uint64_t pid, void *st
     record_info(c->log, EV_SELF, pid, node, pid);
     record_info(c->log, EV_TARGET, pid, node, c->target);
   } else if (m->tag == TAG_INSPECT_DEAD) {
-    uint64_t dead;
+    actnet_pid dead;
     memcpy(&dead, m->data, sizeof dead);
     actnet_info *info = (actnet_info *)0x1;
     actnet_status st = actnet_inspect(node, dead, &info);
@@ -93,7 +93,7 @@ static void check_pairs(actnet_node *node, uint64_t id, const char *first_key) {
 int main(void) {
   actnet_node *node = test_node_start();
   probe *w = probe_new();
-  uint64_t watcher = probe_spawn(node, w, NULL);
+  actnet_pid watcher = probe_spawn(node, w, NULL);
   probe *tp = probe_new();
   uint64_t target = probe_spawn(node, tp, NULL);
 
@@ -107,7 +107,7 @@ int main(void) {
   CHECK_OK(actnet_spawn_options_init(&so));
   so.mailbox_size = 16;
   so.name = "insp";
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
 
   /* a fresh process */
@@ -153,7 +153,7 @@ int main(void) {
   CHECK_OK(actnet_process_link(node, pid, target));
   uint64_t ref = 0;
   CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
-  uint64_t alias = 0, named = 0;
+  actnet_alias alias = 0, named = 0;
   CHECK_OK(actnet_forwarder_spawn(node, pid, NULL, &alias));
   CHECK_OK(actnet_forwarder_spawn(node, pid, "insp", &named));
   CHECK_OK(actnet_process_trap_exits(node, pid, true));
@@ -189,13 +189,13 @@ int main(void) {
   /* a supervisor */
   actnet_supervisor_options sup_opts;
   CHECK_OK(actnet_supervisor_options_init(&sup_opts));
-  uint64_t sup = 0;
+  actnet_pid sup = {0};
   CHECK_OK(actnet_supervisor_spawn(node, &sup_opts, &sup));
   expect_value(node, sup, "kind", "supervisor");
   expect_value(node, sup, "trap exits", "true");
 
   /* dead ids */
-  uint64_t dead = probe_spawn(node, tp, NULL);
+  actnet_pid dead = probe_spawn(node, tp, NULL);
   CHECK_OK(actnet_process_monitor(node, watcher, dead, &ref));
   CHECK_OK(actnet_process_stop(node, dead));
   probe_event e;
@@ -228,6 +228,7 @@ int main(void) {
 
   CHECK_OK(actnet_behavior_free(b));
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   evlog_free(c.log);
   probe_release(w);
   probe_release(tp);

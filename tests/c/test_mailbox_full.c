@@ -16,7 +16,7 @@ typedef struct ctx {
   gate *gate;
 } ctx;
 
-static int32_t blocker_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t blocker_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                               const actnet_message *m) {
   (void)node;
   (void)state;
@@ -30,7 +30,7 @@ static int32_t blocker_handle(void *user_data, actnet_node *node, uint64_t pid, 
   return 0;
 }
 
-static void blocker_terminate(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static void blocker_terminate(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                               uint32_t reason, int32_t code) {
   (void)node;
   (void)state;
@@ -49,7 +49,7 @@ static uint64_t spawn_blocker(actnet_node *node, ctx *c, uint32_t mailbox_size, 
   CHECK_OK(actnet_spawn_options_init(&so));
   so.mailbox_size = mailbox_size;
   so.name = name;
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   CHECK_OK(actnet_behavior_free(b));
   return pid;
@@ -78,12 +78,12 @@ int main(void) {
   actnet_node *node = test_node_start();
   ctx c = {evlog_new(), gate_new()};
   probe *w = probe_new();
-  uint64_t watcher = probe_spawn(node, w, NULL);
-  uint64_t pid = spawn_blocker(node, &c, 2, "full");
+  actnet_pid watcher = probe_spawn(node, w, NULL);
+  actnet_pid pid = spawn_blocker(node, &c, 2, "full");
   CHECK(strcmp(inspect_str(node, pid, "mailbox capacity"), "2") == 0);
 
   /* the victim of a monitor whose DOWN must get into the full mailbox */
-  uint64_t victim = probe_spawn(node, w, NULL);
+  actnet_pid victim = probe_spawn(node, w, NULL);
   uint64_t ref = 0;
   CHECK_OK(actnet_process_monitor(node, pid, victim, &ref));
 
@@ -99,7 +99,7 @@ int main(void) {
   CHECK_STATUS(actnet_process_call(node, pid, 3, NULL, 0, 5000, &r), ACTNET_STATUS_MAILBOX_FULL);
   CHECK(now_ms() - t0 < 1000); /* refused at once, not after the timeout */
   CHECK(r == (actnet_buf *)0x1);
-  uint64_t alias = 0;
+  actnet_alias alias = {0};
   CHECK_OK(actnet_forwarder_spawn(node, watcher, "full", &alias));
   CHECK_STATUS(actnet_message_send(node, alias, 3, (const uint8_t *)"x", 2), ACTNET_STATUS_MAILBOX_FULL);
   CHECK(strcmp(inspect_str(node, alias, "forwarded"), "0") == 0);
@@ -175,6 +175,7 @@ int main(void) {
 
   /* a node default mailbox size applies to processes spawned without one */
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   actnet_node_options no;
   CHECK_OK(actnet_node_options_init(&no));
   no.worker_threads = 2;
@@ -187,6 +188,7 @@ int main(void) {
   send_text(node, small, 2, "two", ACTNET_STATUS_MAILBOX_FULL);
   gate_open(d.gate);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   CHECK(evlog_count(d.log) == 2); /* "one", then terminate */
   CHECK(evlog_at(d.log, 1).what == EV_TERMINATE && evlog_at(d.log, 1).a == ACTNET_EXIT_SHUTDOWN);
 

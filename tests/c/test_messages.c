@@ -7,7 +7,7 @@
 int main(void) {
   actnet_node *node = test_node_start();
   probe *p = probe_new();
-  uint64_t pid = probe_spawn(node, p, NULL);
+  actnet_pid pid = probe_spawn(node, p, NULL);
 
   char text[32];
   for (int i = 0; i < 500; i++) {
@@ -32,6 +32,7 @@ int main(void) {
   CHECK_STATUS(actnet_message_send(node, pid + 1000, 0, NULL, 0), ACTNET_STATUS_NOT_FOUND);
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   probe_release(p);
   printf("ok\n");
   return 0;

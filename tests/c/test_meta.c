@@ -10,9 +10,9 @@
 
 static actnet_node *node;
 static probe *w;
-static uint64_t watcher;
+static actnet_pid watcher;
 
-static void expect_forwarded(probe *p, uint64_t to, uint64_t alias, uint64_t tag, const char *text) {
+static void expect_forwarded(probe *p, uint64_t to, actnet_alias alias, uint64_t tag, const char *text) {
   probe_event e;
   probe_expect(p, ACTNET_MSG_USER, &e);
   if (e.pid != to || e.from != alias || e.tag != tag) {
@@ -27,7 +27,7 @@ static void expect_forwarded(probe *p, uint64_t to, uint64_t alias, uint64_t tag
   probe_event_clear(&e);
 }
 
-static void expect_gone(uint64_t alias) {
+static void expect_gone(actnet_alias alias) {
   actnet_info *info = NULL;
   uint64_t ref = 0;
   CHECK_STATUS(actnet_message_send(node, alias, 1, (const uint8_t *)"x", 1), ACTNET_STATUS_NOT_FOUND);
@@ -36,7 +36,7 @@ static void expect_gone(uint64_t alias) {
   CHECK_STATUS(actnet_meta_terminate(node, alias), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_meta_abort(node, alias), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_process_monitor(node, watcher, alias, &ref), ACTNET_STATUS_NOT_FOUND);
-  uint64_t child = 0;
+  actnet_pid child = {0};
   CHECK_STATUS(actnet_forwarder_spawn(node, alias, NULL, &child), ACTNET_STATUS_NOT_FOUND);
 }
 
@@ -64,8 +64,8 @@ int main(void) {
   probe *op = probe_new();
 
   /* to the owner */
-  uint64_t owner = probe_spawn(node, op, NULL);
-  uint64_t alias = 0;
+  actnet_pid owner = probe_spawn(node, op, NULL);
+  actnet_alias alias = {0};
   CHECK_OK(actnet_forwarder_spawn(node, owner, NULL, &alias));
   CHECK(alias > owner);
   CHECK_OK(actnet_message_send(node, alias, 5, (const uint8_t *)"hi", 2));
@@ -83,7 +83,7 @@ int main(void) {
   CHECK_STATUS(actnet_process_monitor(node, alias, owner, &ref), ACTNET_STATUS_NOT_FOUND);
 
   /* to a name, looked up at each message */
-  uint64_t named = 0;
+  actnet_pid named = {0};
   CHECK_OK(actnet_forwarder_spawn(node, owner, "target", &named));
   CHECK(strcmp(inspect_str(node, owner, "meta-processes"), "2") == 0);
   CHECK_STATUS(actnet_message_send(node, named, 1, (const uint8_t *)"nobody", 6), ACTNET_STATUS_NOT_FOUND);
@@ -181,6 +181,7 @@ int main(void) {
   uint64_t a5 = 0;
   CHECK_OK(actnet_forwarder_spawn(node, owner3, NULL, &a5));
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   probe_release(w);
   probe_release(op);
   probe_release(tp);

@@ -25,17 +25,17 @@
 
 static actnet_node *node;
 static tq *q;
-static uint64_t owner;
+static actnet_pid owner;
 static mis_echo good;
 
 static int callbacks_run; /* init, handle, terminate, free_user_data of the test behaviours */
 
-static int32_t counting_init(void *u, actnet_node *n, uint64_t pid, const uint8_t *a, size_t l, void **s) {
+static int32_t counting_init(void *u, actnet_node *n, actnet_pid pid, const uint8_t *a, size_t l, void **s) {
   (void)u, (void)n, (void)pid, (void)a, (void)l, (void)s;
   __atomic_add_fetch(&callbacks_run, 1, __ATOMIC_SEQ_CST);
   return 0;
 }
-static int32_t counting_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t counting_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)u, (void)n, (void)pid, (void)s, (void)m;
   __atomic_add_fetch(&callbacks_run, 1, __ATOMIC_SEQ_CST);
   return 0;
@@ -103,7 +103,7 @@ static void struct_sizes(void) {
     CHECK_OK(actnet_spawn_options_init(&so));
     CHECK(so.struct_size == sizeof so);
     so.struct_size = bad_sizes_of(sizeof so, i);
-    uint64_t pid = UNTOUCHED;
+    actnet_pid pid = UNTOUCHED;
     CHECK_STATUS(actnet_process_spawn(node, b, &so, &pid), ACTNET_STATUS_STRUCT_SIZE);
     CHECK_STATUS(actnet_process_spawn_register(node, "misuse-sized", b, &so, &pid), ACTNET_STATUS_STRUCT_SIZE);
     CHECK(pid == UNTOUCHED);
@@ -138,7 +138,7 @@ static void struct_sizes(void) {
     server_options(&sv);
     CHECK(sv.struct_size == sizeof sv);
     sv.struct_size = bad_sizes_of(sizeof sv, i);
-    uint64_t alias = UNTOUCHED;
+    actnet_alias alias = UNTOUCHED;
     uint16_t port = 0xBEEF;
     CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &sv, &alias, &port), ACTNET_STATUS_STRUCT_SIZE);
     CHECK(alias == UNTOUCHED && port == 0xBEEF);
@@ -177,14 +177,14 @@ static void struct_sizes(void) {
 /* ------------------------------------------------------------------ NULL: TCP */
 
 static void spawn_refused(const actnet_tcp_server_options *o, actnet_status want) {
-  uint64_t alias = UNTOUCHED;
+  actnet_alias alias = UNTOUCHED;
   uint16_t port = 0xBEEF;
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, o, &alias, &port), want);
   CHECK(alias == UNTOUCHED && port == 0xBEEF);
 }
 
 static void connect_refused(const actnet_tcp_client_options *o, actnet_status want) {
-  uint64_t alias = UNTOUCHED;
+  actnet_alias alias = UNTOUCHED;
   CHECK_STATUS(actnet_tcp_connect(node, owner, o, &alias), want);
   CHECK(alias == UNTOUCHED);
 }
@@ -197,7 +197,7 @@ static void tcp_nulls(void) {
   /* server */
   actnet_tcp_server_options o;
   server_options(&o);
-  uint64_t alias = UNTOUCHED;
+  actnet_alias alias = UNTOUCHED;
   uint16_t port = 0xBEEF;
   CHECK_STATUS(actnet_tcp_server_spawn(NULL, owner, &o, &alias, &port), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, NULL, &alias, &port), ACTNET_STATUS_NULL_ARGUMENT);
@@ -383,10 +383,10 @@ static void certmanager_nulls(void) {
   CHECK_OK(actnet_certmanager_set_cert_pem(m, NULL, cert, clen, key, klen));
   CHECK_OK(actnet_certmanager_set_ca_pem(m, ca, calen));
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   actnet_tcp_client_options c;
   tls_client_options(&c, port, m, "localhost");
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, owner, &c, &conn));
   uint64_t a = tq_expect_connect(q), b = tq_expect_connect(q);
   CHECK(a == conn || b == conn);
@@ -445,6 +445,7 @@ int main(int argc, char **argv) {
 
   mis_echo_stop(node, &good);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(q);
   printf("test_misuse_args: ok\n");
   return 0;

@@ -37,7 +37,7 @@
 
 static actnet_node *node;
 static tq *wq; /* the watcher's queue */
-static uint64_t watcher;
+static actnet_pid watcher;
 static mis_echo good;
 
 static void expect_down(uint64_t id, uint32_t reason, int32_t code, const char *what) {
@@ -70,7 +70,7 @@ static uint64_t spawn(actnet_behavior *b, const char *name, uint32_t mailbox, co
   so.mailbox_size = mailbox;
   so.args = (const uint8_t *)args;
   so.args_len = args ? strlen(args) : 0;
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   return pid;
 }
@@ -99,7 +99,7 @@ static void expect_downs(int n, const uint64_t *ids, const uint32_t *reasons, co
 static uint64_t wait_name(const char *name, uint64_t not) {
   int64_t end = now_ms() + WAIT_MS;
   for (;;) {
-    uint64_t pid = 0;
+    actnet_pid pid = {0};
     if (actnet_name_lookup(node, name, &pid) == ACTNET_STATUS_OK && pid != not) return pid;
     CHECK(now_ms() < end);
     sleep_ms(1);
@@ -110,13 +110,13 @@ static uint64_t wait_name(const char *name, uint64_t not) {
 
 enum { EV_STOP = 1 };
 
-static int32_t stopper_init(void *u, actnet_node *n, uint64_t pid, const uint8_t *args, size_t len, void **s) {
+static int32_t stopper_init(void *u, actnet_node *n, actnet_pid pid, const uint8_t *args, size_t len, void **s) {
   (void)s;
   if (len == 4 && memcmp(args, "stop", 4) == 0) evlog_add(u, EV_STOP, pid, 0, 0, actnet_node_stop(n), "init");
   return 0;
 }
 
-static int32_t stopper_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t stopper_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)s;
   actnet_status st = actnet_node_stop(n);
   evlog_add(u, EV_STOP, pid, m->kind, 0, st, actnet_message_kind_str(m->kind));
@@ -125,7 +125,7 @@ static int32_t stopper_handle(void *u, actnet_node *n, uint64_t pid, void *s, co
   return 0;
 }
 
-static void stopper_terminate(void *u, actnet_node *n, uint64_t pid, void *s, uint32_t reason, int32_t code) {
+static void stopper_terminate(void *u, actnet_node *n, actnet_pid pid, void *s, uint32_t reason, int32_t code) {
   (void)s, (void)reason, (void)code;
   evlog_add(u, EV_STOP, pid, 0, 0, actnet_node_stop(n), "terminate");
 }
@@ -149,7 +149,7 @@ static void stop_from_handlers(void) {
   CHECK_OK(actnet_buf_free(reply));
 
   /* a server's owner: CONNECT, DATA (echoed after the attempt), DISCONNECT */
-  uint64_t owner = spawn(b, NULL, 0, NULL);
+  actnet_pid owner = spawn(b, NULL, 0, NULL);
   actnet_tcp_server_options so;
   server_options(&so);
   uint16_t port = 0;
@@ -180,7 +180,7 @@ static void stop_from_handlers(void) {
   CHECK_OK(actnet_supervisor_options_init(&sup));
   sup.children = &spec;
   sup.children_len = 1;
-  uint64_t sv = 0;
+  actnet_alias sv = {0};
   CHECK_OK(actnet_supervisor_spawn(node, &sup, &sv));
   want++;
   CHECK_OK(actnet_message_send_name(node, "misuse-stopper-child", 3, NULL, 0));
@@ -238,7 +238,7 @@ typedef struct fail_ctx {
 } fail_ctx;
 
 /* Fails on every message: with the int32 in a 4-byte USER payload, else 42. */
-static int32_t failer_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t failer_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)n, (void)pid, (void)s;
   fail_ctx *c = u;
   atomic_fetch_add(&c->handled, 1);
@@ -248,7 +248,7 @@ static int32_t failer_handle(void *u, actnet_node *n, uint64_t pid, void *s, con
   return code;
 }
 
-static void failer_terminate(void *u, actnet_node *n, uint64_t pid, void *s, uint32_t reason, int32_t code) {
+static void failer_terminate(void *u, actnet_node *n, actnet_pid pid, void *s, uint32_t reason, int32_t code) {
   (void)n, (void)s;
   fail_ctx *c = u;
   evlog_add(c->terms, 0, pid, reason, 0, code, NULL);
@@ -261,7 +261,7 @@ static void failing_handlers(void) {
   actnet_behavior *b = behavior(NULL, failer_handle, failer_terminate, &c);
 
   /* five processes, five codes */
-  uint64_t pids[5];
+  actnet_pid pids[5];
   for (int i = 0; i < 5; i++) {
     pids[i] = spawn(b, NULL, 0, NULL);
     tq_monitor(node, watcher, pids[i]);
@@ -299,19 +299,19 @@ static void failing_handlers(void) {
   sup.period_ms = 600000; /* every failure of this test counts */
   sup.children = &spec;
   sup.children_len = 1;
-  uint64_t sv = 0;
+  actnet_alias sv = {0};
   CHECK_OK(actnet_supervisor_spawn(node, &sup, &sv));
   tq_monitor(node, watcher, sv);
   tq *oq = tq_new();
-  uint64_t owner = tq_spawn(node, oq, NULL, 0);
+  actnet_pid owner = tq_spawn(node, oq, NULL, 0);
   actnet_tcp_server_options so;
   server_options(&so);
   static const char *pool[] = {"misuse-failing-worker"};
   so.process_pool = pool;
   so.process_pool_len = 1;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
-  uint64_t worker = 0;
+  actnet_alias server = server_spawn(node, owner, &so, &port);
+  actnet_pid worker = {0};
   int rounds = 0;
   for (;;) {
     uint64_t prev = worker;
@@ -404,7 +404,7 @@ typedef struct slow_ctx {
   atomic_ullong conn; /* the connection of the last CONNECT */
 } slow_ctx;
 
-static int32_t slow_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t slow_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)n, (void)pid, (void)s;
   slow_ctx *c = u;
   int d = atomic_load(&c->delay_ms);
@@ -423,7 +423,7 @@ static int32_t slow_handle(void *u, actnet_node *n, uint64_t pid, void *s, const
 }
 
 /* A fast process that, on TAG_RELAY (payload: pid, count), sends `count` messages to pid. */
-static int32_t relay_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t relay_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)pid, (void)s;
   slow_ctx *c = u;
   if (m->kind != ACTNET_MSG_USER || m->tag != TAG_RELAY) return 0;
@@ -471,7 +471,7 @@ static void slow_handlers(void) {
   uint64_t pa = spawn(ba, NULL, SLOW_MAILBOX, NULL);
   uint64_t pb = spawn(bb, NULL, SLOW_MAILBOX, NULL);
   uint64_t pc = spawn(bc, NULL, SLOW_MAILBOX, NULL);
-  uint64_t relay = spawn(br, NULL, 0, NULL);
+  actnet_pid relay = spawn(br, NULL, 0, NULL);
   const uint64_t slow_ids[4] = {pa, pb, pc, relay};
   for (int i = 0; i < 4; i++) tq_monitor(node, watcher, slow_ids[i]);
   int64_t end;
@@ -513,7 +513,7 @@ static void slow_handlers(void) {
   so.connection.read_buffer_size = 4096;
   CHECK(so.connection.mailbox_policy == ACTNET_MAILBOX_POLICY_PAUSE); /* the default */
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, pb, &so, &port);
+  actnet_alias server = server_spawn(node, pb, &so, &port);
   int fd = net_connect_bufs(port, 0, 16384);
   CHECK(wait_inspect(node, server, "connections", "1", WAIT_MS));
   int fl = fcntl(fd, F_GETFL);
@@ -543,7 +543,7 @@ static void slow_handlers(void) {
     CHECK(now_ms() < end);
     sleep_ms(1);
   }
-  uint64_t conn = atomic_load(&b.conn);
+  actnet_alias conn = atomic_load(&b.conn);
   CHECK(wait_inspect(node, conn, "reading paused", "true", WAIT_MS));
   uint64_t in_mailbox = inspect_u64(node, pb, "mailbox");
   CHECK(in_mailbox <= SLOW_MAILBOX);
@@ -621,6 +621,7 @@ int main(int argc, char **argv) {
   mis_echo_roundtrip(&good, "at the end");
   mis_echo_stop(node, &good);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(wq);
   printf("test_misuse_handlers: ok\n");
   return 0;

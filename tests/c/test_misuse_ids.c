@@ -44,7 +44,7 @@
 
 static actnet_node *node;
 static tq *wq; /* the watcher's queue: DOWN messages */
-static uint64_t watcher;
+static actnet_pid watcher;
 static mis_echo good;
 static actnet_behavior *plain; /* a behaviour for spawn attempts */
 
@@ -54,7 +54,7 @@ static void wait_down(uint64_t id) {
   tev_clear(&e);
 }
 
-static int32_t nothing(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t nothing(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)u, (void)n, (void)pid, (void)s, (void)m;
   return 0;
 }
@@ -94,15 +94,15 @@ static void stale_ids(void) {
   CHECK_OK(actnet_pool_new(64, 4, &pool));
   tq *q = tq_new();
   tq_set_echo(q, true);
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options so;
   server_options(&so);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
 
   /* live ids of the wrong kind */
   int fd = net_connect(port);
-  uint64_t sconn = tq_expect_connect(q);
+  actnet_alias sconn = tq_expect_connect(q);
   uint64_t fwd = 0;
   CHECK_OK(actnet_forwarder_spawn(node, owner, NULL, &fwd));
   const uint8_t x[1] = {'x'};
@@ -185,7 +185,7 @@ typedef struct reply_ctx {
 } reply_ctx;
 
 /* On a CALL with tag 1: answers twice, recording both statuses. Other CALLs stay unanswered. */
-static int32_t reply_twice(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev, bool *taken) {
+static int32_t reply_twice(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev, bool *taken) {
   (void)pid, (void)ev, (void)taken;
   reply_ctx *c = ctx;
   if (m->kind == ACTNET_MSG_CALL && m->tag == 1) {
@@ -201,7 +201,7 @@ static void stale_references(void) {
   atomic_init(&c.second, -1);
   tq *q = tq_new();
   tq_set_action(q, reply_twice, &c);
-  uint64_t pid = tq_spawn(node, q, NULL, 0);
+  actnet_pid pid = tq_spawn(node, q, NULL, 0);
 
   actnet_buf *reply = NULL;
   CHECK_OK(actnet_process_call(node, pid, 1, NULL, 0, WAIT_MS, &reply));
@@ -256,7 +256,7 @@ typedef struct disc_ctx {
 } disc_ctx;
 
 /* On DISCONNECT: writes bytes and a pool buffer to the connection that just ended. */
-static int32_t write_on_disconnect(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev,
+static int32_t write_on_disconnect(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev,
                                    bool *taken) {
   (void)pid, (void)ev, (void)taken;
   disc_ctx *c = ctx;
@@ -276,7 +276,7 @@ static bool closed_or_gone(int st) { return st == ACTNET_STATUS_CLOSED || st == 
 
 typedef struct hammer {
   actnet_node *node;
-  uint64_t conn;
+  actnet_alias conn;
   actnet_pool *pool;
   int ok, would_block, closed, other;
   uint32_t other_status;
@@ -330,22 +330,22 @@ static void closed_connections(void) {
   dc.pool = pool;
   tq *q = tq_new();
   tq_set_action(q, write_on_disconnect, &dc);
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options so;
   server_options(&so);
   so.connection.write_queue_limit = 1 << 20;
   so.connection.close_timeout_ms = (uint32_t)WAIT_MS;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
   tev e;
 
   /* 1. A graceful close that has to wait for a slow reader: writes are CLOSED meanwhile. */
   int fd = net_connect_bufs(port, 4096, 0);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   tq_monitor(node, watcher, conn);
   enum { CHUNK = 16384 };
   static uint8_t chunk[CHUNK];
-  uint64_t accepted = 0;
+  actnet_alias accepted = {0};
   /* until the socket buffers are full and the runtime queues: the close will have to wait */
   while (inspect_u64(node, conn, "queued write bytes") == 0) {
     CHECK(accepted < (64u << 20));
@@ -460,7 +460,7 @@ typedef struct df_ctx {
 } df_ctx;
 
 /* On DATA: frees the buffer twice, recording the statuses. */
-static int32_t free_twice(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev, bool *taken) {
+static int32_t free_twice(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev, bool *taken) {
   (void)n, (void)pid, (void)ev;
   df_ctx *c = ctx;
   if (m->kind != ACTNET_MSG_DATA || !m->buf) return 0;
@@ -501,15 +501,15 @@ static void double_free(void) {
   atomic_init(&dc.set_len, -1);
   atomic_init(&dc.data_null, 0);
   tq_set_action(q, free_twice, &dc);
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options so;
   server_options(&so);
   so.connection.read_buffer_pool = pool;
   so.connection.write_queue_limit = 1 << 20;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
   int fd = net_connect_bufs(port, 4096, 0);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   /* fill the socket buffers, so that the next buffer stays queued */
   static uint8_t chunk[16384];
   size_t filled = 0;
@@ -608,6 +608,7 @@ int main(int argc, char **argv) {
   mis_echo_stop(node, &good);
   CHECK_OK(actnet_behavior_free(plain));
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(wq);
   printf("test_misuse_ids: ok\n");
   return 0;

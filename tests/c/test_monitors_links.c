@@ -10,7 +10,7 @@
 #include "harness.h"
 
 static actnet_node *node;
-static uint64_t watcher;
+static actnet_pid watcher;
 static probe *w;
 
 /* Waits for DOWNs about each of ids[0..n) (any order); fills reasons/codes. */
@@ -57,7 +57,7 @@ static uint64_t monitor(uint64_t target) {
 }
 
 /* True if `pid` answers a call (so it handled everything queued before). */
-static bool answers(uint64_t pid) {
+static bool answers(actnet_pid pid) {
   actnet_buf *r = NULL;
   actnet_status st = actnet_process_call(node, pid, PROBE_CMD_ECHO, (const uint8_t *)"ping", 4, 2000, &r);
   if (st != ACTNET_STATUS_OK) return false;
@@ -334,6 +334,7 @@ int main(void) {
   monitors();
   links();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   probe_release(w);
   printf("ok\n");
   return 0;

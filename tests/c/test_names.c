@@ -5,7 +5,7 @@
 #include "harness.h"
 
 /* A relay: every USER message it gets is sent on, by name, to the name in the bytes. */
-static int32_t relay_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t relay_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                             const actnet_message *m) {
   (void)user_data;
   (void)pid;
@@ -32,7 +32,7 @@ int main(void) {
   actnet_node *node = test_node_start();
   probe *p = probe_new();
   probe *w = probe_new(); /* watcher, for DOWN */
-  uint64_t watcher = probe_spawn(node, w, NULL);
+  actnet_pid watcher = probe_spawn(node, w, NULL);
   actnet_behavior *b = probe_behavior(p);
 
   /* spawn_register + lookup */
@@ -120,7 +120,7 @@ int main(void) {
   cb.handle_message = relay_handle;
   actnet_behavior *rb = NULL;
   CHECK_OK(actnet_behavior_new(&cb, NULL, NULL, &rb));
-  uint64_t relay = 0;
+  actnet_pid relay = {0};
   CHECK_OK(actnet_process_spawn_register(node, "relay", rb, NULL, &relay));
   CHECK_OK(actnet_behavior_free(rb));
   CHECK_OK(actnet_message_send_name(node, "relay", 100, (const uint8_t *)"alpha", 5));
@@ -160,6 +160,7 @@ int main(void) {
 
   CHECK_OK(actnet_behavior_free(b));
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   probe_release(p);
   probe_release(w);
   printf("ok\n");

@@ -19,7 +19,7 @@ typedef struct ctx {
   actnet_behavior *spare; /* for spawn attempts from terminate */
 } ctx;
 
-static int32_t s_init(void *user_data, actnet_node *node, uint64_t pid, const uint8_t *args,
+static int32_t s_init(void *user_data, actnet_node *node, actnet_pid pid, const uint8_t *args,
                       size_t args_len, void **state) {
   (void)state;
   ctx *c = user_data;
@@ -29,7 +29,7 @@ static int32_t s_init(void *user_data, actnet_node *node, uint64_t pid, const ui
   return 0;
 }
 
-static int32_t s_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t s_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                         const actnet_message *m) {
   (void)state;
   ctx *c = user_data;
@@ -56,7 +56,7 @@ static int32_t s_handle(void *user_data, actnet_node *node, uint64_t pid, void *
   return 0;
 }
 
-static void s_terminate(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static void s_terminate(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                         uint32_t reason, int32_t code) {
   (void)state;
   ctx *c = user_data;
@@ -76,7 +76,7 @@ static uint64_t spawn_with(actnet_node *node, actnet_behavior *b, const char *ar
   so.args = (const uint8_t *)args;
   so.args_len = args ? strlen(args) : 0;
   so.name = name;
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   return pid;
 }
@@ -94,7 +94,7 @@ int main(void) {
   CHECK_OK(actnet_behavior_new(&cb, &c, NULL, &b));
   CHECK_OK(actnet_behavior_new(&cb, &c, NULL, &c.spare));
 
-  uint64_t pids[16];
+  actnet_pid pids[16];
   int n = 0;
   /* node stop from an init (on this thread, but inside a callback) */
   pids[n++] = spawn_with(node, b, "stop", NULL);
@@ -131,13 +131,13 @@ int main(void) {
   CHECK_OK(actnet_supervisor_options_init(&so));
   so.children = specs;
   so.children_len = 2;
-  uint64_t sup = 0;
+  actnet_pid sup = {0};
   CHECK_OK(actnet_supervisor_spawn(node, &so, &sup));
   for (int i = 0; i < 2; i++) {
     CHECK_OK(actnet_name_lookup(node, names[i], &pids[n]));
     n++;
   }
-  uint64_t alias = 0;
+  actnet_alias alias = {0};
   CHECK_OK(actnet_forwarder_spawn(node, pids[2], NULL, &alias));
   probe *p = probe_new();
   probe_spawn(node, p, NULL);
@@ -153,7 +153,7 @@ int main(void) {
   CHECK(base == 3);
 
   /* a process whose handler is blocked: the stop waits for it */
-  uint64_t blocked = spawn_with(node, b, NULL, NULL);
+  actnet_pid blocked = spawn_with(node, b, NULL, NULL);
   pids[n++] = blocked;
   CHECK_OK(actnet_message_send(node, blocked, TAG_BLOCK, NULL, 0));
   CHECK(gate_wait_arrivals(c.gate, 1, WAIT_MS));

@@ -8,7 +8,7 @@
 
 static actnet_node *node;
 static probe *w;
-static uint64_t watcher;
+static actnet_pid watcher;
 
 static void wait_down(uint64_t id) {
   probe_event e;
@@ -24,7 +24,7 @@ int main(void) {
   actnet_behavior *b = probe_behavior(p);
 
   /* a stopped process */
-  uint64_t pid = probe_spawn(node, p, "stale");
+  actnet_pid pid = probe_spawn(node, p, "stale");
   uint64_t ref;
   CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
   CHECK_OK(actnet_process_stop(node, pid));
@@ -46,7 +46,7 @@ int main(void) {
   expect_core_calls_not_found(node, pid, watcher, b);
 
   /* a terminated forwarder */
-  uint64_t alias = 0;
+  actnet_alias alias = {0};
   CHECK_OK(actnet_forwarder_spawn(node, watcher, NULL, &alias));
   CHECK_OK(actnet_process_monitor(node, watcher, alias, &ref));
   CHECK_OK(actnet_meta_terminate(node, alias));
@@ -92,6 +92,7 @@ int main(void) {
 
   CHECK_OK(actnet_behavior_free(b));
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   probe_release(w);
   probe_release(p);
   printf("ok\n");

@@ -20,9 +20,9 @@ enum { TAG_CRASH = 1, TAG_STOP_SELF = 2, TAG_PING = 3 };
 
 static actnet_node *node;
 static probe *w;
-static uint64_t watcher;
+static actnet_pid watcher;
 
-static int32_t child_init(void *user_data, actnet_node *n, uint64_t pid, const uint8_t *args,
+static int32_t child_init(void *user_data, actnet_node *n, actnet_pid pid, const uint8_t *args,
                           size_t args_len, void **state) {
   (void)n;
   evlog *log = user_data;
@@ -43,7 +43,7 @@ static int32_t child_init(void *user_data, actnet_node *n, uint64_t pid, const u
   return 0;
 }
 
-static int32_t child_handle(void *user_data, actnet_node *n, uint64_t pid, void *state,
+static int32_t child_handle(void *user_data, actnet_node *n, actnet_pid pid, void *state,
                             const actnet_message *m) {
   evlog *log = user_data;
   if (m->kind != ACTNET_MSG_USER) return 0;
@@ -60,7 +60,7 @@ static int32_t child_handle(void *user_data, actnet_node *n, uint64_t pid, void 
   return 0;
 }
 
-static void child_terminate(void *user_data, actnet_node *n, uint64_t pid, void *state,
+static void child_terminate(void *user_data, actnet_node *n, actnet_pid pid, void *state,
                             uint32_t reason, int32_t code) {
   (void)n;
   evlog *log = user_data;
@@ -109,7 +109,7 @@ static uint64_t start_sup(evlog *log, uint32_t strategy, uint32_t intensity, con
   so.children = specs;
   so.children_len = (size_t)n;
   so.name = sup_name;
-  uint64_t sup = 0xABCD;
+  actnet_pid sup = 0xABCD;
   CHECK_STATUS(actnet_supervisor_spawn(node, &so, &sup), want);
   CHECK_OK(actnet_behavior_free(b));
   if (want != ACTNET_STATUS_OK) {
@@ -127,7 +127,7 @@ static uint64_t start_sup(evlog *log, uint32_t strategy, uint32_t intensity, con
 }
 
 static uint64_t lookup(const char *name) {
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_name_lookup(node, name, &pid));
   return pid;
 }
@@ -137,7 +137,7 @@ static void crash(const char *name) {
 }
 
 /* Pings `name` by name and checks the ping reached `pid`. */
-static void ping(evlog *log, const char *name, uint64_t pid) {
+static void ping(evlog *log, const char *name, actnet_pid pid) {
   int at = evlog_count(log);
   CHECK_OK(actnet_message_send_name(node, name, TAG_PING, NULL, 0));
   CHECK(evlog_wait(log, at + 1, WAIT_MS));
@@ -163,7 +163,7 @@ static evrec expect_rec(evlog *log, int index, int what, const char *name) {
 /* Waits until `pid` is gone, names and all. A monitor's DOWN says so; but a monitor refused
  * with NOT_FOUND only says the process is ending: it may still be in the registry for a
  * moment (see the report), and no event tells when it leaves, so then poll inspect. */
-static void wait_gone(uint64_t pid) {
+static void wait_gone(actnet_pid pid) {
   uint64_t ref;
   actnet_status st = actnet_process_monitor(node, watcher, pid, &ref);
   if (st == ACTNET_STATUS_NOT_FOUND) {
@@ -184,7 +184,7 @@ static void wait_gone(uint64_t pid) {
 }
 
 /* Stops a supervisor and checks that its children end with SHUTDOWN and none restarts. */
-static void stop_sup(evlog *log, uint64_t sup, const char **names, int n) {
+static void stop_sup(evlog *log, actnet_pid sup, const char **names, int n) {
   /* monitor the supervisor and every child first: a DOWN comes after the name is freed */
   uint64_t ids[9], refs[9];
   ids[0] = sup;
@@ -218,7 +218,7 @@ static void stop_sup(evlog *log, uint64_t sup, const char **names, int n) {
     CHECK(k < n && strcmp(names[k], r.text) == 0);
   }
   for (int i = 0; i < n; i++) {
-    uint64_t pid;
+    actnet_pid pid;
     CHECK_STATUS(actnet_name_lookup(node, names[i], &pid), ACTNET_STATUS_NOT_FOUND);
   }
 }
@@ -226,7 +226,7 @@ static void stop_sup(evlog *log, uint64_t sup, const char **names, int n) {
 static void one_for_one(void) {
   evlog *log = evlog_new();
   const char *names[] = {"o1", "o2", "o3"};
-  uint64_t sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 10, "sup_o", names, 3, ACTNET_STATUS_OK);
+  actnet_pid sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 10, "sup_o", names, 3, ACTNET_STATUS_OK);
   CHECK(lookup("sup_o") == sup);
   CHECK(strcmp(inspect_str(node, sup, "kind"), "supervisor") == 0);
   CHECK(strcmp(inspect_str(node, sup, "links"), "3") == 0);
@@ -257,7 +257,7 @@ static void one_for_one(void) {
   ping(log, "o2", st.pid);
 
   stop_sup(log, sup, names, 3);
-  uint64_t pid;
+  actnet_pid pid;
   CHECK_STATUS(actnet_name_lookup(node, "sup_o", &pid), ACTNET_STATUS_NOT_FOUND);
   evlog_free(log);
 }
@@ -265,7 +265,7 @@ static void one_for_one(void) {
 static void all_for_one(void) {
   evlog *log = evlog_new();
   const char *names[] = {"a1", "a2", "a3"};
-  uint64_t sup = start_sup(log, ACTNET_STRATEGY_ALL_FOR_ONE, 10, NULL, names, 3, ACTNET_STATUS_OK);
+  actnet_pid sup = start_sup(log, ACTNET_STRATEGY_ALL_FOR_ONE, 10, NULL, names, 3, ACTNET_STATUS_OK);
   uint64_t old[3] = {lookup("a1"), lookup("a2"), lookup("a3")};
 
   crash("a2");
@@ -295,7 +295,7 @@ static void all_for_one(void) {
 static void rest_for_one(void) {
   evlog *log = evlog_new();
   const char *names[] = {"r1", "r2", "r3"};
-  uint64_t sup = start_sup(log, ACTNET_STRATEGY_REST_FOR_ONE, 10, NULL, names, 3, ACTNET_STATUS_OK);
+  actnet_pid sup = start_sup(log, ACTNET_STRATEGY_REST_FOR_ONE, 10, NULL, names, 3, ACTNET_STATUS_OK);
   uint64_t r1 = lookup("r1"), r2 = lookup("r2"), r3 = lookup("r3");
 
   /* the middle one: it and the later one restart, in order; r1 stays */
@@ -347,7 +347,7 @@ static void rest_for_one(void) {
 static probe *sp;
 static uint64_t sentinel;
 
-static void sentinel_sees_end_of(uint64_t child) {
+static void sentinel_sees_end_of(actnet_pid child) {
   probe_event e;
   probe_expect(sp, ACTNET_MSG_EXIT, &e);
   CHECK(e.id == child);
@@ -357,7 +357,7 @@ static void sentinel_sees_end_of(uint64_t child) {
 static void restart_types(void) {
   evlog *log = evlog_new();
   const char *names[] = {"tr1", "tp1", "pm1", "tr2"};
-  uint64_t sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 10, NULL, names, 4, ACTNET_STATUS_OK);
+  actnet_pid sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 10, NULL, names, 4, ACTNET_STATUS_OK);
   uint64_t tr1 = lookup("tr1"), tp1 = lookup("tp1"), pm1 = lookup("pm1"), tr2 = lookup("tr2");
   CHECK_OK(actnet_process_link(node, sentinel, tr1));
   CHECK_OK(actnet_process_link(node, sentinel, tp1));
@@ -385,7 +385,7 @@ static void restart_types(void) {
   CHECK(s.a == ACTNET_EXIT_ERROR);
   evrec st2 = expect_rec(log, 9, EV_START, "tr2");
   CHECK(st2.pid > st.pid);
-  uint64_t pid;
+  actnet_pid pid;
   CHECK_STATUS(actnet_name_lookup(node, "tr1", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_lookup(node, "tp1", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_message_send_name(node, "tp1", TAG_PING, NULL, 0), ACTNET_STATUS_NOT_FOUND);
@@ -400,7 +400,7 @@ static void restart_types(void) {
 static void intensity(void) {
   evlog *log = evlog_new();
   const char *names[] = {"i1", "i2", "i3"};
-  uint64_t sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 2, "sup_i", names, 3, ACTNET_STATUS_OK);
+  actnet_pid sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 2, "sup_i", names, 3, ACTNET_STATUS_OK);
   uint64_t sref, i2ref, i3ref;
   uint64_t i2 = lookup("i2"), i3 = lookup("i3");
   CHECK_OK(actnet_process_monitor(node, watcher, sup, &sref));
@@ -450,7 +450,7 @@ static void intensity(void) {
     evrec r = evlog_at(log, i);
     CHECK(r.what == EV_STOP && r.a == ACTNET_EXIT_SHUTDOWN && r.text[0] == 'i' && r.text[1] != '1');
   }
-  uint64_t pid;
+  actnet_pid pid;
   for (int i = 0; i < 3; i++) CHECK_STATUS(actnet_name_lookup(node, names[i], &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_lookup(node, "sup_i", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_message_send_name(node, "i2", TAG_PING, NULL, 0), ACTNET_STATUS_NOT_FOUND);
@@ -468,7 +468,7 @@ static void init_failure(void) {
   evrec s = expect_rec(log, 2, EV_STOP, "f_ok");
   CHECK(s.pid == ok.pid && s.a == ACTNET_EXIT_SHUTDOWN);
   wait_gone(ok.pid);
-  uint64_t pid;
+  actnet_pid pid;
   CHECK_STATUS(actnet_name_lookup(node, "f_ok", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_lookup(node, "fail_2", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_lookup(node, "sup_f", &pid), ACTNET_STATUS_NOT_FOUND);
@@ -494,6 +494,7 @@ int main(void) {
   init_failure();
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   probe_release(w);
   probe_release(sp);
   printf("ok\n");

@@ -55,9 +55,9 @@ static void expect_disconnects(tq *q, const uint64_t *conns, int n, uint32_t rea
   CHECK(tq_quiet(q, 200));
 }
 
-static void owner_ends(actnet_node *node, tq *w, uint64_t watcher) {
+static void owner_ends(actnet_node *node, tq *w, actnet_pid watcher) {
   tq *oq = tq_new(), *wq = tq_new();
-  uint64_t owner = tq_spawn(node, oq, NULL, 0);
+  actnet_pid owner = tq_spawn(node, oq, NULL, 0);
   tq_spawn(node, wq, "cascade_worker", 0);
   const char *pool[] = {"cascade_worker"};
   actnet_tcp_server_options o;
@@ -65,10 +65,10 @@ static void owner_ends(actnet_node *node, tq *w, uint64_t watcher) {
   o.process_pool = pool;
   o.process_pool_len = 1;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   tq_monitor(node, watcher, server);
   int fds[2];
-  uint64_t conns[2];
+  actnet_alias conns[2];
   for (int i = 0; i < 2; i++) {
     fds[i] = net_connect(port);
     conns[i] = tq_expect_connect(wq);
@@ -96,16 +96,16 @@ static void owner_ends(actnet_node *node, tq *w, uint64_t watcher) {
   tq_release(wq);
 }
 
-static void terminate_server(actnet_node *node, tq *w, uint64_t watcher) {
+static void terminate_server(actnet_node *node, tq *w, actnet_pid watcher) {
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   tq_monitor(node, watcher, server);
   int fds[2];
-  uint64_t conns[2];
+  actnet_alias conns[2];
   for (int i = 0; i < 2; i++) {
     fds[i] = net_connect(port);
     conns[i] = tq_expect_connect(q);
@@ -130,14 +130,14 @@ static void terminate_server(actnet_node *node, tq *w, uint64_t watcher) {
 static void node_stop(void) {
   actnet_node *node = test_node_start();
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   o.connection.close_timeout_ms = 500;
   uint16_t port = 0;
   server_spawn(node, owner, &o, &port);
   int fds[3];
-  uint64_t conns[4];
+  actnet_alias conns[4];
   for (int i = 0; i < 2; i++) {
     fds[i] = net_connect(port);
     conns[i] = tq_expect_connect(q);
@@ -164,6 +164,7 @@ static void node_stop(void) {
 
   int64_t t0 = now_ms();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   int64_t took = now_ms() - t0;
   if (took > 2500) {
     fprintf(stderr, "node stop took %lld ms with a peer that does not read\n", (long long)took);
@@ -205,10 +206,11 @@ static void node_stop(void) {
 int main(void) {
   actnet_node *node = test_node_start();
   tq *w = tq_new();
-  uint64_t watcher = tq_spawn(node, w, NULL, 0);
+  actnet_pid watcher = tq_spawn(node, w, NULL, 0);
   owner_ends(node, w, watcher);
   terminate_server(node, w, watcher);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(w);
   node_stop();
   printf("test_tcp_cascade: ok\n");

@@ -55,9 +55,9 @@ static void pause_loses_nothing(void) {
   server_options(&o);
   o.connection.read_buffer_size = 4096;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, target, &o, &port);
+  actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect_bufs(port, 0, 8192);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
 
   enum { TOTAL = 1 << 20 };
   writer w = {fd, TOTAL, 11, false};
@@ -109,15 +109,15 @@ static void terminate_policy(void) {
   tq_set_gate(q, g);
   uint64_t target = tq_spawn(node, q, NULL, 1);
   tq *w = tq_new();
-  uint64_t watcher = tq_spawn(node, w, NULL, 0);
+  actnet_pid watcher = tq_spawn(node, w, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   o.connection.read_buffer_size = 16;
   o.connection.mailbox_policy = ACTNET_MAILBOX_POLICY_TERMINATE;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, target, &o, &port);
+  actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   tq_monitor(node, watcher, conn);
   uint8_t sent[1024];
   net_pattern(sent, sizeof sent, 0, 3);
@@ -167,9 +167,9 @@ static void would_block_then_writable(actnet_pool *pool) {
   server_options(&o);
   o.connection.write_queue_limit = 64 * 1024;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, target, &o, &port);
+  actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect_bufs(port, 4096, 0);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
 
   enum { CHUNK = 16 * 1024 };
   static uint8_t chunk[CHUNK];
@@ -241,10 +241,10 @@ static void would_block_then_writable(actnet_pool *pool) {
 /* The process-driven loop: USER TAG_START {conn, total} starts writing; WRITABLE resumes. */
 #define TAG_START UINT64_C(0x5354415254)
 typedef struct pump {
-  uint64_t conn, total, off;
+  actnet_alias conn, total, off;
 } pump;
 
-static int32_t pump_action(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev, bool *taken) {
+static int32_t pump_action(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev, bool *taken) {
   (void)pid;
   (void)taken;
   pump *p = ctx;
@@ -283,9 +283,9 @@ static void process_driven_writes(void) {
   server_options(&o);
   o.connection.write_queue_limit = 64 * 1024;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, target, &o, &port);
+  actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect_bufs(port, 4096, 0);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   const uint64_t total = 8u << 20;
   uint64_t start[2] = {conn, total};
   CHECK_OK(actnet_message_send(node, target, TAG_START, (const uint8_t *)start, sizeof start));
@@ -335,6 +335,7 @@ int main(void) {
   would_block_then_writable(pool);
   process_driven_writes();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   CHECK_OK(actnet_pool_free(pool));
   printf("test_tcp_flow: ok\n");
   return 0;

@@ -21,7 +21,7 @@
 
 static actnet_node *node;
 static tq *q;
-static uint64_t owner;
+static actnet_pid owner;
 
 static const uint8_t KA[] = {'<', 'K', 'A', '>'};
 
@@ -83,10 +83,10 @@ static void finish(int fd) {
 
 static void idle_connection(void) {
   uint16_t port = 0;
-  uint64_t server = keepalive_server(100, &port);
+  actnet_alias server = keepalive_server(100, &port);
   int64_t t0 = now_ms();
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   uint8_t buf[1024];
   size_t got = 0;
   CHECK(net_read_some(fd, buf, sizeof KA, 2000, &got) == NET_DATA);
@@ -113,9 +113,9 @@ static void idle_connection(void) {
 
 static void busy_connection(void) {
   uint16_t port = 0;
-  uint64_t server = keepalive_server(250, &port);
+  actnet_alias server = keepalive_server(250, &port);
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   enum { WRITES = 75 };
   for (int i = 0; i < WRITES; i++) {
     CHECK_OK(actnet_tcp_write(node, conn, (const uint8_t *)"d", 1));
@@ -155,7 +155,7 @@ static void client_keepalive(void) {
   c.connection.keepalive_bytes_len = sizeof KA;
   c.connection.keepalive_period_ms = 100;
   int64_t t0 = now_ms();
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, owner, &c, &conn));
   int fd = net_accept(lfd, WAIT_MS);
   CHECK(fd >= 0);
@@ -186,11 +186,11 @@ static void socket_options(int32_t tcp_keepalive_s, bool nodelay) {
   o.connection.tcp_keepalive_s = tcp_keepalive_s;
   o.connection.nodelay = nodelay;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
-  uint64_t conn = e.id;
+  actnet_alias conn = e.id;
   int theirs = net_find_socket(e.local_addr, e.remote_addr);
   tev_clear(&e);
   CHECK(theirs >= 0 && theirs != fd);
@@ -219,6 +219,7 @@ int main(void) {
   socket_options(7, true);
   socket_options(-1, false);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(q);
   printf("test_tcp_keepalive: ok\n");
   return 0;

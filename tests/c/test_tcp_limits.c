@@ -22,7 +22,7 @@
 
 static actnet_node *node;
 static tq *q, *w;
-static uint64_t owner, watcher;
+static actnet_pid owner, watcher;
 
 static actnet_chunk_options header_chunk(int size, int pos, int lsize, bool incl, int max) {
   actnet_chunk_options c;
@@ -45,12 +45,12 @@ static uint64_t start_server(actnet_chunk_options chunk, uint16_t *port) {
 
 static uint64_t connect_and_watch(uint16_t port, int *fd) {
   *fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   tq_monitor(node, watcher, conn);
   return conn;
 }
 
-static void expect_data_len(uint64_t conn, size_t len, const uint8_t *bytes) {
+static void expect_data_len(actnet_alias conn, size_t len, const uint8_t *bytes) {
   tev e;
   tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
   CHECK(e.len == len);
@@ -70,9 +70,9 @@ static void expect_peer_eof(int fd) {
 
 static void max_length(void) {
   uint16_t port = 0;
-  uint64_t server = start_server(header_chunk(4, 0, 4, false, 1024), &port);
+  actnet_alias server = start_server(header_chunk(4, 0, 4, false, 1024), &port);
   int fd;
-  uint64_t conn = connect_and_watch(port, &fd);
+  actnet_alias conn = connect_and_watch(port, &fd);
   /* exactly max_length (header included): delivered */
   static uint8_t frame[1024];
   frame[0] = 0, frame[1] = 0, frame[2] = 0x03, frame[3] = 0xFC; /* 1020 */
@@ -111,9 +111,9 @@ static void max_length(void) {
 
 static void invalid_frame_length(void) {
   uint16_t port = 0;
-  uint64_t server = start_server(header_chunk(4, 0, 4, true, 0), &port);
+  actnet_alias server = start_server(header_chunk(4, 0, 4, true, 0), &port);
   int fd;
-  uint64_t conn = connect_and_watch(port, &fd);
+  actnet_alias conn = connect_and_watch(port, &fd);
   const uint8_t ok[6] = {0, 0, 0, 6, 'h', 'i'}; /* 6 = header + 2 */
   net_write_all(fd, ok, 6);
   expect_data_len(conn, 6, ok);
@@ -138,10 +138,10 @@ static void invalid_frame_length(void) {
 
 static void truncated(void) {
   uint16_t port = 0;
-  uint64_t server = start_server(header_chunk(4, 0, 4, false, 0), &port);
+  actnet_alias server = start_server(header_chunk(4, 0, 4, false, 0), &port);
   int fd;
   /* in the payload */
-  uint64_t conn = connect_and_watch(port, &fd);
+  actnet_alias conn = connect_and_watch(port, &fd);
   const uint8_t whole[7] = {0, 0, 0, 3, 'a', 'b', 'c'};
   const uint8_t part[8] = {0, 0, 0, 10, '1', '2', '3', '4'};
   net_write_all(fd, whole, 7);
@@ -252,7 +252,7 @@ static void invalid_options(void) {
     server_options(&o);
     o.port = port;
     b->apply(&o.connection);
-    uint64_t alias = 0xDEAD;
+    actnet_alias alias = 0xDEAD;
     uint16_t port_out = 0xBEEF;
     actnet_status st = actnet_tcp_server_spawn(node, owner, &o, &alias, &port_out);
     if (st != b->want) {
@@ -294,7 +294,7 @@ static void invalid_options(void) {
   actnet_tcp_server_options o;
   server_options(&o);
   o.struct_size = 8;
-  uint64_t alias = 0xDEAD;
+  actnet_alias alias = 0xDEAD;
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &o, &alias, NULL), ACTNET_STATUS_STRUCT_SIZE);
   CHECK(alias == 0xDEAD);
   actnet_tcp_client_options c;
@@ -328,6 +328,7 @@ int main(void) {
   truncated();
   invalid_options();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(q);
   tq_release(w);
   printf("test_tcp_limits: ok\n");

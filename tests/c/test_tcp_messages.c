@@ -23,7 +23,7 @@ static actnet_node *node;
 
 static void u64str(uint64_t v, char *out, size_t len) { snprintf(out, len, "%" PRIu64, v); }
 
-static void expect_data(tq *q, uint64_t conn, const char *text) {
+static void expect_data(tq *q, actnet_alias conn, const char *text) {
   tev e;
   tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
   if (e.len != strlen(text) || memcmp(e.data, text, e.len) != 0) {
@@ -38,14 +38,14 @@ static void expect_data(tq *q, uint64_t conn, const char *text) {
 static void order_addresses_and_inspect(void) {
   tq *q = tq_new();
   tq_set_echo(q, true);
-  uint64_t owner = tq_spawn(node, q, "owner", 0);
+  actnet_pid owner = tq_spawn(node, q, "owner", 0);
   tq *w = tq_new();
-  uint64_t watcher = tq_spawn(node, w, NULL, 0);
+  actnet_pid watcher = tq_spawn(node, w, NULL, 0);
 
   actnet_tcp_server_options o;
   server_options(&o);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   char s[128], listener[64];
   snprintf(listener, sizeof listener, "127.0.0.1:%u", port);
   check_inspect(node, server, "kind", "tcp server");
@@ -59,7 +59,7 @@ static void order_addresses_and_inspect(void) {
   int fd = net_connect(port);
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
-  uint64_t conn = e.id;
+  actnet_alias conn = e.id;
   CHECK(e.pid == owner);
   CHECK(conn != 0 && conn != server && conn != owner);
   char mine[64], theirs[64];
@@ -130,13 +130,13 @@ static void reply_survives_half_close(void) {
   tq *q = tq_new();
   tq_set_echo(q, true);
   tq_set_delay_us(q, 100 * 1000); /* the reply takes 100 ms */
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   net_write_all(fd, "last words", 10);
   net_shutdown_write(fd);
   char buf[64];
@@ -156,14 +156,14 @@ static void reply_survives_half_close(void) {
 
 static void raw_reads_are_bounded_by_the_read_buffer(void) {
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   o.connection.read_buffer_size = 16;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   enum { N = 1000 };
   uint8_t sent[N], got[N];
   net_pattern(sent, N, 0, 7);
@@ -195,6 +195,7 @@ int main(void) {
   reply_survives_half_close();
   raw_reads_are_bounded_by_the_read_buffer();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   printf("test_tcp_messages: ok\n");
   return 0;
 }

@@ -28,7 +28,7 @@ static actnet_buf *kept[MAX_KEPT];
 static int nkept;
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int32_t act(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev, bool *taken) {
+static int32_t act(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev, bool *taken) {
   (void)ctx;
   (void)pid;
   if (m->kind != ACTNET_MSG_DATA || !m->buf) return 0;
@@ -89,7 +89,7 @@ static bool wait_outstanding(uint64_t n) {
   return true;
 }
 
-static void expect_pool_data(tq *q, uint64_t conn, const char *text, actnet_status status) {
+static void expect_pool_data(tq *q, actnet_alias conn, const char *text, actnet_status status) {
   tev e;
   tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
   CHECK(e.had_buf && e.data_in_buf);
@@ -137,17 +137,17 @@ int main(void) {
 
   tq *q = tq_new();
   tq_set_action(q, act, NULL);
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   o.connection.read_buffer_pool = pool;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
 
   /* Handing the received buffer back as a write. */
   mode = ECHO_BUF;
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   const char *msgs[] = {"first", "second message", "3"};
   for (int i = 0; i < 3; i++) {
     exchange(fd, msgs[i], msgs[i]);
@@ -285,6 +285,7 @@ int main(void) {
   check_inspect(node, fserver, "pool outstanding", "0");
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   CHECK(stats().outstanding == 0);
   CHECK_OK(actnet_pool_free(pool));
   tq_release(q);

@@ -25,7 +25,7 @@ typedef struct receiver {
   bool in_handler; /* catches concurrent handler calls for one process */
 } receiver;
 
-static int32_t receiver_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t receiver_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                                const actnet_message *m) {
   (void)node;
   (void)pid;
@@ -130,7 +130,7 @@ static receiver *run(actnet_node *node, uint32_t mailbox_size, uint32_t per_thre
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.mailbox_size = mailbox_size;
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   CHECK_OK(actnet_behavior_free(b));
 
@@ -167,7 +167,7 @@ static receiver *run(actnet_node *node, uint32_t mailbox_size, uint32_t per_thre
 
   /* it stops cleanly, and nothing more arrived */
   probe *w = probe_new();
-  uint64_t watcher = probe_spawn(node, w, NULL);
+  actnet_pid watcher = probe_spawn(node, w, NULL);
   uint64_t ref;
   CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
   CHECK_OK(actnet_process_stop(node, pid));
@@ -188,7 +188,7 @@ typedef struct spawner {
   actnet_node *node;
   actnet_behavior *b;
   pthread_barrier_t *start;
-  uint64_t pids[100];
+  actnet_pid pids[100];
 } spawner;
 
 static void *spawn_many(void *arg) {
@@ -247,6 +247,7 @@ int main(void) {
   free(sp);
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   probe_release(p);
   receiver *rs[2] = {r1, r2};
   for (int i = 0; i < 2; i++) {

@@ -41,30 +41,30 @@ static void *flip(void *arg) {
   return NULL;
 }
 
-static uint64_t connect_ok(tq *cq, uint64_t client, uint16_t port, const actnet_certmanager *cm, tls_seen *seen) {
+static uint64_t connect_ok(tq *cq, actnet_alias client, uint16_t port, const actnet_certmanager *cm, tls_seen *seen) {
   actnet_tcp_client_options co;
   tls_client_options(&co, port, cm, "localhost");
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn));
   CHECK(tls_expect_connect(cq, seen) == conn);
   return conn;
 }
 
 /* Both ways, byte-exact: the client writes, the server's process echoes. */
-static void echo_both_ways(tq *cq, tq *sq, uint64_t conn, uint64_t sconn, const char *text) {
+static void echo_both_ways(tq *cq, tq *sq, actnet_alias conn, actnet_alias sconn, const char *text) {
   tls_roundtrip_str(node, cq, conn, text);
   tls_expect_bytes(sq, sconn, text, strlen(text));
 }
 
 static void rotation(void) {
   tq *sq = tls_tq_new(true), *cq = tls_tq_new(false);
-  uint64_t owner = tq_spawn(node, sq, NULL, 0);
-  uint64_t client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid owner = tq_spawn(node, sq, NULL, 0);
+  actnet_alias client = tq_spawn(node, cq, NULL, 0);
   actnet_certmanager *sm = tls_manager("server.pem", "server.key", NULL);
   actnet_tcp_server_options so;
   tls_server_options(&so, sm);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
   actnet_certmanager *cm = tls_manager(NULL, NULL, "ca.pem");
 
   tls_seen seen, sseen;
@@ -138,14 +138,14 @@ static void rotation(void) {
 
 static void ca_replacement(void) {
   tq *sq = tls_tq_new(true), *cq = tls_tq_new(false);
-  uint64_t owner = tq_spawn(node, sq, NULL, 0);
-  uint64_t client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid owner = tq_spawn(node, sq, NULL, 0);
+  actnet_alias client = tq_spawn(node, cq, NULL, 0);
   actnet_certmanager *sm = tls_manager("server.pem", "server.key", "ca.pem");
   actnet_tcp_server_options so;
   tls_server_options(&so, sm);
   so.tls_client_auth = ACTNET_CLIENT_AUTH_REQUIRED;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
   actnet_certmanager *cm = tls_manager("client.pem", "client.key", "ca.pem");
 
   tls_seen seen, sseen;
@@ -191,6 +191,7 @@ int main(int argc, char **argv) {
   rotation();
   ca_replacement();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   printf("test_tls_rotation: ok\n");
   return 0;
 }

@@ -76,7 +76,7 @@ static void touch(void *user_data) {
   pthread_mutex_unlock(&t->lock);
 }
 
-static int32_t t_init(void *user_data, actnet_node *node, uint64_t pid, const uint8_t *args,
+static int32_t t_init(void *user_data, actnet_node *node, actnet_pid pid, const uint8_t *args,
                       size_t args_len, void **state) {
   (void)node;
   (void)pid;
@@ -85,7 +85,7 @@ static int32_t t_init(void *user_data, actnet_node *node, uint64_t pid, const ui
   return args_len == 4 && memcmp(args, "fail", 4) == 0 ? 9 : 0;
 }
 
-static int32_t t_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t t_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                         const actnet_message *m) {
   (void)node;
   (void)pid;
@@ -94,7 +94,7 @@ static int32_t t_handle(void *user_data, actnet_node *node, uint64_t pid, void *
   return m->kind == ACTNET_MSG_USER && m->tag == 666 ? 1 : 0;
 }
 
-static void t_terminate(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static void t_terminate(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                         uint32_t reason, int32_t code) {
   (void)node;
   (void)pid;
@@ -130,9 +130,9 @@ static actnet_behavior *new_behavior(tracker *t) {
 
 static actnet_node *node;
 static probe *w;
-static uint64_t watcher;
+static actnet_pid watcher;
 
-static void stop_and_wait(actnet_node *n, uint64_t pid) {
+static void stop_and_wait(actnet_node *n, actnet_pid pid) {
   uint64_t ref;
   CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
   CHECK_OK(actnet_process_stop(n, pid));
@@ -224,6 +224,7 @@ int main(void) {
   probe_event_clear(&e);
   CHECK(frees(&t1) == 0); /* the process on node2 still uses it */
   CHECK_OK(actnet_node_stop(node2));
+  CHECK_OK(actnet_node_free(node2));
   CHECK(frees(&t1) == 1);
   /* 4 inits, 3 messages + 1 error message, 4 terminates */
   CHECK(t1.calls == 4 + 4 + 4);
@@ -243,7 +244,7 @@ int main(void) {
   CHECK_OK(actnet_supervisor_options_init(&so));
   so.children = specs;
   so.children_len = 2;
-  uint64_t sup = 0;
+  actnet_pid sup = {0};
   CHECK_OK(actnet_supervisor_spawn(node, &so, &sup));
   CHECK_OK(actnet_behavior_free(b2));
   uint64_t k1 = 0, k2 = 0;
@@ -291,7 +292,7 @@ int main(void) {
   CHECK_OK(actnet_spawn_options_init(&sopt));
   CHECK_OK(actnet_process_spawn_register(node, "k3", b3, &sopt, &out));
   CHECK(out != 0xABC);
-  uint64_t named = out;
+  actnet_pid named = out;
   out = 0xABC;
   CHECK_STATUS(actnet_process_spawn_register(node, "k3", b3, &sopt, &out), ACTNET_STATUS_NAME_TAKEN);
   sopt.struct_size = 3;
@@ -307,6 +308,7 @@ int main(void) {
   /* the log user data: freed once, at stop */
   CHECK(frees(&log_t) == 0);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   CHECK(frees(&log_t) == 1);
   CHECK(log_t.lines > 0 && log_t.worst_level <= ACTNET_LOG_LEVEL_DEBUG);
 
