@@ -14,7 +14,7 @@ enum { TAG_SEND_THEN_BLOCK = 1, TAG_BLOCK = 2, TAG_COUNT = 3 };
 typedef struct ctx {
   gate *gate;
   evlog *log;
-  uint64_t peer;
+  actnet_pid peer;
 } ctx;
 
 static int32_t handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
@@ -37,7 +37,7 @@ static int32_t handle(void *user_data, actnet_node *node, actnet_pid pid, void *
   return 0;
 }
 
-static uint64_t spawn(actnet_node *node, ctx *c) {
+static actnet_pid spawn(actnet_node *node, ctx *c) {
   actnet_behavior_callbacks cb;
   CHECK_OK(actnet_behavior_callbacks_init(&cb));
   cb.handle_message = handle;
@@ -61,11 +61,11 @@ int main(void) {
 
   for (int round = 0; round < 3; round++) {
     ctx *rc = &keep[kept++], *sc = &keep[kept++];
-    *rc = (ctx){gate_new(), evlog_new(), 0};
-    *sc = (ctx){gate_new(), evlog_new(), 0};
-    uint64_t receiver = spawn(node, rc);
+    *rc = (ctx){gate_new(), evlog_new(), {0}};
+    *sc = (ctx){gate_new(), evlog_new(), {0}};
+    actnet_pid receiver = spawn(node, rc);
     sc->peer = receiver;
-    uint64_t sender = spawn(node, sc);
+    actnet_pid sender = spawn(node, sc);
     CHECK_OK(actnet_message_send(node, sender, TAG_SEND_THEN_BLOCK, NULL, 0));
     CHECK(gate_wait_arrivals(sc->gate, 1, WAIT_MS));
     if (!evlog_wait(rc->log, 1, 1000)) {
@@ -80,10 +80,10 @@ int main(void) {
   enum { N = 2000 };
   for (int round = 0; round < 4; round++) {
     ctx *busy = &keep[kept++], *blocker = &keep[kept++];
-    *busy = (ctx){gate_new(), evlog_new(), 0};
-    *blocker = (ctx){gate_new(), evlog_new(), 0};
-    uint64_t b = spawn(node, busy);
-    uint64_t a = spawn(node, blocker);
+    *busy = (ctx){gate_new(), evlog_new(), {0}};
+    *blocker = (ctx){gate_new(), evlog_new(), {0}};
+    actnet_pid b = spawn(node, busy);
+    actnet_pid a = spawn(node, blocker);
     for (int i = 0; i < N; i++) CHECK_OK(actnet_message_send(node, b, TAG_COUNT, NULL, 0));
     CHECK_OK(actnet_message_send(node, a, TAG_BLOCK, NULL, 0));
     CHECK(gate_wait_arrivals(blocker->gate, 1, WAIT_MS));

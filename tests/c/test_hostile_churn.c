@@ -70,7 +70,7 @@ static void churn(rel_case *k, bool reset) {
   int64_t opened = now_ms() - start;
   /* The server accepts every one of them (each was established before it was dropped). */
   int64_t end = now_ms() + 4 * WAIT_MS;
-  actnet_alias accepted = {0};
+  uint64_t accepted = 0;
   while ((accepted = inspect_u64(node, k->server, "accepted") - accepted0) < CHURN) {
     if (now_ms() > end) {
       fprintf(stderr, "%s: %llu of %d accepted\n", what, (unsigned long long)accepted, CHURN);

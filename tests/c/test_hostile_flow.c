@@ -55,8 +55,10 @@ int main(void) {
 
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.write_queue_limit = LIMIT;
-  o.connection.close_timeout_ms = CLOSE_TIMEOUT_MS;
+  test_conn_options tc;
+  o.connection = test_conn_options_init(&tc);
+  tc.conn.write_queue_limit = LIMIT;
+  tc.conn.close_timeout_ms = CLOSE_TIMEOUT_MS;
   rel_framing raw = {.name = "none", .kind = REL_RAW};
   rel_case k = rel_case_start(node, pool, "never-read peers", &raw, &o, true);
 

@@ -352,7 +352,7 @@ static void slowloris(void) {
   rel_case k = rel_case_start(node, pool, "slowloris", &f, NULL, true);
   enum { SLOW = 20, FRAME = 26, PACE_MS = 100 };
   int fds[SLOW];
-  uint64_t aliases[SLOW];
+  actnet_alias aliases[SLOW];
   uint8_t frames[SLOW][FRAME];
   uint64_t rng = 99;
   for (int i = 0; i < SLOW; i++) {

@@ -84,7 +84,8 @@ static void capture_client_hello(capture *c) {
 typedef struct good_tls {
   pthread_t thread;
   tq *q;
-  actnet_pid owner, conn;
+  actnet_pid owner;
+  actnet_alias conn;
   char local[64];
   atomic_bool stop;
   atomic_int roundtrips;
@@ -131,7 +132,7 @@ static good_tls *good_tls_start(uint16_t port) {
   actnet_tcp_client_options co;
   tls_client_options(&co, port, client_cm, "localhost");
   CHECK_OK(actnet_tcp_connect(node, g->owner, &co, &g->conn));
-  CHECK(tls_expect_connect(g->q, NULL) == g->conn);
+  CHECK(tls_expect_connect(g->q, NULL).id == g->conn.id);
   CHECK(inspect_value(node, g->conn, "local", g->local, sizeof g->local));
   CHECK(pthread_create(&g->thread, NULL, good_tls_main, g) == 0);
   return g;

@@ -95,7 +95,7 @@ int main(void) {
   probe *w = probe_new();
   actnet_pid watcher = probe_spawn(node, w, NULL);
   probe *tp = probe_new();
-  uint64_t target = probe_spawn(node, tp, NULL);
+  actnet_pid target = probe_spawn(node, tp, NULL);
 
   ctx c = {evlog_new(), target};
   actnet_behavior_callbacks cb;

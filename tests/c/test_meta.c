@@ -88,14 +88,14 @@ int main(void) {
   CHECK(strcmp(inspect_str(node, owner, "meta-processes"), "2") == 0);
   CHECK_STATUS(actnet_message_send(node, named, 1, (const uint8_t *)"nobody", 6), ACTNET_STATUS_NOT_FOUND);
   probe *tp = probe_new();
-  uint64_t t1 = probe_spawn(node, tp, "target");
+  actnet_pid t1 = probe_spawn(node, tp, "target");
   CHECK_OK(actnet_message_send(node, named, 7, (const uint8_t *)"to t1", 5));
   expect_forwarded(tp, t1, named, 7, "to t1");
   uint64_t t1ref = monitor(t1);
   CHECK_OK(actnet_process_stop(node, t1));
   expect_down(t1, t1ref, ACTNET_EXIT_SHUTDOWN);
   CHECK_STATUS(actnet_message_send(node, named, 1, NULL, 0), ACTNET_STATUS_NOT_FOUND);
-  uint64_t t2 = probe_spawn(node, tp, "target");
+  actnet_pid t2 = probe_spawn(node, tp, "target");
   CHECK_OK(actnet_message_send(node, named, 8, (const uint8_t *)"to t2", 5));
   expect_forwarded(tp, t2, named, 8, "to t2");
   /* with a target name, the owner gets none of it */
@@ -131,7 +131,7 @@ int main(void) {
   expect_forwarded(tp, t2, 0, 10, "");
 
   /* owner killed, or ending with an error: same cascade */
-  uint64_t owner2 = probe_spawn(node, op, NULL);
+  actnet_pid owner2 = probe_spawn(node, op, NULL);
   uint64_t a2 = 0;
   CHECK_OK(actnet_forwarder_spawn(node, owner2, NULL, &a2));
   uint64_t a2ref = monitor(a2);
@@ -146,7 +146,7 @@ int main(void) {
   expect_gone(a2);
 
   /* actnet_meta_terminate: a graceful end (NORMAL), the owner lives on */
-  uint64_t owner3 = probe_spawn(node, op, NULL);
+  actnet_pid owner3 = probe_spawn(node, op, NULL);
   uint64_t a3 = 0, a4 = 0;
   CHECK_OK(actnet_forwarder_spawn(node, owner3, NULL, &a3));
   CHECK_OK(actnet_forwarder_spawn(node, owner3, NULL, &a4));

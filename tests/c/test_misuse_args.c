@@ -388,7 +388,7 @@ static void certmanager_nulls(void) {
   tls_client_options(&c, port, m, "localhost");
   actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, owner, &c, &conn));
-  uint64_t a = tq_expect_connect(q), b = tq_expect_connect(q);
+  actnet_alias a = tq_expect_connect(q), b = tq_expect_connect(q);
   CHECK(a == conn || b == conn);
   CHECK_OK(actnet_meta_terminate(node, server)); /* closes the server's end too */
   CHECK(wait_inspect(node, owner, "meta-processes", "0", WAIT_MS));

@@ -217,7 +217,7 @@ static void stop_from_handlers(void) {
   /* the node works: echo, spawn, call */
   mis_echo_roundtrip(&good, "after stopping from handlers");
   probe *pr = probe_new();
-  uint64_t fresh = probe_spawn(node, pr, NULL);
+  actnet_pid fresh = probe_spawn(node, pr, NULL);
   CHECK_OK(actnet_process_call(node, fresh, PROBE_CMD_ECHO, (const uint8_t *)"ok", 2, WAIT_MS, &reply));
   CHECK(actnet_buf_len(reply) == 2);
   CHECK_OK(actnet_buf_free(reply));

@@ -87,7 +87,7 @@ static void monitors(void) {
   probe *p = probe_new();
 
   /* a handler returning 7: ERROR/7 */
-  uint64_t x = probe_spawn(node, p, NULL);
+  actnet_pid x = probe_spawn(node, p, NULL);
   uint64_t ref = monitor(x);
   CHECK(strcmp(inspect_str(node, x, "monitored by"), "1") == 0);
   probe_cmd_exit(node, x, 7);
@@ -143,7 +143,7 @@ static void monitors(void) {
   /* a monitor removed before the end: nothing for this watcher (another watcher, w2, tells
    * when the end is complete) */
   probe *w2p = probe_new();
-  uint64_t w2 = probe_spawn(node, w2p, NULL);
+  actnet_pid w2 = probe_spawn(node, w2p, NULL);
   x = probe_spawn(node, p, NULL);
   r1 = monitor(x);
   CHECK_OK(actnet_process_monitor(node, w2, x, &r2));
@@ -186,7 +186,7 @@ static void links(void) {
   int32_t codes[4];
 
   /* an abnormal end propagates, with the same reason and code */
-  uint64_t a = probe_spawn(node, p, NULL), b = probe_spawn(node, p, NULL);
+  actnet_pid a = probe_spawn(node, p, NULL), b = probe_spawn(node, p, NULL);
   CHECK_OK(actnet_process_link(node, a, b));
   CHECK_OK(actnet_process_link(node, b, a)); /* linking twice is harmless */
   CHECK(strcmp(inspect_str(node, a, "links"), "1") == 0);
@@ -212,13 +212,13 @@ static void links(void) {
   CHECK(reasons[0] == ACTNET_EXIT_KILLED && reasons[1] == ACTNET_EXIT_KILLED);
 
   /* link_to at spawn; a chain c - d - e ends together */
-  uint64_t c = probe_spawn(node, p, NULL);
+  actnet_pid c = probe_spawn(node, p, NULL);
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.link_to = c;
-  uint64_t d = probe_spawn_opts(node, p, &so);
+  actnet_pid d = probe_spawn_opts(node, p, &so);
   so.link_to = d;
-  uint64_t e = probe_spawn_opts(node, p, &so);
+  actnet_pid e = probe_spawn_opts(node, p, &so);
   CHECK(strcmp(inspect_str(node, d, "links"), "2") == 0);
   monitor(c);
   monitor(d);
@@ -258,7 +258,7 @@ static void links(void) {
   expect_exit(tp, t, b, ACTNET_EXIT_NORMAL, 0);
 
   /* trap_exits set later with actnet_process_trap_exits, and cleared again */
-  uint64_t t2 = probe_spawn(node, tp, NULL);
+  actnet_pid t2 = probe_spawn(node, tp, NULL);
   CHECK(strcmp(inspect_str(node, t2, "trap exits"), "false") == 0);
   CHECK_OK(actnet_process_trap_exits(node, t2, true));
   CHECK(strcmp(inspect_str(node, t2, "trap exits"), "true") == 0);

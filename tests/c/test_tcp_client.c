@@ -138,7 +138,7 @@ static void reset_at_once(void) {
 static void target_process(void) {
   tq *oq = tq_new(), *hq = tq_new();
   actnet_pid owner = tq_spawn(node, oq, NULL, 0);
-  uint64_t handler = tq_spawn(node, hq, "handler", 0);
+  actnet_pid handler = tq_spawn(node, hq, "handler", 0);
   uint16_t port = 0;
   int lfd = net_listen(4, &port);
   actnet_tcp_client_options c;

@@ -49,7 +49,7 @@ static void *write_pattern(void *arg) {
 static void pause_loses_nothing(void) {
   tq *q = tq_new();
   tq_set_delay_us(q, 1000);
-  uint64_t target = tq_spawn(node, q, NULL, 4);
+  actnet_pid target = tq_spawn(node, q, NULL, 4);
   check_inspect(node, target, "mailbox capacity", "4");
   actnet_tcp_server_options o;
   server_options(&o);
@@ -107,7 +107,7 @@ static void terminate_policy(void) {
   tq *q = tq_new();
   gate *g = gate_new();
   tq_set_gate(q, g);
-  uint64_t target = tq_spawn(node, q, NULL, 1);
+  actnet_pid target = tq_spawn(node, q, NULL, 1);
   tq *w = tq_new();
   actnet_pid watcher = tq_spawn(node, w, NULL, 0);
   actnet_tcp_server_options o;
@@ -162,7 +162,7 @@ static void terminate_policy(void) {
 
 static void would_block_then_writable(actnet_pool *pool) {
   tq *q = tq_new();
-  uint64_t target = tq_spawn(node, q, NULL, 0);
+  actnet_pid target = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   o.connection.write_queue_limit = 64 * 1024;
@@ -278,7 +278,7 @@ static void process_driven_writes(void) {
   pump p;
   memset(&p, 0, sizeof p);
   tq_set_action(q, pump_action, &p);
-  uint64_t target = tq_spawn(node, q, NULL, 0);
+  actnet_pid target = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   o.connection.write_queue_limit = 64 * 1024;

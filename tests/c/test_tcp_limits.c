@@ -283,7 +283,7 @@ static void invalid_options(void) {
     /* the port can be used: a valid server binds it */
     server_options(&o);
     o.port = port;
-    uint64_t good = server_spawn(node, owner, &o, &port_out);
+    actnet_alias good = server_spawn(node, owner, &o, &port_out);
     CHECK(port_out == port);
     CHECK_OK(actnet_meta_terminate(node, good));
     CHECK(wait_inspect(node, owner, "meta-processes", "0", WAIT_MS));

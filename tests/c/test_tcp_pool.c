@@ -264,7 +264,7 @@ int main(void) {
   fo.connection.read_chunk.enable = true;
   fo.connection.read_chunk.fixed_length = 6;
   uint16_t fport = 0;
-  uint64_t fserver = server_spawn(node, owner, &fo, &fport);
+  actnet_alias fserver = server_spawn(node, owner, &fo, &fport);
   mode = BORROWED;
   fd = net_connect(fport);
   conn = tq_expect_connect(q);

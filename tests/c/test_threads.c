@@ -40,9 +40,9 @@ static int32_t receiver_handle(void *user_data, actnet_node *node, actnet_pid pi
   payload pl = {0, 0};
   if (overlap) {
     snprintf(err, sizeof err, "handler called concurrently");
-  } else if (m->kind != ACTNET_MSG_USER || m->len != sizeof pl || m->from != 0) {
+  } else if (m->kind != ACTNET_MSG_USER || m->len != sizeof pl || m->from.id != 0) {
     snprintf(err, sizeof err, "kind %u len %zu from %llu", (unsigned)m->kind, m->len,
-             (unsigned long long)m->from);
+             (unsigned long long)m->from.id);
   } else {
     memcpy(&pl, m->data, sizeof pl);
     if (pl.thread >= THREADS || m->tag != pl.thread) {
@@ -83,7 +83,7 @@ static bool wait_total(receiver *r, uint64_t n, int timeout_ms) {
 
 typedef struct sender {
   actnet_node *node;
-  uint64_t to;
+  actnet_pid to;
   uint32_t thread;
   uint32_t count;
   bool retry_full;
@@ -196,7 +196,7 @@ static void *spawn_many(void *arg) {
   pthread_barrier_wait(s->start);
   for (int i = 0; i < 100; i++) {
     CHECK_OK(actnet_process_spawn(s->node, s->b, NULL, &s->pids[i]));
-    if (i > 0) CHECK(s->pids[i] > s->pids[i - 1]);
+    if (i > 0) CHECK(s->pids[i].id > s->pids[i - 1].id);
     CHECK_OK(actnet_message_send(s->node, s->pids[i], 1, NULL, 0));
   }
   return NULL;

@@ -138,8 +138,8 @@ static void echo_with_framing_and_pool(void) {
   actnet_certmanager *sm = tls_manager("server.pem", "server.key", NULL);
 
   tq *sq = tls_tq_new(true), *cq = tls_tq_new(false);
-  uint64_t server_owner = tq_spawn(node, sq, NULL, ACTNET_MAILBOX_UNBOUNDED);
-  uint64_t client_owner = tq_spawn(node, cq, NULL, ACTNET_MAILBOX_UNBOUNDED);
+  actnet_pid server_owner = tq_spawn(node, sq, NULL, ACTNET_MAILBOX_UNBOUNDED);
+  actnet_pid client_owner = tq_spawn(node, cq, NULL, ACTNET_MAILBOX_UNBOUNDED);
 
   actnet_tcp_server_options so;
   tls_server_options(&so, sm);

@@ -94,7 +94,7 @@ static void handshake_timeout(void) {
   int fd = net_connect(s.port);
   actnet_certmanager *cm = tls_manager(NULL, NULL, "ca.pem");
   tq *cq = tls_tq_new(false);
-  actnet_alias client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid client = tq_spawn(node, cq, NULL, 0);
   actnet_tcp_client_options co;
   tls_client_options(&co, s.port, cm, "localhost");
   actnet_alias conn = {0};
@@ -166,7 +166,7 @@ static void not_tls(void) {
 static void bad_record_after_handshake(void) {
   server s = start_server(5000);
   tq *cq = tls_tq_new(false), *wq = tq_new();
-  actnet_alias client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid client = tq_spawn(node, cq, NULL, 0);
   actnet_pid watcher = tq_spawn(node, wq, NULL, 0);
   actnet_certmanager *cm = tls_manager(NULL, NULL, "ca.pem");
   actnet_tcp_client_options co;

@@ -59,7 +59,7 @@ static void echo_both_ways(tq *cq, tq *sq, actnet_alias conn, actnet_alias sconn
 static void rotation(void) {
   tq *sq = tls_tq_new(true), *cq = tls_tq_new(false);
   actnet_pid owner = tq_spawn(node, sq, NULL, 0);
-  actnet_alias client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid client = tq_spawn(node, cq, NULL, 0);
   actnet_certmanager *sm = tls_manager("server.pem", "server.key", NULL);
   actnet_tcp_server_options so;
   tls_server_options(&so, sm);
@@ -69,7 +69,7 @@ static void rotation(void) {
 
   tls_seen seen, sseen;
   uint64_t a = connect_ok(cq, client, port, cm, &seen);
-  uint64_t sa = tls_expect_connect(sq, &sseen);
+  actnet_alias sa = tls_expect_connect(sq, &sseen);
   CHECK_CONTAINS(seen.peer_subject, "CN=localhost");
   CHECK(!strstr(seen.peer_subject.s, "rotated"));
   char old_subject[256];
@@ -80,7 +80,7 @@ static void rotation(void) {
   echo_both_ways(cq, sq, a, sa, "after rotation, on the old connection");
 
   uint64_t b = connect_ok(cq, client, port, cm, &seen);
-  uint64_t sb = tls_expect_connect(sq, &sseen);
+  actnet_alias sb = tls_expect_connect(sq, &sseen);
   CHECK_CONTAINS(seen.peer_subject, "O=actnet tests rotated");
   echo_both_ways(cq, sq, b, sb, "the new connection");
   /* A again, with a larger message (several TLS records) */
@@ -109,7 +109,7 @@ static void rotation(void) {
   int rotated = 0;
   for (int i = 0; i < 20; i++) {
     uint64_t c = connect_ok(cq, client, port, cm, &seen);
-    uint64_t sc = tls_expect_connect(sq, &sseen);
+    actnet_alias sc = tls_expect_connect(sq, &sseen);
     CHECK_CONTAINS(seen.peer_subject, "CN=localhost");
     if (strstr(seen.peer_subject.s, "rotated")) rotated++;
     tls_close_pair(node, cq, c, sq, sc);
@@ -139,7 +139,7 @@ static void rotation(void) {
 static void ca_replacement(void) {
   tq *sq = tls_tq_new(true), *cq = tls_tq_new(false);
   actnet_pid owner = tq_spawn(node, sq, NULL, 0);
-  actnet_alias client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid client = tq_spawn(node, cq, NULL, 0);
   actnet_certmanager *sm = tls_manager("server.pem", "server.key", "ca.pem");
   actnet_tcp_server_options so;
   tls_server_options(&so, sm);
@@ -150,7 +150,7 @@ static void ca_replacement(void) {
 
   tls_seen seen, sseen;
   uint64_t c1 = connect_ok(cq, client, port, cm, &seen);
-  uint64_t s1 = tls_expect_connect(sq, &sseen);
+  actnet_alias s1 = tls_expect_connect(sq, &sseen);
   CHECK_CONTAINS(sseen.peer_subject, "CN=test-client");
   check_inspect(node, s1, "tls peer subject", sseen.peer_subject.s);
   echo_both_ways(cq, sq, c1, s1, "accepted");
@@ -171,7 +171,7 @@ static void ca_replacement(void) {
   CHECK_OK(actnet_certmanager_set_ca_pem(sm, ca, len));
   free(ca);
   uint64_t c3 = connect_ok(cq, client, port, cm, &seen);
-  uint64_t s3 = tls_expect_connect(sq, &sseen);
+  actnet_alias s3 = tls_expect_connect(sq, &sseen);
   CHECK_CONTAINS(sseen.peer_subject, "CN=test-client");
   echo_both_ways(cq, sq, c3, s3, "accepted again");
   check_inspect(node, server, "tls handshake failures", "1");

@@ -57,7 +57,7 @@ int main(int argc, char **argv) {
   node = test_node_start();
   tq *sq = tls_tq_new(true), *cq = tls_tq_new(false);
   actnet_pid owner = tq_spawn(node, sq, NULL, 0);
-  actnet_alias client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid client = tq_spawn(node, cq, NULL, 0);
 
   actnet_certmanager *sm = tls_manager("server.pem", "server.key", NULL);
   tls_set_cert(sm, "alt.test", "alt.pem", "alt.key");

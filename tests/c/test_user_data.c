@@ -162,9 +162,9 @@ int main(void) {
   no.log_level = 42;
   CHECK_STATUS(actnet_node_start(&no, &bad), ACTNET_STATUS_INVALID_ARGUMENT);
   no.log_level = ACTNET_LOG_LEVEL_DEBUG;
-  no.struct_size--;
+  no.struct_size++; /* 0.2: a smaller struct_size is accepted, a larger one refused */
   CHECK_STATUS(actnet_node_start(&no, &bad), ACTNET_STATUS_STRUCT_SIZE);
-  no.struct_size++;
+  no.struct_size--;
   CHECK(bad == (actnet_node *)0x1);
   CHECK(frees(&log_t) == 0 && log_t.lines == 0);
 
@@ -203,10 +203,10 @@ int main(void) {
   tracker t1;
   tracker_init(&t1);
   actnet_behavior *b1 = new_behavior(&t1);
-  uint64_t p[3];
+  actnet_pid p[3];
   for (int i = 0; i < 3; i++) CHECK_OK(actnet_process_spawn(node, b1, NULL, &p[i]));
   actnet_node *node2 = test_node_start();
-  uint64_t q = 0;
+  actnet_pid q = {0};
   CHECK_OK(actnet_process_spawn(node2, b1, NULL, &q));
   CHECK_OK(actnet_behavior_free(b1));
   CHECK(frees(&t1) == 0);
@@ -247,7 +247,7 @@ int main(void) {
   actnet_pid sup = {0};
   CHECK_OK(actnet_supervisor_spawn(node, &so, &sup));
   CHECK_OK(actnet_behavior_free(b2));
-  uint64_t k1 = 0, k2 = 0;
+  actnet_pid k1 = {0}, k2 = {0};
   CHECK_OK(actnet_name_lookup(node, "k1", &k1));
   CHECK_OK(actnet_name_lookup(node, "k2", &k2));
   /* a restart: the supervisor's reference makes the new child */
@@ -257,9 +257,9 @@ int main(void) {
   probe_event_clear(&e);
   /* 2 inits, the handler, the terminate, then the restarted child's init */
   CHECK(wait_calls(&t2, 5));
-  uint64_t k1b = 0;
+  actnet_pid k1b = {0};
   CHECK_OK(actnet_name_lookup(node, "k1", &k1b));
-  CHECK(k1b > k1);
+  CHECK(k1b.id > k1.id);
   CHECK(frees(&t2) == 0);
   uint64_t r1, r2;
   CHECK_OK(actnet_process_monitor(node, watcher, k1b, &r1));
@@ -271,8 +271,8 @@ int main(void) {
   /* once the supervisor and its children have ended (DOWNs in any order), it is freed */
   for (int i = 0; i < 3; i++) {
     probe_expect(w, ACTNET_MSG_DOWN, &e);
-    CHECK((e.id == k1b && e.reference == r1) || (e.id == k2 && e.reference == r2) ||
-          (e.id == sup && e.reference == rs));
+    CHECK((e.from.id == k1b.id && e.reference == r1) || (e.from.id == k2.id && e.reference == r2) ||
+          (e.from.id == sup.id && e.reference == rs));
     CHECK(e.reason == ACTNET_EXIT_SHUTDOWN);
     probe_event_clear(&e);
   }
@@ -287,17 +287,17 @@ int main(void) {
   CHECK_OK(actnet_spawn_options_init(&sopt));
   sopt.args = (const uint8_t *)"fail";
   sopt.args_len = 4;
-  uint64_t out = 0xABC;
+  actnet_pid out = {0xABC};
   CHECK_STATUS(actnet_process_spawn(node, b3, &sopt, &out), ACTNET_STATUS_INIT_FAILED);
   CHECK_OK(actnet_spawn_options_init(&sopt));
   CHECK_OK(actnet_process_spawn_register(node, "k3", b3, &sopt, &out));
-  CHECK(out != 0xABC);
+  CHECK(out.id != 0xABC);
   actnet_pid named = out;
-  out = 0xABC;
+  out.id = 0xABC;
   CHECK_STATUS(actnet_process_spawn_register(node, "k3", b3, &sopt, &out), ACTNET_STATUS_NAME_TAKEN);
   sopt.struct_size = 3;
   CHECK_STATUS(actnet_process_spawn(node, b3, &sopt, &out), ACTNET_STATUS_STRUCT_SIZE);
-  CHECK(out == 0xABC);
+  CHECK(out.id == 0xABC);
   stop_and_wait(node, named);
   CHECK(frees(&t3) == 0);
   CHECK_OK(actnet_behavior_free(b3));
