@@ -212,8 +212,10 @@ static void tcp_nulls(void) {
   o.process_pool = pool_not_utf8;
   spawn_refused(&o, ACTNET_STATUS_INVALID_ARGUMENT);
   server_options(&o);
-  o.connection.keepalive_bytes_len = 3; /* with no bytes */
-  o.connection.keepalive_period_ms = 100;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.keepalive_bytes_len = 3; /* with no bytes */
+  tc_o.conn.keepalive_period_ms = 100;
   spawn_refused(&o, ACTNET_STATUS_NULL_ARGUMENT);
   server_options(&o);
   o.host = "\xff";
@@ -259,11 +261,13 @@ static void tcp_nulls(void) {
   c.process = "\xc3\x28";
   connect_refused(&c, ACTNET_STATUS_INVALID_ARGUMENT);
   c.process = NULL;
-  c.connection.keepalive_bytes_len = 1;
-  c.connection.keepalive_period_ms = 100;
+  test_conn_options tc_c;
+  c.connection = test_conn_options_init(&tc_c);
+  tc_c.conn.keepalive_bytes_len = 1;
+  tc_c.conn.keepalive_period_ms = 100;
   connect_refused(&c, ACTNET_STATUS_NULL_ARGUMENT);
-  c.connection.keepalive_bytes_len = 0;
-  c.connection.keepalive_period_ms = 0;
+  tc_c.conn.keepalive_bytes_len = 0;
+  tc_c.conn.keepalive_period_ms = 0;
   c.tls = true;
   c.tls_insecure_skip_verify = true;
   c.tls_alpn_len = 1;

@@ -84,9 +84,9 @@ static void expect_downs(int n, const uint64_t *ids, const uint32_t *reasons, co
     tev e;
     tq_expect(wq, ACTNET_MSG_DOWN, &e);
     int i = 0;
-    while (i < n && (ids[i] != e.id || seen[i])) i++;
+    while (i < n && (ids[i] != e.alias.id || seen[i])) i++;
     if (i == n || e.reason != reasons[i] || (reasons[i] == ACTNET_EXIT_ERROR && e.reason_code != codes[i])) {
-      fprintf(stderr, "%s: unexpected DOWN of %llu: %s code %d\n", what, (unsigned long long)e.id,
+      fprintf(stderr, "%s: unexpected DOWN of %llu: %s code %d\n", what, (unsigned long long)e.alias.id,
               actnet_exit_reason_str(e.reason), e.reason_code);
       exit(1);
     }
@@ -120,7 +120,7 @@ static int32_t stopper_handle(void *u, actnet_node *n, actnet_pid pid, void *s, 
   (void)s;
   actnet_status st = actnet_node_stop(n);
   evlog_add(u, EV_STOP, pid, m->kind, 0, st, actnet_message_kind_str(m->kind));
-  if (m->kind == ACTNET_MSG_DATA) CHECK_OK(actnet_tcp_write(n, m->id, m->data, m->len)); /* still works */
+  if (m->kind == ACTNET_MSG_DATA) CHECK_OK(actnet_tcp_write(n, m->alias, m->data, m->len)); /* still works */
   if (m->kind == ACTNET_MSG_CALL) CHECK_OK(actnet_process_reply(n, m->reference, (const uint8_t *)&st, sizeof st));
   return 0;
 }
@@ -409,7 +409,7 @@ static int32_t slow_handle(void *u, actnet_node *n, actnet_pid pid, void *s, con
   slow_ctx *c = u;
   int d = atomic_load(&c->delay_ms);
   if (d > 0) sleep_ms(d); /* the behaviour under test */
-  if (m->kind == ACTNET_MSG_CONNECT) atomic_store(&c->conn, m->id);
+  if (m->kind == ACTNET_MSG_CONNECT) atomic_store(&c->conn, m->alias);
   if (m->kind == ACTNET_MSG_DATA) {
     long long off = atomic_load(&c->data_bytes);
     if (net_pattern_check(m->data, m->len, (uint64_t)off, SLOW_SEED) != (size_t)-1) {
@@ -510,7 +510,9 @@ static void slow_handlers(void) {
    * fast as it can */
   actnet_tcp_server_options so;
   server_options(&so);
-  so.connection.read_buffer_size = 4096;
+  test_conn_options tc_so;
+  so.connection = test_conn_options_init(&tc_so);
+  tc_so.conn.read_buffer_size = 4096;
   CHECK(so.connection.mailbox_policy == ACTNET_MAILBOX_POLICY_PAUSE); /* the default */
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, pb, &so, &port);

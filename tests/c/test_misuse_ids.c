@@ -261,11 +261,11 @@ static int32_t write_on_disconnect(void *ctx, actnet_node *n, actnet_pid pid, co
   (void)pid, (void)ev, (void)taken;
   disc_ctx *c = ctx;
   if (m->kind != ACTNET_MSG_DISCONNECT) return 0;
-  atomic_store(&c->write_status, (int)actnet_tcp_write(n, m->id, (const uint8_t *)"after", 5));
+  atomic_store(&c->write_status, (int)actnet_tcp_write(n, m->alias, (const uint8_t *)"after", 5));
   actnet_buf *b = NULL;
   CHECK_OK(actnet_pool_get(c->pool, &b));
   CHECK_OK(actnet_buf_set_len(b, 8));
-  actnet_status st = actnet_tcp_write_buf(n, m->id, b);
+  actnet_status st = actnet_tcp_write_buf(n, m->alias, b);
   atomic_store(&c->buf_status, (int)st);
   if (st != ACTNET_STATUS_OK) CHECK_OK(actnet_buf_free(b)); /* refused: still ours */
   atomic_fetch_add(&c->count, 1);
@@ -333,8 +333,10 @@ static void closed_connections(void) {
   actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options so;
   server_options(&so);
-  so.connection.write_queue_limit = 1 << 20;
-  so.connection.close_timeout_ms = (uint32_t)WAIT_MS;
+  test_conn_options tc_so;
+  so.connection = test_conn_options_init(&tc_so);
+  tc_so.conn.write_queue_limit = 1 << 20;
+  tc_so.conn.close_timeout_ms = (uint32_t)WAIT_MS;
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, owner, &so, &port);
   tev e;
@@ -504,8 +506,10 @@ static void double_free(void) {
   actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options so;
   server_options(&so);
-  so.connection.read_buffer_pool = pool;
-  so.connection.write_queue_limit = 1 << 20;
+  test_conn_options tc_so;
+  so.connection = test_conn_options_init(&tc_so);
+  tc_so.conn.read_buffer_pool = pool;
+  tc_so.conn.write_queue_limit = 1 << 20;
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, owner, &so, &port);
   int fd = net_connect_bufs(port, 4096, 0);

@@ -42,7 +42,7 @@ static void expect_disconnects(tq *q, const uint64_t *conns, int n, uint32_t rea
     tq_expect(q, ACTNET_MSG_DISCONNECT, &e);
     int k = -1;
     for (int j = 0; j < n; j++)
-      if (conns[j] == e.id) k = j;
+      if (conns[j] == e.alias.id) k = j;
     CHECK(k >= 0 && !seen[k]);
     seen[k] = true;
     if (e.reason != reason) {
@@ -81,7 +81,7 @@ static void owner_ends(actnet_node *node, tq *w, actnet_pid watcher) {
   for (int i = 0; i < 3; i++) {
     tev e;
     tq_expect(w, ACTNET_MSG_DOWN, &e);
-    CHECK(e.id == server || e.id == conns[0] || e.id == conns[1]);
+    CHECK(e.alias.id == server.id || e.alias.id == conns[0].id || e.alias.id == conns[1].id);
     CHECK(e.reason == ACTNET_EXIT_SHUTDOWN);
     tev_clear(&e);
   }
@@ -133,7 +133,9 @@ static void node_stop(void) {
   actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.close_timeout_ms = 500;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.close_timeout_ms = 500;
   uint16_t port = 0;
   server_spawn(node, owner, &o, &port);
   int fds[3];
@@ -179,7 +181,7 @@ static void node_stop(void) {
     tq_expect(q, ACTNET_MSG_DISCONNECT, &e);
     int k = -1;
     for (int j = 0; j < 4; j++)
-      if (conns[j] == e.id) k = j;
+      if (conns[j] == e.alias.id) k = j;
     CHECK(k >= 0 && !seen[k]);
     seen[k] = true;
     bool ok = e.reason == ACTNET_DISCONNECT_REASON_NODE_STOPPING;

@@ -66,7 +66,7 @@ static void success(void) {
   CHECK(fd >= 0);
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
-  CHECK(e.id == conn && e.pid == owner);
+  CHECK(e.alias.id == conn.id && e.pid == owner);
   char mine[64], theirs[64], listener[64];
   net_sockname(fd, mine, sizeof mine);
   net_peername(fd, theirs, sizeof theirs);
@@ -124,10 +124,10 @@ static void reset_at_once(void) {
     net_close_reset(fd); /* on loopback the reset lands before close returns */
     tev e;
     tq_expect(q, ACTNET_MSG_CONNECT, &e);
-    CHECK(e.id == conn && e.remote_addr[0] != '\0' && e.local_addr[0] != '\0');
+    CHECK(e.alias.id == conn.id && e.remote_addr[0] != '\0' && e.local_addr[0] != '\0');
     tev_clear(&e);
     tq_expect(q, ACTNET_MSG_DISCONNECT, &e);
-    CHECK(e.id == conn && e.reason == ACTNET_DISCONNECT_REASON_RESET);
+    CHECK(e.alias.id == conn.id && e.reason == ACTNET_DISCONNECT_REASON_RESET);
     tev_clear(&e);
   }
   CHECK(tq_quiet(q, 200)); /* one DISCONNECT each, nothing more */
@@ -157,7 +157,7 @@ static void target_process(void) {
   CHECK(fd >= 0);
   tev e;
   tq_expect(hq, ACTNET_MSG_CONNECT, &e);
-  CHECK(e.id == conn && e.pid == handler);
+  CHECK(e.alias.id == conn.id && e.pid == handler);
   tev_clear(&e);
   check_inspect(node, conn, "process", "handler");
   char s[32];

@@ -37,8 +37,8 @@ static int32_t quit_action(void *ctx, actnet_node *n, actnet_pid pid, const actn
   (void)pid;
   (void)taken;
   if (m->kind == ACTNET_MSG_DATA && m->len == 4 && memcmp(m->data, "quit", 4) == 0) {
-    CHECK_OK(actnet_tcp_write(n, m->id, (const uint8_t *)"bye", 3));
-    ev->status = (int32_t)actnet_meta_terminate(n, m->id);
+    CHECK_OK(actnet_tcp_write(n, m->alias, (const uint8_t *)"bye", 3));
+    ev->status = (int32_t)actnet_meta_terminate(n, m->alias);
   }
   return 0;
 }

@@ -53,7 +53,9 @@ static void pause_loses_nothing(void) {
   check_inspect(node, target, "mailbox capacity", "4");
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_buffer_size = 4096;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.read_buffer_size = 4096;
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect_bufs(port, 0, 8192);
@@ -112,8 +114,10 @@ static void terminate_policy(void) {
   actnet_pid watcher = tq_spawn(node, w, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_buffer_size = 16;
-  o.connection.mailbox_policy = ACTNET_MAILBOX_POLICY_TERMINATE;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.read_buffer_size = 16;
+  tc_o.conn.mailbox_policy = ACTNET_MAILBOX_POLICY_TERMINATE;
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect(port);
@@ -135,7 +139,7 @@ static void terminate_policy(void) {
   int datas = 0;
   tq_expect(q, ACTNET_MSG_DATA, &e); /* the held one first */
   for (;;) {
-    CHECK(e.id == conn);
+    CHECK(e.alias.id == conn.id);
     if (e.kind == ACTNET_MSG_DISCONNECT) break;
     CHECK(e.len == 16 && memcmp(e.data, sent + have, 16) == 0);
     have += e.len;
@@ -165,7 +169,9 @@ static void would_block_then_writable(actnet_pool *pool) {
   actnet_pid target = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.write_queue_limit = 64 * 1024;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.write_queue_limit = 64 * 1024;
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect_bufs(port, 4096, 0);
@@ -281,7 +287,9 @@ static void process_driven_writes(void) {
   actnet_pid target = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.write_queue_limit = 64 * 1024;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.write_queue_limit = 64 * 1024;
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect_bufs(port, 4096, 0);

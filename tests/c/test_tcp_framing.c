@@ -31,7 +31,7 @@ typedef struct layout {
 
 static actnet_chunk_options chunk_of(const layout *l) {
   actnet_chunk_options c;
-  memset(&c, 0, sizeof c);
+  CHECK_OK(actnet_chunk_options_init(&c));
   c.enable = true;
   c.fixed_length = l->fixed;
   c.header_size = l->header_size;
@@ -116,7 +116,9 @@ static void run_layout(const layout *l) {
   actnet_pid owner = tq_spawn(node, q, NULL, ACTNET_MAILBOX_UNBOUNDED);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_chunk = chunk_of(l);
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.chunk = chunk_of(l);
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);
@@ -173,8 +175,10 @@ static void larger_than_the_read_buffer(const layout *l) {
   actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_chunk = chunk_of(l);
-  o.connection.read_buffer_size = 1024;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.chunk = chunk_of(l);
+  tc_o.conn.read_buffer_size = 1024;
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);

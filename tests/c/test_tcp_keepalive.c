@@ -28,9 +28,11 @@ static const uint8_t KA[] = {'<', 'K', 'A', '>'};
 static uint64_t keepalive_server(uint32_t period_ms, uint16_t *port) {
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.keepalive_bytes = KA;
-  o.connection.keepalive_bytes_len = sizeof KA;
-  o.connection.keepalive_period_ms = period_ms;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.keepalive_bytes = KA;
+  tc_o.conn.keepalive_bytes_len = sizeof KA;
+  tc_o.conn.keepalive_period_ms = period_ms;
   return server_spawn(node, owner, &o, port);
 }
 
@@ -151,9 +153,11 @@ static void client_keepalive(void) {
   CHECK_OK(actnet_tcp_client_options_init(&c));
   c.host = "127.0.0.1";
   c.port = port;
-  c.connection.keepalive_bytes = KA;
-  c.connection.keepalive_bytes_len = sizeof KA;
-  c.connection.keepalive_period_ms = 100;
+  test_conn_options tc_c;
+  c.connection = test_conn_options_init(&tc_c);
+  tc_c.conn.keepalive_bytes = KA;
+  tc_c.conn.keepalive_bytes_len = sizeof KA;
+  tc_c.conn.keepalive_period_ms = 100;
   int64_t t0 = now_ms();
   actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, owner, &c, &conn));
@@ -183,14 +187,16 @@ static int getopt_int(int fd, int level, int name) {
 static void socket_options(int32_t tcp_keepalive_s, bool nodelay) {
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.tcp_keepalive_s = tcp_keepalive_s;
-  o.connection.nodelay = nodelay;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.tcp_keepalive_s = tcp_keepalive_s;
+  tc_o.conn.nodelay = nodelay;
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
-  actnet_alias conn = e.id;
+  actnet_alias conn = e.alias;
   int theirs = net_find_socket(e.local_addr, e.remote_addr);
   tev_clear(&e);
   CHECK(theirs >= 0 && theirs != fd);

@@ -50,7 +50,7 @@ static void order_addresses_and_inspect(void) {
   snprintf(listener, sizeof listener, "127.0.0.1:%u", port);
   check_inspect(node, server, "kind", "tcp server");
   check_inspect(node, server, "listener", listener);
-  u64str(owner, s, sizeof s);
+  u64str(owner.id, s, sizeof s);
   check_inspect(node, server, "owner", s);
   check_inspect(node, server, "connections", "0");
   check_inspect(node, server, "accepted", "0");
@@ -59,9 +59,9 @@ static void order_addresses_and_inspect(void) {
   int fd = net_connect(port);
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
-  actnet_alias conn = e.id;
-  CHECK(e.pid == owner);
-  CHECK(conn != 0 && conn != server && conn != owner);
+  actnet_alias conn = e.alias;
+  CHECK(e.pid.id == owner.id);
+  CHECK(conn.id != 0 && conn.id != server.id && conn.id != owner.id);
   char mine[64], theirs[64];
   net_sockname(fd, mine, sizeof mine);
   net_peername(fd, theirs, sizeof theirs);
@@ -78,11 +78,11 @@ static void order_addresses_and_inspect(void) {
   CHECK(wait_inspect(node, server, "connections", "1", WAIT_MS));
   check_inspect(node, server, "accepted", "1");
   check_inspect(node, conn, "kind", "tcp connection");
-  u64str(server, s, sizeof s);
+  u64str(server.id, s, sizeof s);
   check_inspect(node, conn, "owner", s);
   check_inspect(node, conn, "local", theirs);
   check_inspect(node, conn, "remote", mine);
-  u64str(owner, s, sizeof s);
+  u64str(owner.id, s, sizeof s);
   check_inspect(node, conn, "process", s);
   check_inspect(node, conn, "bytes in", "0");
   check_inspect(node, conn, "bytes out", "0");
@@ -112,7 +112,8 @@ static void order_addresses_and_inspect(void) {
 
   /* Wrong targets for a write. */
   CHECK_STATUS(actnet_tcp_write(node, server, (const uint8_t *)"x", 1), ACTNET_STATUS_UNSUPPORTED);
-  CHECK_STATUS(actnet_tcp_write(node, owner, (const uint8_t *)"x", 1), ACTNET_STATUS_UNSUPPORTED);
+  /* 0.2: a process id is the wrong kind (0.1: UNSUPPORTED) */
+  CHECK_STATUS(actnet_tcp_write(node, alias_of_raw(owner.id), (const uint8_t *)"x", 1), ACTNET_STATUS_WRONG_KIND);
   CHECK_STATUS(actnet_tcp_write(node, conn, NULL, 1), ACTNET_STATUS_NULL_ARGUMENT);
 
   CHECK(close(fd) == 0);
@@ -159,7 +160,9 @@ static void raw_reads_are_bounded_by_the_read_buffer(void) {
   actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_buffer_size = 16;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.read_buffer_size = 16;
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);

@@ -12,6 +12,7 @@
  *   outstanding 0, and so does inspect of the server ("pool outstanding").
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,11 +35,11 @@ static int32_t act(void *ctx, actnet_node *n, actnet_pid pid, const actnet_messa
   if (m->kind != ACTNET_MSG_DATA || !m->buf) return 0;
   switch (mode) {
     case ECHO_BUF:
-      ev->status = (int32_t)actnet_tcp_write_buf(n, m->id, m->buf);
+      ev->status = (int32_t)actnet_tcp_write_buf(n, m->alias, m->buf);
       *taken = ev->status == ACTNET_STATUS_OK;
       break;
     case BORROWED:
-      ev->status = (int32_t)actnet_tcp_write(n, m->id, m->data, m->len);
+      ev->status = (int32_t)actnet_tcp_write(n, m->alias, m->data, m->len);
       break;
     case NEW_BUF: {
       actnet_buf *b = NULL;
@@ -48,12 +49,12 @@ static int32_t act(void *ctx, actnet_node *n, actnet_pid pid, const actnet_messa
       memcpy(d, "re:", 3);
       memcpy(d + 3, m->data, m->len);
       CHECK_OK(actnet_buf_set_len(b, 3 + m->len));
-      ev->status = (int32_t)actnet_tcp_write_buf(n, m->id, b);
+      ev->status = (int32_t)actnet_tcp_write_buf(n, m->alias, b);
       if (ev->status != ACTNET_STATUS_OK) CHECK_OK(actnet_buf_free(b));
       break;
     }
     case WRITE_THEN_FREE:
-      CHECK_OK(actnet_tcp_write_buf(n, m->id, m->buf));
+      CHECK_OK(actnet_tcp_write_buf(n, m->alias, m->buf));
       ev->status = (int32_t)actnet_buf_free(m->buf);
       *taken = true;
       break;
@@ -131,16 +132,26 @@ int main(void) {
   CHECK_OK(actnet_pool_new(4096, 4, &pool));
   actnet_pool_stats s0 = stats();
   CHECK(s0.buffer_size == 4096 && s0.outstanding == 0 && s0.allocated == 0 && s0.idle == 0);
+  /* 0.2: an older caller's smaller struct is filled as far as it goes; larger is refused */
   actnet_pool_stats bad;
-  bad.struct_size = 4;
+  memset(&bad, 0xAA, sizeof bad);
+  bad.struct_size = sizeof bad + 8;
   CHECK_STATUS(actnet_pool_stats_get(pool, &bad), ACTNET_STATUS_STRUCT_SIZE);
+  bad.struct_size = 3;
+  CHECK_STATUS(actnet_pool_stats_get(pool, &bad), ACTNET_STATUS_STRUCT_SIZE);
+  bad.struct_size = (uint32_t)offsetof(actnet_pool_stats, allocated);
+  CHECK_OK(actnet_pool_stats_get(pool, &bad));
+  CHECK(bad.buffer_size == 4096);
+  CHECK(bad.allocated == UINT64_C(0xAAAAAAAAAAAAAAAA)); /* past its struct_size: untouched */
 
   tq *q = tq_new();
   tq_set_action(q, act, NULL);
   actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_buffer_pool = pool;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.read_buffer_pool = pool;
   uint16_t port = 0;
   actnet_alias server = server_spawn(node, owner, &o, &port);
 
@@ -260,9 +271,11 @@ int main(void) {
   /* Framed DATA with a pool carries a buffer too. */
   actnet_tcp_server_options fo;
   server_options(&fo);
-  fo.connection.read_buffer_pool = pool;
-  fo.connection.read_chunk.enable = true;
-  fo.connection.read_chunk.fixed_length = 6;
+  test_conn_options tc_fo;
+  fo.connection = test_conn_options_init(&tc_fo);
+  tc_fo.conn.read_buffer_pool = pool;
+  tc_fo.chunk.enable = true;
+  tc_fo.chunk.fixed_length = 6;
   uint16_t fport = 0;
   actnet_alias fserver = server_spawn(node, owner, &fo, &fport);
   mode = BORROWED;

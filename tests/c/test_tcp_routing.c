@@ -21,16 +21,16 @@ static actnet_node *node;
 
 enum { NW = 3 };
 static const char *names[NW] = {"w0", "w1", "w2"};
-static uint64_t workers[NW];
+static actnet_pid workers[NW];
 
 static int worker_index(actnet_pid pid) {
   for (int i = 0; i < NW; i++)
-    if (workers[i] == pid) return i;
+    if (workers[i].id == pid.id) return i;
   return -1;
 }
 
 /* Connects, waits for CONNECT and checks it reached worker `want` (index). */
-static uint64_t connect_to(tq *q, uint16_t port, actnet_alias server, int want, int *fd_out) {
+static actnet_alias connect_to(tq *q, uint16_t port, actnet_alias server, int want, int *fd_out) {
   int fd = net_connect(port);
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
@@ -38,11 +38,11 @@ static uint64_t connect_to(tq *q, uint16_t port, actnet_alias server, int want, 
     fprintf(stderr, "CONNECT went to worker %d, wanted %d\n", worker_index(e.pid), want);
     exit(1);
   }
-  actnet_alias conn = e.id;
+  actnet_alias conn = e.alias;
   tev_clear(&e);
   check_inspect(node, conn, "process", names[want]);
   char s[32];
-  snprintf(s, sizeof s, "%" PRIu64, server);
+  snprintf(s, sizeof s, "%" PRIu64, server.id);
   check_inspect(node, conn, "owner", s);
   *fd_out = fd;
   return conn;
@@ -145,7 +145,7 @@ static void dead_worker(tq *q, actnet_pid owner, tq *w, actnet_pid watcher) {
   for (int i = 0; i < 2; i++) {
     tev e;
     tq_expect(w, ACTNET_MSG_DOWN, &e);
-    CHECK(e.id == conns[1] || e.id == conns[4]);
+    CHECK(e.alias.id == conns[1].id || e.alias.id == conns[4].id);
     CHECK(e.reason == ACTNET_EXIT_DISCONNECTED);
     CHECK(e.reason_code == ACTNET_DISCONNECT_REASON_TARGET_DOWN);
     tev_clear(&e);
@@ -167,12 +167,12 @@ static void dead_worker(tq *q, actnet_pid owner, tq *w, actnet_pid watcher) {
 
   /* New connections skip the dead worker: k = 5 -> w2, k = 6 -> w0, k = 7 (w1) -> w2. */
   int fdn[3];
-  uint64_t cn[3];
+  actnet_alias cn[3];
   const int want[3] = {2, 0, 2};
   for (int i = 0; i < 3; i++) cn[i] = connect_to(q, port, server, want[i], &fdn[i]);
 
   int all[] = {fds[0], fds[2], fds[3], fdn[0], fdn[1], fdn[2]};
-  uint64_t ids[] = {conns[0], conns[2], conns[3], cn[0], cn[1], cn[2]};
+  actnet_alias ids[] = {conns[0], conns[2], conns[3], cn[0], cn[1], cn[2]};
   for (int i = 0; i < 6; i++) {
     close(all[i]);
     tq_expect_for(q, ACTNET_MSG_DISCONNECT, ids[i], &e);

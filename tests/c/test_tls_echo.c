@@ -39,7 +39,7 @@ static const char *client_alpn[] = {"x-unknown", "echo/1"};
 
 static actnet_chunk_options header_framing(void) {
   actnet_chunk_options c;
-  memset(&c, 0, sizeof c);
+  CHECK_OK(actnet_chunk_options_init(&c));
   c.enable = true;
   c.header_size = 4;
   c.header_length_position = 0;
@@ -143,9 +143,11 @@ static void echo_with_framing_and_pool(void) {
 
   actnet_tcp_server_options so;
   tls_server_options(&so, sm);
-  so.connection.read_buffer_size = READ_BUF;
-  so.connection.read_buffer_pool = pool;
-  so.connection.read_chunk = header_framing();
+  test_conn_options tc_so;
+  so.connection = test_conn_options_init(&tc_so);
+  tc_so.conn.read_buffer_size = READ_BUF;
+  tc_so.conn.read_buffer_pool = pool;
+  tc_so.chunk = header_framing();
   so.tls_alpn = server_alpn;
   so.tls_alpn_len = 1;
   uint16_t port = 0;
@@ -157,7 +159,9 @@ static void echo_with_framing_and_pool(void) {
   actnet_certmanager *cm = tls_manager(NULL, NULL, "ca.pem");
   actnet_tcp_client_options co;
   tls_client_options(&co, port, cm, "localhost");
-  co.connection.read_chunk = header_framing();
+  test_conn_options tc_co;
+  co.connection = test_conn_options_init(&tc_co);
+  tc_co.chunk = header_framing();
   co.tls_alpn = client_alpn;
   co.tls_alpn_len = 2;
   actnet_alias conn = {0};
