@@ -35,14 +35,14 @@ static void expect_refused(uint16_t port) {
 }
 
 /* Expects n DISCONNECTs with `reason`, one for each of conns (any order), then quiet. */
-static void expect_disconnects(tq *q, const uint64_t *conns, int n, uint32_t reason) {
+static void expect_disconnects(tq *q, const actnet_alias *conns, int n, uint32_t reason) {
   bool seen[8] = {false};
   for (int i = 0; i < n; i++) {
     tev e;
     tq_expect(q, ACTNET_MSG_DISCONNECT, &e);
     int k = -1;
     for (int j = 0; j < n; j++)
-      if (conns[j] == e.alias.id) k = j;
+      if (conns[j].id == e.alias.id) k = j;
     CHECK(k >= 0 && !seen[k]);
     seen[k] = true;
     if (e.reason != reason) {
@@ -162,7 +162,7 @@ static void node_stop(void) {
   CHECK_OK(actnet_tcp_connect(node, owner, &c, &conns[3]));
   int cfd = net_accept(lfd, WAIT_MS);
   CHECK(cfd >= 0);
-  CHECK(tq_expect_connect(q) == conns[3]);
+  CHECK(tq_expect_connect(q).id == conns[3].id);
 
   int64_t t0 = now_ms();
   CHECK_OK(actnet_node_stop(node));
@@ -181,7 +181,7 @@ static void node_stop(void) {
     tq_expect(q, ACTNET_MSG_DISCONNECT, &e);
     int k = -1;
     for (int j = 0; j < 4; j++)
-      if (conns[j] == e.alias.id) k = j;
+      if (conns[j].id == e.alias.id) k = j;
     CHECK(k >= 0 && !seen[k]);
     seen[k] = true;
     bool ok = e.reason == ACTNET_DISCONNECT_REASON_NODE_STOPPING;

@@ -43,7 +43,7 @@ static int32_t quit_action(void *ctx, actnet_node *n, actnet_pid pid, const actn
   return 0;
 }
 
-static uint64_t open_conn(int *fd, int rcvbuf) {
+static actnet_alias open_conn(int *fd, int rcvbuf) {
   *fd = net_connect_bufs(port, rcvbuf, 0);
   actnet_alias conn = tq_expect_connect(q);
   tq_monitor(node, watcher, conn);
@@ -169,8 +169,8 @@ static void *hammer(void *arg) {
   (void)arg;
   uint8_t bytes[64] = {0};
   while (!atomic_load(&hammer_stop)) {
-    actnet_alias conn = atomic_load(&hammered);
-    if (conn) {
+    actnet_alias conn = {atomic_load(&hammered)};
+    if (conn.id) {
       actnet_status st = actnet_tcp_write(node, conn, bytes, sizeof bytes);
       CHECK(st == ACTNET_STATUS_OK || st == ACTNET_STATUS_CLOSED || st == ACTNET_STATUS_NOT_FOUND ||
             st == ACTNET_STATUS_WOULD_BLOCK);
@@ -186,7 +186,7 @@ static void resets_under_concurrent_writes(void) {
   for (int i = 0; i < 200; i++) {
     int fd = net_connect(port);
     actnet_alias conn = tq_expect_connect(q);
-    atomic_store(&hammered, conn);
+    atomic_store(&hammered, conn.id);
     uint8_t buf[4096];
     size_t got = 0;
     CHECK(net_read_some(fd, buf, sizeof buf, WAIT_MS, &got) == NET_DATA); /* the writes flow */

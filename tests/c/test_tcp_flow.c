@@ -196,7 +196,7 @@ static void would_block_then_writable(actnet_pool *pool) {
     }
     tev early;
     if (!tq_next(q, SLOW_MS(100), &early)) break; /* full, and stays so */
-    CHECK(early.kind == ACTNET_MSG_WRITABLE && early.id == conn);
+    CHECK(early.kind == ACTNET_MSG_WRITABLE && early.alias.id == conn.id);
     tev_clear(&early);
   }
   uint64_t queued = inspect_u64(node, conn, "queued write bytes");
@@ -226,7 +226,7 @@ static void would_block_then_writable(actnet_pool *pool) {
   free(got);
   tev e;
   tq_expect_for(q, ACTNET_MSG_WRITABLE, conn, &e);
-  CHECK(e.pid == target);
+  CHECK(e.pid.id == target.id);
   tev_clear(&e);
   CHECK(!net_readable(fd, 100)); /* nothing more than what was accepted */
   CHECK(tq_quiet(q, 100));       /* exactly one WRITABLE */
@@ -247,7 +247,8 @@ static void would_block_then_writable(actnet_pool *pool) {
 /* The process-driven loop: USER TAG_START {conn, total} starts writing; WRITABLE resumes. */
 #define TAG_START UINT64_C(0x5354415254)
 typedef struct pump {
-  actnet_alias conn, total, off;
+  actnet_alias conn;
+  uint64_t total, off;
 } pump;
 
 static int32_t pump_action(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev, bool *taken) {
@@ -295,7 +296,7 @@ static void process_driven_writes(void) {
   int fd = net_connect_bufs(port, 4096, 0);
   actnet_alias conn = tq_expect_connect(q);
   const uint64_t total = 8u << 20;
-  uint64_t start[2] = {conn, total};
+  uint64_t start[2] = {conn.id, total}; /* the alias travels as its id */
   CHECK_OK(actnet_message_send(node, target, TAG_START, (const uint8_t *)start, sizeof start));
   tev e;
   tq_expect(q, ACTNET_MSG_USER, &e);
