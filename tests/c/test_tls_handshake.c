@@ -46,7 +46,8 @@ static int log_lines(void) {
 
 typedef struct server {
   tq *q;
-  actnet_pid owner, alias;
+  actnet_pid owner;
+  actnet_alias alias;
   uint16_t port;
 } server;
 
@@ -99,7 +100,7 @@ static void handshake_timeout(void) {
   tls_client_options(&co, s.port, cm, "localhost");
   actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn));
-  CHECK(tls_expect_connect(cq, NULL) == conn);
+  CHECK(tls_expect_connect(cq, NULL).id == conn.id);
   actnet_alias sconn = tls_expect_connect(s.q, NULL);
   tls_roundtrip_str(node, cq, conn, "not held up");
   tls_expect_bytes(s.q, sconn, "not held up", 11);
@@ -173,7 +174,7 @@ static void bad_record_after_handshake(void) {
   tls_client_options(&co, s.port, cm, "localhost");
   actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn));
-  CHECK(tls_expect_connect(cq, NULL) == conn);
+  CHECK(tls_expect_connect(cq, NULL).id == conn.id);
   actnet_alias sconn = tls_expect_connect(s.q, NULL);
   tq_monitor(node, watcher, sconn);
   tls_roundtrip_str(node, cq, conn, "before the bad record");
@@ -207,7 +208,7 @@ static void bad_record_after_handshake(void) {
   /* The server goes on. */
   actnet_alias conn2 = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn2));
-  CHECK(tls_expect_connect(cq, NULL) == conn2);
+  CHECK(tls_expect_connect(cq, NULL).id == conn2.id);
   actnet_alias sconn2 = tls_expect_connect(s.q, NULL);
   tls_roundtrip_str(node, cq, conn2, "after");
   tls_expect_bytes(s.q, sconn2, "after", 5);
