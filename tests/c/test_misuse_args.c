@@ -9,10 +9,12 @@
  *   with a length, name lists (process_pool, tls_alpn) and their entries, buffers, managers,
  *   file paths; and NULL where it is allowed (port_out, a zero-length write, host "" or NULL
  *   for a server, info getters returning NULL / 0).
- * - A wrong struct_size (0, 4, size - 1, size + 1, size + 8, UINT32_MAX) on every options
- *   struct: node, behaviour callbacks, spawn, supervisor, child spec (first and second
- *   child), TCP server, TCP client, pool stats: STRUCT_SIZE; every _init function sets the
- *   right size.
+ * - A wrong struct_size (0, 1, 3: too small to hold struct_size; size + 1, size + 8,
+ *   UINT32_MAX: a newer caller's) on every options struct: node, behaviour callbacks, spawn,
+ *   supervisor, child spec (first and second child), TCP server, TCP client, their
+ *   connection and framing options, pool stats: STRUCT_SIZE; every _init function sets the
+ *   right size. (0.2 accepts a smaller size from 4 on, an older caller's: see
+ *   CHANGELOG.md.)
  * - Strings that are not UTF-8 (host, process name, SNI name, paths): INVALID_ARGUMENT.
  */
 #include <string.h>
@@ -58,7 +60,7 @@ static void still_serving(const char *what, int fds) {
 /* ------------------------------------------------------------------ struct_size */
 
 static uint32_t bad_sizes_of(uint32_t size, int i) {
-  const uint32_t bad[] = {0, 4, size - 1, size + 1, size + 8, UINT32_MAX};
+  const uint32_t bad[] = {0, 1, 3, size + 1, size + 8, UINT32_MAX};
   return bad[i];
 }
 #define NBAD 6
@@ -103,10 +105,10 @@ static void struct_sizes(void) {
     CHECK_OK(actnet_spawn_options_init(&so));
     CHECK(so.struct_size == sizeof so);
     so.struct_size = bad_sizes_of(sizeof so, i);
-    actnet_pid pid = UNTOUCHED;
+    actnet_pid pid = {UNTOUCHED};
     CHECK_STATUS(actnet_process_spawn(node, b, &so, &pid), ACTNET_STATUS_STRUCT_SIZE);
     CHECK_STATUS(actnet_process_spawn_register(node, "misuse-sized", b, &so, &pid), ACTNET_STATUS_STRUCT_SIZE);
-    CHECK(pid == UNTOUCHED);
+    CHECK(pid.id == UNTOUCHED);
     CHECK_STATUS(actnet_name_lookup(node, "misuse-sized", &pid), ACTNET_STATUS_NOT_FOUND);
 
     /* supervisor options, and a bad child spec first or second */
@@ -130,7 +132,7 @@ static void struct_sizes(void) {
       CHECK_STATUS(actnet_supervisor_spawn(node, &sup, &pid), ACTNET_STATUS_STRUCT_SIZE);
       specs[k].struct_size = sizeof specs[k];
     }
-    CHECK(pid == UNTOUCHED);
+    CHECK(pid.id == UNTOUCHED);
     CHECK_STATUS(actnet_name_lookup(node, "misuse-child-0", &pid), ACTNET_STATUS_NOT_FOUND);
 
     /* TCP server */
@@ -138,10 +140,20 @@ static void struct_sizes(void) {
     server_options(&sv);
     CHECK(sv.struct_size == sizeof sv);
     sv.struct_size = bad_sizes_of(sizeof sv, i);
-    actnet_alias alias = UNTOUCHED;
+    actnet_alias alias = {UNTOUCHED};
     uint16_t port = 0xBEEF;
     CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &sv, &alias, &port), ACTNET_STATUS_STRUCT_SIZE);
-    CHECK(alias == UNTOUCHED && port == 0xBEEF);
+    CHECK(alias.id == UNTOUCHED && port == 0xBEEF);
+    /* ... and its connection and framing options */
+    server_options(&sv);
+    test_conn_options tc;
+    sv.connection = test_conn_options_init(&tc);
+    tc.conn.struct_size = bad_sizes_of(sizeof tc.conn, i);
+    CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &sv, &alias, &port), ACTNET_STATUS_STRUCT_SIZE);
+    sv.connection = test_conn_options_init(&tc);
+    tc.chunk.struct_size = bad_sizes_of(sizeof tc.chunk, i);
+    CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &sv, &alias, &port), ACTNET_STATUS_STRUCT_SIZE);
+    CHECK(alias.id == UNTOUCHED && port == 0xBEEF);
 
     /* TCP client: nothing connects to the listener */
     actnet_tcp_client_options cl;
@@ -151,7 +163,14 @@ static void struct_sizes(void) {
     cl.port = lport;
     cl.struct_size = bad_sizes_of(sizeof cl, i);
     CHECK_STATUS(actnet_tcp_connect(node, owner, &cl, &alias), ACTNET_STATUS_STRUCT_SIZE);
-    CHECK(alias == UNTOUCHED);
+    cl.struct_size = sizeof cl;
+    cl.connection = test_conn_options_init(&tc);
+    tc.conn.struct_size = bad_sizes_of(sizeof tc.conn, i);
+    CHECK_STATUS(actnet_tcp_connect(node, owner, &cl, &alias), ACTNET_STATUS_STRUCT_SIZE);
+    cl.connection = test_conn_options_init(&tc);
+    tc.chunk.struct_size = bad_sizes_of(sizeof tc.chunk, i);
+    CHECK_STATUS(actnet_tcp_connect(node, owner, &cl, &alias), ACTNET_STATUS_STRUCT_SIZE);
+    CHECK(alias.id == UNTOUCHED);
 
     /* pool stats: untouched */
     actnet_pool *pool = NULL;
@@ -177,16 +196,16 @@ static void struct_sizes(void) {
 /* ------------------------------------------------------------------ NULL: TCP */
 
 static void spawn_refused(const actnet_tcp_server_options *o, actnet_status want) {
-  actnet_alias alias = UNTOUCHED;
+  actnet_alias alias = {UNTOUCHED};
   uint16_t port = 0xBEEF;
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, o, &alias, &port), want);
-  CHECK(alias == UNTOUCHED && port == 0xBEEF);
+  CHECK(alias.id == UNTOUCHED && port == 0xBEEF);
 }
 
 static void connect_refused(const actnet_tcp_client_options *o, actnet_status want) {
-  actnet_alias alias = UNTOUCHED;
+  actnet_alias alias = {UNTOUCHED};
   CHECK_STATUS(actnet_tcp_connect(node, owner, o, &alias), want);
-  CHECK(alias == UNTOUCHED);
+  CHECK(alias.id == UNTOUCHED);
 }
 
 static void tcp_nulls(void) {
@@ -197,12 +216,12 @@ static void tcp_nulls(void) {
   /* server */
   actnet_tcp_server_options o;
   server_options(&o);
-  actnet_alias alias = UNTOUCHED;
+  actnet_alias alias = {UNTOUCHED};
   uint16_t port = 0xBEEF;
   CHECK_STATUS(actnet_tcp_server_spawn(NULL, owner, &o, &alias, &port), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, NULL, &alias, &port), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &o, NULL, &port), ACTNET_STATUS_NULL_ARGUMENT);
-  CHECK(alias == UNTOUCHED && port == 0xBEEF);
+  CHECK(alias.id == UNTOUCHED && port == 0xBEEF);
   o.process_pool_len = 2; /* with no list */
   spawn_refused(&o, ACTNET_STATUS_NULL_ARGUMENT);
   static const char *pool_with_null[] = {"misuse-w0", NULL};
@@ -234,9 +253,9 @@ static void tcp_nulls(void) {
   /* allowed NULLs: port_out, host (every IPv4 interface) */
   server_options(&o);
   o.host = NULL;
-  alias = 0;
+  alias.id = 0;
   CHECK_OK(actnet_tcp_server_spawn(node, owner, &o, &alias, NULL));
-  CHECK(alias != 0);
+  CHECK(alias.id != 0);
   CHECK_OK(actnet_meta_terminate(node, alias));
   CHECK(wait_inspect(node, owner, "meta-processes", "0", WAIT_MS));
 
@@ -248,11 +267,11 @@ static void tcp_nulls(void) {
   CHECK_OK(actnet_tcp_client_options_init(&c));
   c.host = "127.0.0.1";
   c.port = lport;
-  alias = UNTOUCHED;
+  alias.id = UNTOUCHED;
   CHECK_STATUS(actnet_tcp_connect(NULL, owner, &c, &alias), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_tcp_connect(node, owner, NULL, &alias), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_tcp_connect(node, owner, &c, NULL), ACTNET_STATUS_NULL_ARGUMENT);
-  CHECK(alias == UNTOUCHED);
+  CHECK(alias.id == UNTOUCHED);
   c.host = NULL;
   connect_refused(&c, ACTNET_STATUS_NULL_ARGUMENT);
   c.host = "\xff";
@@ -393,7 +412,7 @@ static void certmanager_nulls(void) {
   actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, owner, &c, &conn));
   actnet_alias a = tq_expect_connect(q), b = tq_expect_connect(q);
-  CHECK(a == conn || b == conn);
+  CHECK(a.id == conn.id || b.id == conn.id);
   CHECK_OK(actnet_meta_terminate(node, server)); /* closes the server's end too */
   CHECK(wait_inspect(node, owner, "meta-processes", "0", WAIT_MS));
   tev e;
@@ -412,14 +431,16 @@ static void certmanager_nulls(void) {
 
 static void inspect_nulls(void) {
   actnet_info *info = (actnet_info *)0x1;
-  CHECK_STATUS(actnet_inspect(NULL, good.conn, &info), ACTNET_STATUS_NULL_ARGUMENT);
-  CHECK_STATUS(actnet_inspect(node, good.conn, NULL), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_inspect(NULL, good.conn, &info), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_inspect(node, good.conn, NULL), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_process_inspect(NULL, good.owner, &info), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_process_inspect(node, good.owner, NULL), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK(info == (actnet_info *)0x1);
   CHECK_STATUS(actnet_info_free(NULL), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK(actnet_info_count(NULL) == 0);
   CHECK(actnet_info_key(NULL, 0) == NULL && actnet_info_value(NULL, 0) == NULL);
   CHECK(actnet_info_get(NULL, "remote") == NULL);
-  CHECK_OK(actnet_inspect(node, good.conn, &info));
+  CHECK_OK(actnet_meta_inspect(node, good.conn, &info));
   size_t n = actnet_info_count(info);
   CHECK(n > 0);
   CHECK(actnet_info_get(info, NULL) == NULL);
