@@ -143,7 +143,8 @@ void *stop_node(void *stopper_arg);
  * exits, monitor and link either way, demonitor, unlink, forwarder and server spawn (as
  * owner), name register, and (pid.id != 0) a spawn linked to it with behaviour `b`.
  * `watcher` is a live process. `want` is NOT_FOUND for a process id that is gone or was
- * never issued, WRONG_KIND for a meta-process's alias passed as a process id. */
+ * never issued, WRONG_KIND for a meta-process's alias passed as a process id ({0} names
+ * nothing of either kind: NOT_FOUND). */
 void expect_pid_calls_fail(actnet_node *node, actnet_pid pid, actnet_pid watcher, actnet_behavior *b,
                            actnet_status want);
 /* As expect_pid_calls_fail for every core function taking an alias: meta send, inspect,
