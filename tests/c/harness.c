@@ -50,41 +50,90 @@ int open_fd_count(void) {
   return n - 1; /* the directory stream's own fd */
 }
 
-void expect_core_calls_not_found(actnet_node *node, uint64_t id, uint64_t watcher, actnet_behavior *b) {
+actnet_status inspect_any(actnet_node *node, any_id id, actnet_info **info_out) {
+  return id.meta ? actnet_meta_inspect(node, (actnet_alias){id.id}, info_out)
+                 : actnet_process_inspect(node, (actnet_pid){id.id}, info_out);
+}
+
+actnet_status monitor_any(actnet_node *node, actnet_pid watcher, any_id target, uint64_t *reference_out) {
+  return target.meta ? actnet_meta_monitor(node, watcher, (actnet_alias){target.id}, reference_out)
+                     : actnet_process_monitor(node, watcher, (actnet_pid){target.id}, reference_out);
+}
+
+const actnet_tcp_connection_options *test_conn_options_init(test_conn_options *tc) {
+  CHECK_OK(actnet_tcp_connection_options_init(&tc->conn));
+  CHECK_OK(actnet_chunk_options_init(&tc->chunk));
+  tc->conn.read_chunk = &tc->chunk;
+  return &tc->conn;
+}
+
+void expect_pid_calls_fail(actnet_node *node, actnet_pid pid, actnet_pid watcher, actnet_behavior *b,
+                           actnet_status want) {
   const uint64_t untouched = 0xABCDEF;
-  uint64_t out = untouched;
+  actnet_pid out = {untouched};
+  actnet_alias alias_out = {untouched};
+  uint64_t ref = untouched;
+  uint16_t port = 0;
   actnet_info *info = NULL;
   actnet_buf *buf = NULL;
-  CHECK_STATUS(actnet_message_send(node, id, 1, (const uint8_t *)"x", 1), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_message_send(node, id, 1, NULL, 0), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_call(node, id, 1, (const uint8_t *)"x", 1, 100, &buf), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_message_send(node, pid, 1, (const uint8_t *)"x", 1), want);
+  CHECK_STATUS(actnet_message_send(node, pid, 1, NULL, 0), want);
+  CHECK_STATUS(actnet_process_call(node, pid, 1, (const uint8_t *)"x", 1, 100, &buf), want);
   CHECK(buf == NULL);
-  CHECK_STATUS(actnet_inspect(node, id, &info), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_inspect(node, pid, &info), want);
   CHECK(info == NULL);
-  CHECK_STATUS(actnet_process_stop(node, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_kill(node, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_trap_exits(node, id, true), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_monitor(node, watcher, id, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_monitor(node, id, watcher, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_demonitor(node, id, 1), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_link(node, watcher, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_link(node, id, watcher), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_unlink(node, id, watcher), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_meta_terminate(node, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_meta_abort(node, id), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_forwarder_spawn(node, id, NULL, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_name_register(node, "stale-name", id), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_stop(node, pid), want);
+  CHECK_STATUS(actnet_process_kill(node, pid), want);
+  CHECK_STATUS(actnet_process_trap_exits(node, pid, true), want);
+  CHECK_STATUS(actnet_process_monitor(node, watcher, pid, &ref), want);
+  CHECK_STATUS(actnet_process_monitor(node, pid, watcher, &ref), want);
+  CHECK_STATUS(actnet_process_demonitor(node, pid, 1), want);
+  CHECK_STATUS(actnet_process_link(node, watcher, pid), want);
+  CHECK_STATUS(actnet_process_link(node, pid, watcher), want);
+  CHECK_STATUS(actnet_process_unlink(node, pid, watcher), want);
+  CHECK_STATUS(actnet_forwarder_spawn(node, pid, NULL, &alias_out), want);
+  actnet_tcp_server_options server;
+  CHECK_OK(actnet_tcp_server_options_init(&server));
+  server.host = "127.0.0.1";
+  CHECK_STATUS(actnet_tcp_server_spawn(node, pid, &server, &alias_out, &port), want);
+  CHECK(port == 0);
+  CHECK_STATUS(actnet_name_register(node, "stale-name", pid), want);
   CHECK_STATUS(actnet_name_lookup(node, "stale-name", &out), ACTNET_STATUS_NOT_FOUND);
-  if (id != 0) { /* link_to 0 means "no link" */
+  if (pid.id != 0) { /* link_to {0} means "no link" */
     actnet_spawn_options so;
     CHECK_OK(actnet_spawn_options_init(&so));
-    so.link_to = id;
+    so.link_to = pid;
     so.name = "linked-to-stale";
-    CHECK_STATUS(actnet_process_spawn(node, b, &so, &out), ACTNET_STATUS_NOT_FOUND);
+    CHECK_STATUS(actnet_process_spawn(node, b, &so, &out), want);
     /* the failed spawn left its name free */
     CHECK_STATUS(actnet_name_lookup(node, "linked-to-stale", &out), ACTNET_STATUS_NOT_FOUND);
   }
-  CHECK(out == untouched);
+  CHECK(out.id == untouched);
+  CHECK(alias_out.id == untouched);
+  CHECK(ref == untouched);
+}
+
+void expect_alias_calls_fail(actnet_node *node, actnet_alias alias, actnet_pid watcher, actnet_status want) {
+  const uint64_t untouched = 0xABCDEF;
+  uint64_t ref = untouched;
+  actnet_info *info = NULL;
+  CHECK_STATUS(actnet_meta_send(node, alias, 1, (const uint8_t *)"x", 1), want);
+  CHECK_STATUS(actnet_meta_send(node, alias, 1, NULL, 0), want);
+  CHECK_STATUS(actnet_meta_inspect(node, alias, &info), want);
+  CHECK(info == NULL);
+  CHECK_STATUS(actnet_meta_monitor(node, watcher, alias, &ref), want);
+  CHECK(ref == untouched);
+  CHECK_STATUS(actnet_meta_terminate(node, alias), want);
+  CHECK_STATUS(actnet_meta_abort(node, alias), want);
+  CHECK_STATUS(actnet_tcp_write(node, alias, (const uint8_t *)"x", 1), want);
+  actnet_pool *pool = NULL;
+  actnet_buf *buf = NULL;
+  CHECK_OK(actnet_pool_new(16, 1, &pool));
+  CHECK_OK(actnet_pool_get(pool, &buf));
+  CHECK_OK(actnet_buf_set_len(buf, 1));
+  CHECK_STATUS(actnet_tcp_write_buf(node, alias, buf), want);
+  CHECK_OK(actnet_buf_free(buf)); /* a failed write leaves it with the caller */
+  CHECK_OK(actnet_pool_free(pool));
 }
 
 probe *probe_new(void) {
@@ -127,7 +176,7 @@ static void push(probe *p, const probe_event *e) {
   pthread_mutex_unlock(&p->lock);
 }
 
-static int32_t on_message(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t on_message(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                           const actnet_message *m) {
   (void)state;
   probe *p = user_data;
@@ -135,8 +184,8 @@ static int32_t on_message(void *user_data, actnet_node *node, uint64_t pid, void
   memset(&e, 0, sizeof e);
   e.kind = m->kind;
   e.pid = pid;
-  e.id = m->id;
   e.from = m->from;
+  e.alias = m->alias;
   e.tag = m->tag;
   e.reference = m->reference;
   e.reason = m->reason;
@@ -166,7 +215,7 @@ static int32_t on_message(void *user_data, actnet_node *node, uint64_t pid, void
   return 0;
 }
 
-static void on_terminate(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static void on_terminate(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                          uint32_t reason, int32_t code) {
   (void)node;
   (void)pid;
@@ -268,12 +317,12 @@ actnet_node *test_node_start(void) {
   return node;
 }
 
-uint64_t spawn_behavior(actnet_node *node, actnet_behavior *b, const char *name, uint32_t mailbox_size) {
+actnet_pid spawn_behavior(actnet_node *node, actnet_behavior *b, const char *name, uint32_t mailbox_size) {
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.name = name;
   so.mailbox_size = mailbox_size;
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   CHECK_OK(actnet_behavior_free(b));
   return pid;
@@ -286,19 +335,19 @@ void *stop_node(void *stopper_arg) {
   return NULL;
 }
 
-uint64_t probe_spawn(actnet_node *node, probe *p, const char *name) {
+actnet_pid probe_spawn(actnet_node *node, probe *p, const char *name) {
   return spawn_behavior(node, probe_behavior(p), name, 0);
 }
 
-uint64_t probe_spawn_opts(actnet_node *node, probe *p, const actnet_spawn_options *options) {
+actnet_pid probe_spawn_opts(actnet_node *node, probe *p, const actnet_spawn_options *options) {
   actnet_behavior *b = probe_behavior(p);
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, options, &pid));
   CHECK_OK(actnet_behavior_free(b));
   return pid;
 }
 
-void probe_cmd_exit(actnet_node *node, uint64_t pid, int32_t code) {
+void probe_cmd_exit(actnet_node *node, actnet_pid pid, int32_t code) {
   CHECK_OK(actnet_message_send(node, pid, PROBE_CMD_EXIT, (const uint8_t *)&code, sizeof code));
 }
 
@@ -314,22 +363,23 @@ bool probe_wait_terminated(probe *p, int n, int timeout_ms) {
   return ok;
 }
 
-void probe_expect_down_at(probe *p, uint64_t target, probe_event *out, const char *file, int line) {
+void probe_expect_down_at(probe *p, any_id target, probe_event *out, const char *file, int line) {
   int64_t end = now_ms() + WAIT_MS;
   for (;;) {
     int left = (int)(end - now_ms());
     if (left <= 0 || !probe_next(p, left, out)) {
-      fprintf(stderr, "%s:%d: timed out waiting for DOWN of %llu\n", file, line, (unsigned long long)target);
+      fprintf(stderr, "%s:%d: timed out waiting for DOWN of %llu\n", file, line, (unsigned long long)target.id);
       exit(1);
     }
-    if (out->kind == ACTNET_MSG_DOWN && out->id == target) return;
+    uint64_t about = target.meta ? out->alias.id : out->from.id;
+    if (out->kind == ACTNET_MSG_DOWN && about == target.id) return;
     probe_event_clear(out);
   }
 }
 
-bool inspect_value(actnet_node *node, uint64_t id, const char *key, char *out, size_t out_len) {
+bool inspect_value_of(actnet_node *node, any_id id, const char *key, char *out, size_t out_len) {
   actnet_info *info = NULL;
-  if (actnet_inspect(node, id, &info) != ACTNET_STATUS_OK) return false;
+  if (inspect_any(node, id, &info) != ACTNET_STATUS_OK) return false;
   const char *v = actnet_info_get(info, key);
   bool found = v != NULL;
   if (found) snprintf(out, out_len, "%s", v);
@@ -337,10 +387,10 @@ bool inspect_value(actnet_node *node, uint64_t id, const char *key, char *out, s
   return found;
 }
 
-const char *inspect_str(actnet_node *node, uint64_t id, const char *key) {
+const char *inspect_str_of(actnet_node *node, any_id id, const char *key) {
   static char value[256];
-  if (!inspect_value(node, id, key, value, sizeof value)) {
-    fprintf(stderr, "inspect of %llu has no key \"%s\"\n", (unsigned long long)id, key);
+  if (!inspect_value_of(node, id, key, value, sizeof value)) {
+    fprintf(stderr, "inspect of %llu has no key \"%s\"\n", (unsigned long long)id.id, key);
     exit(1);
   }
   return value;
@@ -434,7 +484,7 @@ void evlog_push(evlog *l, const evrec *r) {
   pthread_mutex_unlock(&l->lock);
 }
 
-void evlog_add(evlog *l, int what, uint64_t pid, uint64_t a, uint64_t b, int64_t c, const char *text) {
+void evlog_add(evlog *l, int what, actnet_pid pid, uint64_t a, uint64_t b, int64_t c, const char *text) {
   evrec r;
   memset(&r, 0, sizeof r);
   r.what = what;

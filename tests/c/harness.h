@@ -47,11 +47,42 @@ int test_slow(void);
 /* Default wait for an expected event; a hang fails the test instead of stalling CI. */
 #define WAIT_MS SLOW_MS(5000)
 
+/* An id of either kind, for the helpers that take both (inspect, monitor, DOWN): ANY_ID(x)
+ * makes one of an actnet_pid or an actnet_alias, keeping which it was. */
+typedef struct any_id {
+  uint64_t id;
+  bool meta; /* an actnet_alias */
+} any_id;
+static inline any_id any_id_of_pid(actnet_pid pid) { return (any_id){pid.id, false}; }
+static inline any_id any_id_of_alias(actnet_alias alias) { return (any_id){alias.id, true}; }
+#define ANY_ID(x) _Generic((x), actnet_pid: any_id_of_pid, actnet_alias: any_id_of_alias)(x)
+/* actnet_process_inspect or actnet_meta_inspect, as the id's kind says. */
+actnet_status inspect_any(actnet_node *node, any_id id, actnet_info **info_out);
+/* actnet_process_monitor or actnet_meta_monitor, as the target's kind says. */
+actnet_status monitor_any(actnet_node *node, actnet_pid watcher, any_id target, uint64_t *reference_out);
+#define test_inspect(node, id, info_out) inspect_any((node), ANY_ID(id), (info_out))
+#define test_monitor(node, watcher, target, ref_out) monitor_any((node), (watcher), ANY_ID(target), (ref_out))
+
+/* Connection options with their framing options, for tests that change a few fields:
+ *   test_conn_options tc;
+ *   o.connection = test_conn_options_init(&tc);
+ *   tc.conn.write_queue_limit = ...; tc.chunk.enable = true; ...
+ * Both start with the library's defaults, and conn.read_chunk points to chunk (whose
+ * defaults mean no framing, as NULL does). tc must live until the spawn or connect call
+ * returns (the options are read during it). */
+typedef struct test_conn_options {
+  actnet_tcp_connection_options conn;
+  actnet_chunk_options chunk;
+} test_conn_options;
+const actnet_tcp_connection_options *test_conn_options_init(test_conn_options *tc);
+
 /* One message as the probe saw it (a deep copy). */
 typedef struct probe_event {
   uint32_t kind;
-  uint64_t pid; /* the probe process that received it */
-  uint64_t id, from, tag, reference;
+  actnet_pid pid; /* the probe process that received it */
+  actnet_pid from;
+  actnet_alias alias;
+  uint64_t tag, reference;
   uint32_t reason;
   int32_t reason_code;
   uint8_t *data; /* malloc'd copy of the bytes, NUL-terminated for convenience */
@@ -83,7 +114,7 @@ int probe_terminated(probe *p);
 /* A node with 2 workers and logs at WARN, failing the test if it cannot start. */
 actnet_node *test_node_start(void);
 /* Spawns one probe process, optionally registered under `name` (NULL for none). */
-uint64_t probe_spawn(actnet_node *node, probe *p, const char *name);
+actnet_pid probe_spawn(actnet_node *node, probe *p, const char *name);
 
 /* Milliseconds from a monotonic clock. */
 int64_t now_ms(void);
@@ -96,7 +127,7 @@ void deadline_in(struct timespec *ts, int timeout_ms);
 
 /* Spawns a process of behaviour `b` (name may be NULL; mailbox_size 0 = node default) and
  * frees the caller's reference to `b`. */
-uint64_t spawn_behavior(actnet_node *node, actnet_behavior *b, const char *name, uint32_t mailbox_size);
+actnet_pid spawn_behavior(actnet_node *node, actnet_behavior *b, const char *name, uint32_t mailbox_size);
 
 /* actnet_node_stop on a thread of its own: pthread_create(&t, NULL, stop_node, &stopper)
  * runs it, then sets `status` and `done`. */
@@ -107,12 +138,27 @@ typedef struct stopper {
 } stopper;
 void *stop_node(void *stopper_arg);
 
-/* Every core function taking a process id or alias gives NOT_FOUND for `id` (gone, or never
- * issued), writes no out-parameter and leaves no name behind: send, call, inspect, stop, kill,
- * trap exits, monitor and link either way, demonitor, unlink, meta terminate and abort,
- * forwarder spawn, name register, and (id != 0) a spawn linked to it with behaviour `b`.
- * `watcher` is a live process. */
-void expect_core_calls_not_found(actnet_node *node, uint64_t id, uint64_t watcher, actnet_behavior *b);
+/* Stale-id checklists. Every core function taking a process id gives `want` for `pid`,
+ * writes no out-parameter and leaves no name behind: send, call, inspect, stop, kill, trap
+ * exits, monitor and link either way, demonitor, unlink, forwarder and server spawn (as
+ * owner), name register, and (pid.id != 0) a spawn linked to it with behaviour `b`.
+ * `watcher` is a live process. `want` is NOT_FOUND for a process id that is gone or was
+ * never issued, WRONG_KIND for a meta-process's alias passed as a process id ({0} names
+ * nothing of either kind: NOT_FOUND). */
+void expect_pid_calls_fail(actnet_node *node, actnet_pid pid, actnet_pid watcher, actnet_behavior *b,
+                           actnet_status want);
+/* As expect_pid_calls_fail for every core function taking an alias: meta send, inspect,
+ * monitor, terminate, abort, TCP write (plain and of a pool buffer, which the caller keeps).
+ * `want` is NOT_FOUND for an alias that is gone or never issued, WRONG_KIND for a process
+ * id passed as an alias. */
+void expect_alias_calls_fail(actnet_node *node, actnet_alias alias, actnet_pid watcher, actnet_status want);
+#define expect_pid_calls_not_found(node, pid, watcher, b) \
+  expect_pid_calls_fail((node), (pid), (watcher), (b), ACTNET_STATUS_NOT_FOUND)
+#define expect_alias_calls_not_found(node, alias, watcher) \
+  expect_alias_calls_fail((node), (alias), (watcher), ACTNET_STATUS_NOT_FOUND)
+/* The other kind's view of an id, for wrong-kind checks (never needed by correct code). */
+static inline actnet_alias alias_of_raw(uint64_t id) { return (actnet_alias){id}; }
+static inline actnet_pid pid_of_raw(uint64_t id) { return (actnet_pid){id}; }
 
 /* Probe commands: after recording a message with one of these tags, the probe acts on it. */
 /* USER: the handler returns the int32_t in the message's 4 bytes (ends the process if != 0). */
@@ -123,22 +169,25 @@ void expect_core_calls_not_found(actnet_node *node, uint64_t id, uint64_t watche
 #define PROBE_CMD_ECHO UINT64_C(0xAC7E0000000000E3)
 
 /* Sends PROBE_CMD_EXIT with `code` to `pid` (must succeed). */
-void probe_cmd_exit(actnet_node *node, uint64_t pid, int32_t code);
+void probe_cmd_exit(actnet_node *node, actnet_pid pid, int32_t code);
 /* Spawns one probe process with the given options (must succeed). */
-uint64_t probe_spawn_opts(actnet_node *node, probe *p, const actnet_spawn_options *options);
+actnet_pid probe_spawn_opts(actnet_node *node, probe *p, const actnet_spawn_options *options);
 /* Waits until at least n terminate callbacks ran for processes of this probe. */
 bool probe_wait_terminated(probe *p, int n, int timeout_ms);
-/* Waits (WAIT_MS) for a DOWN about `target`, skipping other events; fails the test on
- * timeout. */
-#define probe_expect_down(p, target, out) probe_expect_down_at((p), (target), (out), __FILE__, __LINE__)
-void probe_expect_down_at(probe *p, uint64_t target, probe_event *out, const char *file, int line);
+/* Waits (WAIT_MS) for a DOWN about `target` (an actnet_pid or an actnet_alias), skipping
+ * other events; fails the test on timeout. */
+#define probe_expect_down(p, target, out) probe_expect_down_at((p), ANY_ID(target), (out), __FILE__, __LINE__)
+void probe_expect_down_at(probe *p, any_id target, probe_event *out, const char *file, int line);
 
-/* Looks up `key` in the inspect result for `id` and copies its value into out (NUL-terminated).
- * False if the inspect fails or the key is absent. */
-bool inspect_value(actnet_node *node, uint64_t id, const char *key, char *out, size_t out_len);
+/* Looks up `key` in the inspect result for `id` (an actnet_pid or an actnet_alias) and
+ * copies its value into out (NUL-terminated). False if the inspect fails or the key is
+ * absent. */
+#define inspect_value(node, id, key, out, out_len) inspect_value_of((node), ANY_ID(id), (key), (out), (out_len))
+bool inspect_value_of(actnet_node *node, any_id id, const char *key, char *out, size_t out_len);
 /* As inspect_value, failing the test when the key is missing; returns a static buffer
  * (not thread-safe, valid until the next call). */
-const char *inspect_str(actnet_node *node, uint64_t id, const char *key);
+#define inspect_str(node, id, key) inspect_str_of((node), ANY_ID(id), (key))
+const char *inspect_str_of(actnet_node *node, any_id id, const char *key);
 
 /* A gate: handlers block on it (with a timeout, so a broken test cannot hang forever) until
  * the test opens it. Also counts the waiters that arrived, so the test can wait for them. */
@@ -155,7 +204,7 @@ bool gate_wait_arrivals(gate *g, int n, int timeout_ms);
  * order, and for the test to wait for a number of them. */
 typedef struct evrec {
   int what;      /* test-defined event type */
-  uint64_t pid;  /* the process that reported it */
+  actnet_pid pid; /* the process that reported it */
   uint64_t a, b; /* test-defined */
   int64_t c;     /* test-defined */
   char text[48]; /* test-defined, NUL-terminated */
@@ -165,7 +214,7 @@ evlog *evlog_new(void);
 void evlog_free(evlog *l);
 void evlog_push(evlog *l, const evrec *r);
 /* Builds and pushes a record. */
-void evlog_add(evlog *l, int what, uint64_t pid, uint64_t a, uint64_t b, int64_t c, const char *text);
+void evlog_add(evlog *l, int what, actnet_pid pid, uint64_t a, uint64_t b, int64_t c, const char *text);
 int evlog_count(evlog *l);
 /* Waits until the log holds at least n records. */
 bool evlog_wait(evlog *l, int n, int timeout_ms);

@@ -54,7 +54,7 @@ int64_t mis_echo_roundtrip(mis_echo *e, const char *what) {
   while (seen < 32) {
     tev ev;
     CHECK(tq_next(e->q, WAIT_MS, &ev));
-    CHECK(ev.kind == ACTNET_MSG_DATA && ev.id == e->conn && ev.status == ACTNET_STATUS_OK);
+    CHECK(ev.kind == ACTNET_MSG_DATA && ev.alias.id == e->conn.id && ev.status == ACTNET_STATUS_OK);
     seen += ev.len;
     tev_clear(&ev);
   }
@@ -66,14 +66,14 @@ void mis_echo_stop(actnet_node *node, mis_echo *e) {
   close(e->fd);
   tev ev;
   CHECK(tq_next(e->q, WAIT_MS, &ev));
-  CHECK(ev.kind == ACTNET_MSG_DISCONNECT && ev.id == e->conn && ev.reason == ACTNET_DISCONNECT_REASON_PEER_CLOSED);
+  CHECK(ev.kind == ACTNET_MSG_DISCONNECT && ev.alias.id == e->conn.id && ev.reason == ACTNET_DISCONNECT_REASON_PEER_CLOSED);
   tev_clear(&ev);
   CHECK_OK(actnet_process_stop(node, e->owner));
-  uint64_t gone = e->server;
+  actnet_alias gone = e->server;
   int64_t end = now_ms() + WAIT_MS;
   actnet_info *info = NULL;
   actnet_status st;
-  while ((st = actnet_inspect(node, gone, &info)) == ACTNET_STATUS_OK && now_ms() < end) {
+  while ((st = actnet_meta_inspect(node, gone, &info)) == ACTNET_STATUS_OK && now_ms() < end) {
     actnet_info_free(info);
     sleep_ms(1);
   }

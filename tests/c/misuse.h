@@ -20,7 +20,8 @@ int64_t mis_now_us(void);
  * connected to it. */
 typedef struct mis_echo {
   tq *q;
-  uint64_t owner, server, conn;
+  actnet_pid owner;
+  actnet_alias server, conn;
   uint16_t port;
   int fd;
   uint32_t n; /* round trips made */

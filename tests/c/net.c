@@ -298,37 +298,37 @@ size_t net_pattern_check(const uint8_t *buf, size_t len, uint64_t offset, uint32
 
 /* ---------------------------------------------------------------- inspect helpers */
 
-bool wait_inspect(actnet_node *node, uint64_t id, const char *key, const char *want, int timeout_ms) {
+bool wait_inspect_of(actnet_node *node, any_id id, const char *key, const char *want, int timeout_ms) {
   char v[256] = "";
   int64_t end = now_ms() + timeout_ms;
   for (;;) {
-    if (inspect_value(node, id, key, v, sizeof v) && strcmp(v, want) == 0) return true;
+    if (inspect_value_of(node, id, key, v, sizeof v) && strcmp(v, want) == 0) return true;
     if (now_ms() >= end) break;
     struct timespec ts = {0, 1000000L};
     nanosleep(&ts, NULL);
   }
-  fprintf(stderr, "inspect %llu: \"%s\" is \"%s\", waited for \"%s\"\n", (unsigned long long)id, key, v,
+  fprintf(stderr, "inspect %llu: \"%s\" is \"%s\", waited for \"%s\"\n", (unsigned long long)id.id, key, v,
           want);
   return false;
 }
 
-void check_inspect(actnet_node *node, uint64_t id, const char *key, const char *want) {
+void check_inspect_of(actnet_node *node, any_id id, const char *key, const char *want) {
   char v[256];
-  if (!inspect_value(node, id, key, v, sizeof v)) {
-    fprintf(stderr, "inspect %llu: no key \"%s\"\n", (unsigned long long)id, key);
+  if (!inspect_value_of(node, id, key, v, sizeof v)) {
+    fprintf(stderr, "inspect %llu: no key \"%s\"\n", (unsigned long long)id.id, key);
     exit(1);
   }
   if (strcmp(v, want) != 0) {
-    fprintf(stderr, "inspect %llu: \"%s\" is \"%s\", wanted \"%s\"\n", (unsigned long long)id, key, v,
+    fprintf(stderr, "inspect %llu: \"%s\" is \"%s\", wanted \"%s\"\n", (unsigned long long)id.id, key, v,
             want);
     exit(1);
   }
 }
 
-uint64_t inspect_u64(actnet_node *node, uint64_t id, const char *key) {
+uint64_t inspect_u64_of(actnet_node *node, any_id id, const char *key) {
   char v[256];
-  if (!inspect_value(node, id, key, v, sizeof v)) {
-    fprintf(stderr, "inspect %llu: no key \"%s\"\n", (unsigned long long)id, key);
+  if (!inspect_value_of(node, id, key, v, sizeof v)) {
+    fprintf(stderr, "inspect %llu: no key \"%s\"\n", (unsigned long long)id.id, key);
     exit(1);
   }
   char *end = NULL;
@@ -337,9 +337,9 @@ uint64_t inspect_u64(actnet_node *node, uint64_t id, const char *key) {
   return n;
 }
 
-void check_inspect_gone(actnet_node *node, uint64_t id) {
+void check_inspect_gone_of(actnet_node *node, any_id id) {
   actnet_info *info = NULL;
-  CHECK_STATUS(actnet_inspect(node, id, &info), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(inspect_any(node, id, &info), ACTNET_STATUS_NOT_FOUND);
   CHECK(info == NULL);
 }
 
@@ -416,7 +416,7 @@ static void tq_push(tq *q, const tev *e) {
   pthread_mutex_unlock(&q->lock);
 }
 
-static int32_t tq_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t tq_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                          const actnet_message *m) {
   (void)state;
   tq *q = user_data;
@@ -424,8 +424,8 @@ static int32_t tq_handle(void *user_data, actnet_node *node, uint64_t pid, void 
   memset(&e, 0, sizeof e);
   e.kind = m->kind;
   e.pid = pid;
-  e.id = m->id;
   e.from = m->from;
+  e.alias = m->alias;
   e.tag = m->tag;
   e.reference = m->reference;
   e.reason = m->reason;
@@ -454,7 +454,7 @@ static int32_t tq_handle(void *user_data, actnet_node *node, uint64_t pid, void 
       struct timespec ts = {q->delay_us / 1000000, (long)(q->delay_us % 1000000) * 1000L};
       nanosleep(&ts, NULL);
     }
-    if (q->echo) e.status = (int32_t)actnet_tcp_write(node, m->id, m->data, m->len);
+    if (q->echo) e.status = (int32_t)actnet_tcp_write(node, m->alias, m->data, m->len);
   }
   int32_t rc = 0;
   bool buf_taken = false;
@@ -464,7 +464,7 @@ static int32_t tq_handle(void *user_data, actnet_node *node, uint64_t pid, void 
   return rc;
 }
 
-uint64_t tq_spawn(actnet_node *node, tq *q, const char *name, uint32_t mailbox_size) {
+actnet_pid tq_spawn(actnet_node *node, tq *q, const char *name, uint32_t mailbox_size) {
   actnet_behavior_callbacks cb;
   CHECK_OK(actnet_behavior_callbacks_init(&cb));
   cb.handle_message = tq_handle;
@@ -496,8 +496,9 @@ bool tq_next(tq *q, int timeout_ms, tev *out) {
 }
 
 static void describe(const tev *e) {
-  fprintf(stderr, "  got %s id=%llu pid=%llu reason=%u", actnet_message_kind_str(e->kind),
-          (unsigned long long)e->id, (unsigned long long)e->pid, e->reason);
+  fprintf(stderr, "  got %s alias=%llu from=%llu pid=%llu reason=%u", actnet_message_kind_str(e->kind),
+          (unsigned long long)e->alias.id, (unsigned long long)e->from.id, (unsigned long long)e->pid.id,
+          e->reason);
   if (e->kind == ACTNET_MSG_DISCONNECT) fprintf(stderr, " (%s)", actnet_disconnect_reason_str(e->reason));
   if (e->kind == ACTNET_MSG_DOWN) fprintf(stderr, " (%s, code %d)", actnet_exit_reason_str(e->reason), e->reason_code);
   fprintf(stderr, " len=%zu\n", e->len);
@@ -515,10 +516,12 @@ void tq_expect(tq *q, uint32_t kind, tev *out) {
   }
 }
 
-void tq_expect_for(tq *q, uint32_t kind, uint64_t id, tev *out) {
+void tq_expect_for_id(tq *q, uint32_t kind, any_id id, tev *out) {
   tq_expect(q, kind, out);
-  if (out->id != id) {
-    fprintf(stderr, "wanted a %s message about %llu\n", actnet_message_kind_str(kind), (unsigned long long)id);
+  uint64_t about = id.meta ? out->alias.id : out->from.id;
+  if (about != id.id) {
+    fprintf(stderr, "wanted a %s message about %s %llu\n", actnet_message_kind_str(kind),
+            id.meta ? "alias" : "pid", (unsigned long long)id.id);
     describe(out);
     exit(1);
   }
@@ -533,19 +536,19 @@ bool tq_quiet(tq *q, int timeout_ms) {
   return false;
 }
 
-uint64_t tq_expect_connect(tq *q) {
+actnet_alias tq_expect_connect(tq *q) {
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
-  CHECK(e.id != 0);
+  CHECK(e.alias.id != 0);
   CHECK(e.local_addr[0] != 0 && e.remote_addr[0] != 0);
-  uint64_t id = e.id;
+  actnet_alias alias = e.alias;
   tev_clear(&e);
-  return id;
+  return alias;
 }
 
-void tq_monitor(actnet_node *node, uint64_t watcher_pid, uint64_t target) {
+void tq_monitor_id(actnet_node *node, actnet_pid watcher_pid, any_id target) {
   uint64_t ref = 0;
-  CHECK_OK(actnet_process_monitor(node, watcher_pid, target, &ref));
+  CHECK_OK(monitor_any(node, watcher_pid, target, &ref));
 }
 
 uint32_t exit_reason_for(uint32_t r) {
@@ -558,12 +561,12 @@ uint32_t exit_reason_for(uint32_t r) {
   }
 }
 
-void expect_disconnect_once(actnet_node *node, tq *target, tq *watcher, uint64_t conn, uint32_t reason,
+void expect_disconnect_once(actnet_node *node, tq *target, tq *watcher, actnet_alias conn, uint32_t reason,
                             uint32_t exit_reason) {
   tev e;
   tq_expect_for(target, ACTNET_MSG_DISCONNECT, conn, &e);
   if (e.reason != reason) {
-    fprintf(stderr, "DISCONNECT of %llu with reason %u (%s), wanted %u (%s)\n", (unsigned long long)conn,
+    fprintf(stderr, "DISCONNECT of %llu with reason %u (%s), wanted %u (%s)\n", (unsigned long long)conn.id,
             e.reason, actnet_disconnect_reason_str(e.reason), reason, actnet_disconnect_reason_str(reason));
     exit(1);
   }
@@ -573,7 +576,7 @@ void expect_disconnect_once(actnet_node *node, tq *target, tq *watcher, uint64_t
   tq_expect_for(watcher, ACTNET_MSG_DOWN, conn, &e);
   if (e.reason != exit_reason ||
       (exit_reason == ACTNET_EXIT_DISCONNECTED && e.reason_code != (int32_t)reason)) {
-    fprintf(stderr, "DOWN of %llu: %s code %d, wanted %s code %u\n", (unsigned long long)conn,
+    fprintf(stderr, "DOWN of %llu: %s code %d, wanted %s code %u\n", (unsigned long long)conn.id,
             actnet_exit_reason_str(e.reason), e.reason_code, actnet_exit_reason_str(exit_reason), reason);
     exit(1);
   }
@@ -590,11 +593,11 @@ void server_options(actnet_tcp_server_options *o) {
   o->port = 0;
 }
 
-uint64_t server_spawn(actnet_node *node, uint64_t owner, const actnet_tcp_server_options *o, uint16_t *port) {
-  uint64_t alias = 0;
+actnet_alias server_spawn(actnet_node *node, actnet_pid owner, const actnet_tcp_server_options *o, uint16_t *port) {
+  actnet_alias alias = {0};
   uint16_t p = 0;
   CHECK_OK(actnet_tcp_server_spawn(node, owner, o, &alias, &p));
-  CHECK(alias != 0 && p != 0);
+  CHECK(alias.id != 0 && p != 0);
   if (port) *port = p;
   return alias;
 }

@@ -79,23 +79,30 @@ size_t net_pattern_check(const uint8_t *buf, size_t len, uint64_t offset, uint32
 
 /* ---------------------------------------------------------------- inspect helpers */
 
+/* Each takes an actnet_pid or an actnet_alias as `id` (see ANY_ID in harness.h). */
 /* Polls inspect of `id` until `key` equals `want` (every ~1 ms, up to timeout_ms). Returns
  * true if it did; on false it prints the last value seen. */
-bool wait_inspect(actnet_node *node, uint64_t id, const char *key, const char *want, int timeout_ms);
+#define wait_inspect(node, id, key, want, timeout_ms) wait_inspect_of((node), ANY_ID(id), (key), (want), (timeout_ms))
+bool wait_inspect_of(actnet_node *node, any_id id, const char *key, const char *want, int timeout_ms);
 /* CHECKs that inspect of `id` has `key` equal to `want`, with a clear message otherwise. */
-void check_inspect(actnet_node *node, uint64_t id, const char *key, const char *want);
+#define check_inspect(node, id, key, want) check_inspect_of((node), ANY_ID(id), (key), (want))
+void check_inspect_of(actnet_node *node, any_id id, const char *key, const char *want);
 /* The value of an integer inspect key (the test fails if it is missing). */
-uint64_t inspect_u64(actnet_node *node, uint64_t id, const char *key);
+#define inspect_u64(node, id, key) inspect_u64_of((node), ANY_ID(id), (key))
+uint64_t inspect_u64_of(actnet_node *node, any_id id, const char *key);
 /* CHECKs that inspect of `id` fails with NOT_FOUND. */
-void check_inspect_gone(actnet_node *node, uint64_t id);
+#define check_inspect_gone(node, id) check_inspect_gone_of((node), ANY_ID(id))
+void check_inspect_gone_of(actnet_node *node, any_id id);
 
 /* ---------------------------------------------------------------- the tq behaviour */
 
 /* One message as a tq process saw it (a deep copy). */
 typedef struct tev {
   uint32_t kind;
-  uint64_t pid; /* the process that received it */
-  uint64_t id, from, tag, reference;
+  actnet_pid pid; /* the process that received it */
+  actnet_pid from;
+  actnet_alias alias;
+  uint64_t tag, reference;
   uint32_t reason;
   int32_t reason_code;
   uint8_t *data; /* malloc'd copy of the bytes, NUL-terminated */
@@ -112,7 +119,7 @@ typedef struct tq tq;
 /* An action runs in the handler before the message is recorded. It may act (write,
  * terminate, …), set ev->status, and take the DATA buffer by setting *buf_taken (otherwise
  * the tq frees it after the action). Its return value is the handler's. */
-typedef int32_t (*tq_action)(void *ctx, actnet_node *node, uint64_t pid, const actnet_message *m,
+typedef int32_t (*tq_action)(void *ctx, actnet_node *node, actnet_pid pid, const actnet_message *m,
                              tev *ev, bool *buf_taken);
 
 tq *tq_new(void);
@@ -128,29 +135,33 @@ void tq_set_action(tq *q, tq_action action, void *ctx);
 /* Releases the test's reference; freed when no process uses it any more. */
 void tq_release(tq *q);
 /* Spawns one process from the tq (name may be NULL; mailbox_size 0 = node default). */
-uint64_t tq_spawn(actnet_node *node, tq *q, const char *name, uint32_t mailbox_size);
+actnet_pid tq_spawn(actnet_node *node, tq *q, const char *name, uint32_t mailbox_size);
 
 /* Waits up to timeout_ms for the next event. */
 bool tq_next(tq *q, int timeout_ms, tev *out);
 /* The next event, which must come within WAIT_MS and be of `kind` (fails otherwise). */
 void tq_expect(tq *q, uint32_t kind, tev *out);
-/* As tq_expect, and the event must be about connection `id`. */
-void tq_expect_for(tq *q, uint32_t kind, uint64_t id, tev *out);
+/* As tq_expect, and the event must be about `id`: an actnet_alias (the connection of
+ * CONNECT, DATA, DISCONNECT, WRITABLE, the meta-process of DOWN) or an actnet_pid (the
+ * sender, the process of DOWN or EXIT). */
+#define tq_expect_for(q, kind, id, out) tq_expect_for_id((q), (kind), ANY_ID(id), (out))
+void tq_expect_for_id(tq *q, uint32_t kind, any_id id, tev *out);
 /* True if nothing arrives within timeout_ms (else the event is printed and dropped). */
 bool tq_quiet(tq *q, int timeout_ms);
 void tev_clear(tev *e);
 /* Waits for CONNECT, checks it, returns the connection alias. */
-uint64_t tq_expect_connect(tq *q);
+actnet_alias tq_expect_connect(tq *q);
 
 /* Expects, as the next events of the target's queue, DISCONNECT of conn with `reason` and
  * nothing after it for 200 ms (no second DISCONNECT). If watcher is not NULL, it then waits
  * for the watcher's DOWN about conn with exit reason `exit_reason` (and, for
  * ACTNET_EXIT_DISCONNECTED, reason_code == reason), after which writes, inspect, terminate
  * and abort on the alias must give NOT_FOUND. */
-void expect_disconnect_once(actnet_node *node, tq *target, tq *watcher, uint64_t conn,
+void expect_disconnect_once(actnet_node *node, tq *target, tq *watcher, actnet_alias conn,
                             uint32_t reason, uint32_t exit_reason);
-/* Makes the watcher process monitor `target` (must succeed). */
-void tq_monitor(actnet_node *node, uint64_t watcher_pid, uint64_t target);
+/* Makes the watcher process monitor `target`, an actnet_pid or actnet_alias (must succeed). */
+#define tq_monitor(node, watcher_pid, target) tq_monitor_id((node), (watcher_pid), ANY_ID(target))
+void tq_monitor_id(actnet_node *node, actnet_pid watcher_pid, any_id target);
 
 /* The exit reason a connection ends with for a disconnect reason (NORMAL for peer closed
  * and closed, SHUTDOWN for parent down and node stopping, DISCONNECTED otherwise). */
@@ -159,7 +170,7 @@ uint32_t exit_reason_for(uint32_t disconnect_reason);
 /* Server options for 127.0.0.1, port 0, defaults otherwise. */
 void server_options(actnet_tcp_server_options *o);
 /* Spawns a server owned by `owner` (must succeed); *port receives the bound port. */
-uint64_t server_spawn(actnet_node *node, uint64_t owner, const actnet_tcp_server_options *o,
+actnet_alias server_spawn(actnet_node *node, actnet_pid owner, const actnet_tcp_server_options *o,
                       uint16_t *port);
 
 /* Sleeps (only where the behaviour under test is about time). */

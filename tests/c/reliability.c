@@ -49,22 +49,22 @@ uint64_t rel_pool_outstanding(actnet_pool *pool) {
   return st.outstanding;
 }
 
-rel_baseline rel_baseline_take(actnet_node *node, uint64_t server, actnet_pool *pool) {
+rel_baseline rel_baseline_take(actnet_node *node, actnet_alias server, actnet_pool *pool) {
   rel_baseline b;
   memset(&b, 0, sizeof b);
   b.fds = open_fd_count();
   if (pool) b.outstanding = rel_pool_outstanding(pool);
-  if (server) b.connections = inspect_u64(node, server, "connections");
+  if (server.id) b.connections = inspect_u64(node, server, "connections");
   return b;
 }
 
-int64_t rel_wait_baseline(actnet_node *node, uint64_t server, actnet_pool *pool, const rel_baseline *base,
+int64_t rel_wait_baseline(actnet_node *node, actnet_alias server, actnet_pool *pool, const rel_baseline *base,
                           int timeout_ms, const char *what) {
   int64_t t0 = now_ms(), end = t0 + timeout_ms;
   for (;;) {
     int fds = open_fd_count();
     uint64_t out = pool ? rel_pool_outstanding(pool) : 0;
-    uint64_t conns = server ? inspect_u64(node, server, "connections") : 0;
+    uint64_t conns = server.id ? inspect_u64(node, server, "connections") : 0;
     if (fds == base->fds && out == base->outstanding && conns == base->connections) return now_ms() - t0;
     if (now_ms() >= end) {
       fprintf(stderr,
@@ -109,7 +109,7 @@ struct rec {
   int connects, disconnects, datas, terminated, syncs;
 };
 
-uint32_t rel_flood_seed(uint64_t alias) { return (uint32_t)(alias * 2654435761u) ^ 0x5EED; }
+uint32_t rel_flood_seed(actnet_alias alias) { return (uint32_t)(alias.id * 2654435761u) ^ 0x5EED; }
 
 rec *rec_new(void) {
   rec *r = calloc(1, sizeof *r);
@@ -140,12 +140,12 @@ static void rec_unref(void *user_data) {
 void rec_release(rec *r) { rec_unref(r); }
 
 /* The slot of alias (under the lock); inserts it if `insert`, else NULL when absent. */
-static rec_conn *slot(rec *r, uint64_t alias, bool insert) {
-  uint64_t h = alias * UINT64_C(0x9E3779B97F4A7C15);
+static rec_conn *slot(rec *r, actnet_alias alias, bool insert) {
+  uint64_t h = alias.id * UINT64_C(0x9E3779B97F4A7C15);
   for (size_t i = 0; i < REC_CAP; i++) {
     rec_conn *c = &r->table[(h + i) & (REC_CAP - 1)];
-    if (c->alias == alias) return c;
-    if (c->alias == 0) {
+    if (c->alias.id == alias.id) return c;
+    if (c->alias.id == 0) {
       if (!insert) return NULL;
       CHECK(r->count < REC_CAP * 3 / 4);
       c->alias = alias;
@@ -157,7 +157,7 @@ static rec_conn *slot(rec *r, uint64_t alias, bool insert) {
 }
 
 /* Writes the flood pattern of c until it is done or the queue is full (not under the lock). */
-static void flood_pump(rec *r, actnet_node *node, uint64_t alias) {
+static void flood_pump(rec *r, actnet_node *node, actnet_alias alias) {
   pthread_mutex_lock(&r->lock);
   rec_conn *c = slot(r, alias, false);
   CHECK(c != NULL);
@@ -194,7 +194,7 @@ static void flood_pump(rec *r, actnet_node *node, uint64_t alias) {
   pthread_mutex_unlock(&r->lock);
 }
 
-static int32_t rec_handle(void *user_data, actnet_node *node, uint64_t pid, void *state, const actnet_message *m) {
+static int32_t rec_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state, const actnet_message *m) {
   (void)state;
   rec *r = user_data;
   if (m->kind == ACTNET_MSG_USER && m->tag == REL_CMD_FLOOD) {
@@ -224,10 +224,10 @@ static int32_t rec_handle(void *user_data, actnet_node *node, uint64_t pid, void
   actnet_status echo = ACTNET_STATUS_OK;
   if (m->kind == ACTNET_MSG_DATA && r->echo) {
     if (m->buf) {
-      echo = actnet_tcp_write_buf(node, m->id, m->buf);
+      echo = actnet_tcp_write_buf(node, m->alias, m->buf);
       if (echo != ACTNET_STATUS_OK) CHECK_OK(actnet_buf_free(m->buf));
     } else {
-      echo = actnet_tcp_write(node, m->id, m->data, m->len);
+      echo = actnet_tcp_write(node, m->alias, m->data, m->len);
     }
   } else if (m->kind == ACTNET_MSG_DATA && m->buf) {
     CHECK_OK(actnet_buf_free(m->buf));
@@ -236,7 +236,7 @@ static int32_t rec_handle(void *user_data, actnet_node *node, uint64_t pid, void
    * bytes were hashed before, by rec_handle_hashing). */
   bool pump = false;
   pthread_mutex_lock(&r->lock);
-  rec_conn *c = slot(r, m->id, true);
+  rec_conn *c = slot(r, m->alias, true);
   switch (m->kind) {
     case ACTNET_MSG_CONNECT:
       if (c->connects > 0 || c->disconnects > 0) c->out_of_order++;
@@ -269,18 +269,18 @@ static int32_t rec_handle(void *user_data, actnet_node *node, uint64_t pid, void
   }
   pthread_cond_broadcast(&r->cond);
   pthread_mutex_unlock(&r->lock);
-  if (pump) flood_pump(r, node, m->id);
+  if (pump) flood_pump(r, node, m->alias);
   return 0;
 }
 
 /* DATA is counted and hashed before the echo: its bytes may go back with the pool buffer,
  * and a peer that has read the echo must find the DATA counted. */
-static int32_t rec_handle_hashing(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t rec_handle_hashing(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                                   const actnet_message *m) {
   if (m->kind == ACTNET_MSG_DATA) {
     rec *r = user_data;
     pthread_mutex_lock(&r->lock);
-    rec_conn *c = slot(r, m->id, true);
+    rec_conn *c = slot(r, m->alias, true);
     if (c->connects == 0 || c->disconnects > 0) c->out_of_order++;
     c->datas++;
     r->datas++;
@@ -292,7 +292,7 @@ static int32_t rec_handle_hashing(void *user_data, actnet_node *node, uint64_t p
   return rec_handle(user_data, node, pid, state, m);
 }
 
-static void rec_terminate(void *user_data, actnet_node *node, uint64_t pid, void *state, uint32_t reason,
+static void rec_terminate(void *user_data, actnet_node *node, actnet_pid pid, void *state, uint32_t reason,
                           int32_t code) {
   (void)node;
   (void)pid;
@@ -306,7 +306,7 @@ static void rec_terminate(void *user_data, actnet_node *node, uint64_t pid, void
   pthread_mutex_unlock(&r->lock);
 }
 
-uint64_t rec_spawn(actnet_node *node, rec *r, const char *name, uint32_t mailbox_size) {
+actnet_pid rec_spawn(actnet_node *node, rec *r, const char *name, uint32_t mailbox_size) {
   actnet_behavior_callbacks cb;
   CHECK_OK(actnet_behavior_callbacks_init(&cb));
   cb.handle_message = rec_handle_hashing;
@@ -325,7 +325,7 @@ rec_totals rec_get_totals(rec *r) {
   pthread_mutex_lock(&r->lock);
   for (size_t i = 0; i < REC_CAP; i++) {
     const rec_conn *c = &r->table[i];
-    if (c->alias == 0) continue;
+    if (c->alias.id == 0) continue;
     t.conns++;
     if (c->disconnects > 0 && c->reason < 32) t.by_reason[c->reason]++;
     t.out_of_order += c->out_of_order;
@@ -368,20 +368,20 @@ bool rec_wait_settled(rec *r, int min_connects, int timeout_ms) {
 
 static bool synced(rec *r, void *ctx) { return r->syncs >= *(int *)ctx; }
 
-void rec_sync(actnet_node *node, rec *r, uint64_t pid, int timeout_ms) {
+void rec_sync(actnet_node *node, rec *r, actnet_pid pid, int timeout_ms) {
   pthread_mutex_lock(&r->lock);
   int want = r->syncs + 1;
   pthread_mutex_unlock(&r->lock);
   CHECK_OK(actnet_message_send(node, pid, REL_CMD_SYNC, NULL, 0));
   if (!rec_wait_locked(r, synced, &want, timeout_ms)) {
-    fprintf(stderr, "process %llu did not handle a sync message within %d ms\n", (unsigned long long)pid, timeout_ms);
+    fprintf(stderr, "process %llu did not handle a sync message within %d ms\n", (unsigned long long)pid.id, timeout_ms);
     exit(1);
   }
 }
 
 typedef struct claim_ctx {
   const char *remote;
-  uint64_t found;
+  actnet_alias found;
 } claim_ctx;
 
 static bool claim_found(rec *r, void *ctx) {
@@ -390,11 +390,11 @@ static bool claim_found(rec *r, void *ctx) {
   rec_conn *pick = NULL;
   for (size_t i = 0; i < REC_CAP; i++) {
     rec_conn *e = &r->table[i];
-    if (e->alias == 0 || e->claimed || e->connects == 0) continue;
+    if (e->alias.id == 0 || e->claimed || e->connects == 0) continue;
     if (strcmp(e->remote, c->remote) != 0) continue;
-    if (!pick || e->alias < best) {
+    if (!pick || e->alias.id < best) {
       pick = e;
-      best = e->alias;
+      best = e->alias.id;
     }
   }
   if (!pick) return false;
@@ -403,8 +403,8 @@ static bool claim_found(rec *r, void *ctx) {
   return true;
 }
 
-uint64_t rec_claim_remote(rec *r, const char *remote, int timeout_ms) {
-  claim_ctx c = {remote, 0};
+actnet_alias rec_claim_remote(rec *r, const char *remote, int timeout_ms) {
+  claim_ctx c = {remote, {0}};
   if (!rec_wait_locked(r, claim_found, &c, timeout_ms)) {
     fprintf(stderr, "no CONNECT from %s within %d ms\n", remote, timeout_ms);
     exit(1);
@@ -412,11 +412,11 @@ uint64_t rec_claim_remote(rec *r, const char *remote, int timeout_ms) {
   return c.found;
 }
 
-rec_conn rec_get(rec *r, uint64_t alias) {
+rec_conn rec_get(rec *r, actnet_alias alias) {
   pthread_mutex_lock(&r->lock);
   rec_conn *c = slot(r, alias, false);
   if (!c) {
-    fprintf(stderr, "rec: no connection %llu\n", (unsigned long long)alias);
+    fprintf(stderr, "rec: no connection %llu\n", (unsigned long long)alias.id);
     exit(1);
   }
   rec_conn copy = *c;
@@ -425,7 +425,7 @@ rec_conn rec_get(rec *r, uint64_t alias) {
 }
 
 typedef struct pred_ctx {
-  uint64_t alias;
+  actnet_alias alias;
   bool (*pred)(const rec_conn *, void *);
   void *ctx;
 } pred_ctx;
@@ -436,7 +436,7 @@ static bool pred_holds(rec *r, void *ctx) {
   return c && p->pred(c, p->ctx);
 }
 
-bool rec_wait_pred(rec *r, uint64_t alias, bool (*pred)(const rec_conn *, void *), void *ctx, int timeout_ms) {
+bool rec_wait_pred(rec *r, actnet_alias alias, bool (*pred)(const rec_conn *, void *), void *ctx, int timeout_ms) {
   pred_ctx p = {alias, pred, ctx};
   return rec_wait_locked(r, pred_holds, &p, timeout_ms);
 }
@@ -446,14 +446,14 @@ static bool is_disconnected(const rec_conn *c, void *ctx) {
   return c->disconnects > 0;
 }
 
-void rel_dump(actnet_node *node, uint64_t id) {
+void rel_dump_of(actnet_node *node, any_id id) {
   actnet_info *info = NULL;
-  actnet_status s = actnet_inspect(node, id, &info);
+  actnet_status s = inspect_any(node, id, &info);
   if (s != ACTNET_STATUS_OK) {
-    fprintf(stderr, "  inspect %llu: %s\n", (unsigned long long)id, actnet_status_str(s));
+    fprintf(stderr, "  inspect %llu: %s\n", (unsigned long long)id.id, actnet_status_str(s));
     return;
   }
-  fprintf(stderr, "  inspect %llu:", (unsigned long long)id);
+  fprintf(stderr, "  inspect %llu:", (unsigned long long)id.id);
   for (size_t i = 0; i < actnet_info_count(info); i++)
     fprintf(stderr, "%s %s=%s", i ? "," : "", actnet_info_key(info, i), actnet_info_value(info, i));
   fprintf(stderr, "\n");
@@ -463,11 +463,11 @@ void rel_dump(actnet_node *node, uint64_t id) {
 static actnet_node *dump_node;
 void rec_set_dump_node(actnet_node *node) { dump_node = node; }
 
-rec_conn rec_wait_disconnect(rec *r, uint64_t alias, int timeout_ms) {
+rec_conn rec_wait_disconnect(rec *r, actnet_alias alias, int timeout_ms) {
   if (!rec_wait_pred(r, alias, is_disconnected, NULL, timeout_ms)) {
     rec_conn c = rec_get(r, alias);
     fprintf(stderr, "no DISCONNECT of %llu (%s) within %d ms: %d DATA, %d WRITABLE, %d WOULD_BLOCK, flood %llu/%llu\n",
-            (unsigned long long)alias, c.remote, timeout_ms, c.datas, c.writables, c.would_blocks,
+            (unsigned long long)alias.id, c.remote, timeout_ms, c.datas, c.writables, c.would_blocks,
             (unsigned long long)c.flood_sent, (unsigned long long)c.flood_total);
     if (dump_node) rel_dump(dump_node, alias);
     exit(1);
@@ -475,7 +475,7 @@ rec_conn rec_wait_disconnect(rec *r, uint64_t alias, int timeout_ms) {
   return rec_get(r, alias);
 }
 
-void rec_check_one_disconnect(rec *r, uint64_t alias, uint32_t reason, bool allow_echo_failures, const char *what) {
+void rec_check_one_disconnect(rec *r, actnet_alias alias, uint32_t reason, bool allow_echo_failures, const char *what) {
   rec_conn c = rec_get(r, alias);
   bool ok = c.connects == 1 && c.disconnects == 1 && c.reason == reason && c.out_of_order == 0 &&
             (allow_echo_failures || c.echo_failures == 0);
@@ -483,18 +483,18 @@ void rec_check_one_disconnect(rec *r, uint64_t alias, uint32_t reason, bool allo
     fprintf(stderr,
             "%s: connection %llu (%s): %d CONNECT, %d DISCONNECT, reason %u (%s), wanted one DISCONNECT with %u "
             "(%s); %d out of order, %d failed echoes (last status %u %s)\n",
-            what, (unsigned long long)alias, c.remote, c.connects, c.disconnects, c.reason,
+            what, (unsigned long long)alias.id, c.remote, c.connects, c.disconnects, c.reason,
             actnet_disconnect_reason_str(c.reason), reason, actnet_disconnect_reason_str(reason), c.out_of_order,
             c.echo_failures, c.echo_status, actnet_status_str(c.echo_status));
     exit(1);
   }
 }
 
-int rec_disconnects_of(rec *r, uint64_t pid) {
+int rec_disconnects_of(rec *r, actnet_pid pid) {
   int n = 0;
   pthread_mutex_lock(&r->lock);
   for (size_t i = 0; i < REC_CAP; i++) {
-    if (r->table[i].alias != 0 && r->table[i].pid == pid) n += r->table[i].disconnects;
+    if (r->table[i].alias.id != 0 && r->table[i].pid.id == pid.id) n += r->table[i].disconnects;
   }
   pthread_mutex_unlock(&r->lock);
   return n;
@@ -503,7 +503,7 @@ int rec_disconnects_of(rec *r, uint64_t pid) {
 /* ---------------------------------------------------------------- framing */
 
 void rel_chunk_options(const rel_framing *f, actnet_chunk_options *o) {
-  memset(o, 0, sizeof *o);
+  CHECK_OK(actnet_chunk_options_init(o));
   if (f->kind == REL_RAW) return;
   o->enable = true;
   if (f->kind == REL_FIXED) {
@@ -759,8 +759,15 @@ rel_case rel_case_start(actnet_node *node, actnet_pool *pool, const char *name, 
   actnet_tcp_server_options so;
   if (o) so = *o;
   else server_options(&so);
-  rel_chunk_options(f, &so.connection.read_chunk);
-  so.connection.read_buffer_pool = pool;
+  /* The caller's connection options (if any), with this case's framing and pool. */
+  actnet_tcp_connection_options conn;
+  if (so.connection) conn = *so.connection;
+  else CHECK_OK(actnet_tcp_connection_options_init(&conn));
+  actnet_chunk_options chunk;
+  rel_chunk_options(f, &chunk);
+  conn.read_chunk = &chunk;
+  conn.read_buffer_pool = pool;
+  so.connection = &conn;
   k.server = server_spawn(node, k.owner, &so, &k.port);
   k.base = rel_baseline_take(node, k.server, pool);
   if (good) {
@@ -795,7 +802,7 @@ void rel_case_finish(rel_case *k, int min_roundtrips) {
             k->name, t.conns, t.connects, t.disconnects, t.multi_connect, t.multi_disconnect, t.out_of_order);
     exit(1);
   }
-  if (k->good_alias)
+  if (k->good_alias.id)
     REL_REPORT("[%s] %d connections, well-behaved client: %d round trips (slowest %lld ms); baseline back in %lld "
                "ms (fds %d, pool outstanding %llu, connections %llu)",
                k->name, t.conns, rt, (long long)max_rtt, (long long)back, k->base.fds,
@@ -808,7 +815,7 @@ void rel_case_finish(rel_case *k, int min_roundtrips) {
   /* The server ends with its owner; wait until it is gone (its listener closed). */
   int64_t end = now_ms() + WAIT_MS;
   actnet_info *info = NULL;
-  while (actnet_inspect(k->node, k->server, &info) == ACTNET_STATUS_OK) {
+  while (actnet_meta_inspect(k->node, k->server, &info) == ACTNET_STATUS_OK) {
     CHECK_OK(actnet_info_free(info));
     info = NULL;
     CHECK(now_ms() < end);
@@ -819,13 +826,13 @@ void rel_case_finish(rel_case *k, int min_roundtrips) {
   k->r = NULL;
 }
 
-void rel_wait_bytes_in(actnet_node *node, uint64_t alias, uint64_t want) {
+void rel_wait_bytes_in(actnet_node *node, actnet_alias alias, uint64_t want) {
   int64_t end = now_ms() + WAIT_MS;
   char v[64] = "";
   for (;;) {
     if (inspect_value(node, alias, "bytes in", v, sizeof v) && strtoull(v, NULL, 10) >= want) return;
     if (now_ms() > end) {
-      fprintf(stderr, "connection %llu: bytes in \"%s\", waited for %llu\n", (unsigned long long)alias, v,
+      fprintf(stderr, "connection %llu: bytes in \"%s\", waited for %llu\n", (unsigned long long)alias.id, v,
               (unsigned long long)want);
       exit(1);
     }

@@ -40,12 +40,12 @@ long rel_raise_nofile(long want);
 typedef struct rel_baseline {
   int fds;
   uint64_t outstanding; /* of `pool` (when not NULL) */
-  uint64_t connections; /* the server's "connections" (when server != 0) */
+  uint64_t connections; /* the server's "connections" (when server.id != 0) */
 } rel_baseline;
-rel_baseline rel_baseline_take(actnet_node *node, uint64_t server, actnet_pool *pool);
+rel_baseline rel_baseline_take(actnet_node *node, actnet_alias server, actnet_pool *pool);
 /* Polls (every ms) until fds, pool outstanding and server connections equal the baseline;
  * fails the test with all three figures after timeout_ms. Returns how long it took. */
-int64_t rel_wait_baseline(actnet_node *node, uint64_t server, actnet_pool *pool, const rel_baseline *base,
+int64_t rel_wait_baseline(actnet_node *node, actnet_alias server, actnet_pool *pool, const rel_baseline *base,
                           int timeout_ms, const char *what);
 uint64_t rel_pool_outstanding(actnet_pool *pool);
 
@@ -61,17 +61,17 @@ uint64_t rel_hash_frame(uint64_t h, const uint8_t *p, size_t n);
 /* USER message tag: flood a connection. Payload: rel_flood_cmd. */
 #define REL_CMD_FLOOD UINT64_C(0x5E1F000000000F10)
 typedef struct rel_flood_cmd {
-  uint64_t alias;
+  actnet_alias alias;
   uint64_t total; /* bytes of the pattern (seed rel_flood_seed(alias)) to write in all */
   uint32_t chunk; /* bytes per actnet_tcp_write */
 } rel_flood_cmd;
-uint32_t rel_flood_seed(uint64_t alias);
+uint32_t rel_flood_seed(actnet_alias alias);
 /* USER message tag: the process counts it (see rec_sync). */
 #define REL_CMD_SYNC UINT64_C(0x5E1F000000000F11)
 
 typedef struct rec_conn {
-  uint64_t alias;
-  uint64_t pid; /* the process that got CONNECT */
+  actnet_alias alias;
+  actnet_pid pid; /* the process that got CONNECT */
   char remote[64];
   bool claimed; /* returned by rec_claim_remote already */
   int connects, disconnects;
@@ -99,7 +99,7 @@ void rec_set_echo(rec *r, bool echo);
 /* Releases the test's reference (the processes hold their own). */
 void rec_release(rec *r);
 /* Spawns a process from the rec (name may be NULL; mailbox 0 = the node's default). */
-uint64_t rec_spawn(actnet_node *node, rec *r, const char *name, uint32_t mailbox_size);
+actnet_pid rec_spawn(actnet_node *node, rec *r, const char *name, uint32_t mailbox_size);
 
 /* Totals over every connection. */
 typedef struct rec_totals {
@@ -119,25 +119,26 @@ bool rec_wait_connects(rec *r, int n, int timeout_ms);
 bool rec_wait_settled(rec *r, int min_connects, int timeout_ms);
 /* The connection whose remote address is `remote` ("ip:port") and that was not claimed yet;
  * waits for its CONNECT up to timeout_ms (fails the test on timeout). Marks it claimed. */
-uint64_t rec_claim_remote(rec *r, const char *remote, int timeout_ms);
+actnet_alias rec_claim_remote(rec *r, const char *remote, int timeout_ms);
 /* Sends REL_CMD_SYNC to pid and waits until it was handled: every message the process had
  * before it was handled too (fails after timeout_ms). */
-void rec_sync(actnet_node *node, rec *r, uint64_t pid, int timeout_ms);
+void rec_sync(actnet_node *node, rec *r, actnet_pid pid, int timeout_ms);
 /* Copies the entry of `alias` (fails the test if it is unknown). */
-rec_conn rec_get(rec *r, uint64_t alias);
+rec_conn rec_get(rec *r, actnet_alias alias);
 /* Waits for the DISCONNECT of `alias` and returns its entry (fails on timeout). */
-rec_conn rec_wait_disconnect(rec *r, uint64_t alias, int timeout_ms);
+rec_conn rec_wait_disconnect(rec *r, actnet_alias alias, int timeout_ms);
 /* Waits until pred(entry, ctx) holds for `alias`; false on timeout. */
-bool rec_wait_pred(rec *r, uint64_t alias, bool (*pred)(const rec_conn *, void *), void *ctx, int timeout_ms);
+bool rec_wait_pred(rec *r, actnet_alias alias, bool (*pred)(const rec_conn *, void *), void *ctx, int timeout_ms);
 /* Fails the test unless `alias` saw exactly one CONNECT and one DISCONNECT with `reason`,
  * nothing out of order, and (for echoing recs) no failed echo unless allow_echo_failures. */
-void rec_check_one_disconnect(rec *r, uint64_t alias, uint32_t reason, bool allow_echo_failures, const char *what);
+void rec_check_one_disconnect(rec *r, actnet_alias alias, uint32_t reason, bool allow_echo_failures, const char *what);
 /* Prints every inspect pair of id to stderr (for failure reports). */
-void rel_dump(actnet_node *node, uint64_t id);
+#define rel_dump(node, id) rel_dump_of((node), ANY_ID(id))
+void rel_dump_of(actnet_node *node, any_id id);
 /* rec_wait_disconnect dumps the connection's inspect when it times out, with this node. */
 void rec_set_dump_node(actnet_node *node);
 /* Counts of DISCONNECT per process, for `pid`. */
-int rec_disconnects_of(rec *r, uint64_t pid);
+int rec_disconnects_of(rec *r, actnet_pid pid);
 
 /* ---------------------------------------------------------------- framing */
 
@@ -209,11 +210,12 @@ typedef struct rel_case {
   const char *name;
   rel_framing f;
   rec *r;
-  uint64_t owner, server;
+  actnet_pid owner;
+  actnet_alias server;
   uint16_t port;
   rel_baseline base;
   rel_good *good;
-  uint64_t good_alias;
+  actnet_alias good_alias;
 } rel_case;
 /* `o` may be NULL (defaults); its framing and pool are set from f and pool. */
 rel_case rel_case_start(actnet_node *node, actnet_pool *pool, const char *name, const rel_framing *f,
@@ -225,7 +227,7 @@ rel_case rel_case_start(actnet_node *node, actnet_pool *pool, const char *name, 
  * reports, stops the owner and waits until the server is gone. */
 void rel_case_finish(rel_case *k, int min_roundtrips);
 /* Polls until the connection's "bytes in" reaches want (fails after WAIT_MS). */
-void rel_wait_bytes_in(actnet_node *node, uint64_t alias, uint64_t want);
+void rel_wait_bytes_in(actnet_node *node, actnet_alias alias, uint64_t want);
 
 /* ---------------------------------------------------------------- misc */
 

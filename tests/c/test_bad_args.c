@@ -7,7 +7,7 @@
 
 #include "harness.h"
 
-static int32_t handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)u;
   (void)n;
   (void)pid;
@@ -17,7 +17,7 @@ static int32_t handle(void *u, actnet_node *n, uint64_t pid, void *s, const actn
 }
 
 static int init_calls;
-static int32_t counting_init(void *u, actnet_node *n, uint64_t pid, const uint8_t *a, size_t l, void **s) {
+static int32_t counting_init(void *u, actnet_node *n, actnet_pid pid, const uint8_t *a, size_t l, void **s) {
   (void)u;
   (void)n;
   (void)pid;
@@ -41,7 +41,7 @@ static void node_and_options(void) {
   CHECK_STATUS(actnet_node_start(NULL, NULL), ACTNET_STATUS_NULL_ARGUMENT);
   no.struct_size = 0;
   CHECK_STATUS(actnet_node_start(&no, &node), ACTNET_STATUS_STRUCT_SIZE);
-  no.struct_size = sizeof no - 1;
+  no.struct_size = 3; /* too small to hold struct_size (0.2 accepts any smaller size from 4) */
   CHECK_STATUS(actnet_node_start(&no, &node), ACTNET_STATUS_STRUCT_SIZE);
   no.struct_size = sizeof no + 8;
   CHECK_STATUS(actnet_node_start(&no, &node), ACTNET_STATUS_STRUCT_SIZE);
@@ -57,10 +57,12 @@ static void node_and_options(void) {
   CHECK_STATUS(actnet_node_start(&no, &node), ACTNET_STATUS_INVALID_ARGUMENT);
   CHECK(node == (actnet_node *)0x1);
   CHECK_STATUS(actnet_node_stop(NULL), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_node_free(NULL), ACTNET_STATUS_NULL_ARGUMENT);
   /* NULL options: defaults */
   CHECK_OK(actnet_node_start(NULL, &node));
   CHECK(node != NULL && node != (actnet_node *)0x1);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
 }
 
 static void behaviors(void) {
@@ -72,7 +74,13 @@ static void behaviors(void) {
   actnet_behavior *b = (actnet_behavior *)0x1;
   CHECK_STATUS(actnet_behavior_new(&cb, NULL, NULL, &b), ACTNET_STATUS_NULL_ARGUMENT);
   cb.handle_message = handle;
+  /* 0.2: a smaller struct_size is an older caller's: the fields past it take their
+   * defaults, so with 4 bytes handle_message is missing (was STRUCT_SIZE) */
   cb.struct_size = 4;
+  CHECK_STATUS(actnet_behavior_new(&cb, NULL, NULL, &b), ACTNET_STATUS_NULL_ARGUMENT);
+  cb.struct_size = 3;
+  CHECK_STATUS(actnet_behavior_new(&cb, NULL, NULL, &b), ACTNET_STATUS_STRUCT_SIZE);
+  cb.struct_size = sizeof cb + 8;
   CHECK_STATUS(actnet_behavior_new(&cb, NULL, NULL, &b), ACTNET_STATUS_STRUCT_SIZE);
   CHECK_STATUS(actnet_behavior_new(NULL, NULL, NULL, &b), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK(b == (actnet_behavior *)0x1);
@@ -86,11 +94,12 @@ static void processes(actnet_node *node) {
   cb.handle_message = handle;
   actnet_behavior *b = NULL;
   CHECK_OK(actnet_behavior_new(&cb, NULL, NULL, &b));
-  uint64_t pid = UNTOUCHED, ref = UNTOUCHED;
+  actnet_pid pid = {UNTOUCHED};
+  uint64_t ref = UNTOUCHED;
   CHECK_STATUS(actnet_spawn_options_init(NULL), ACTNET_STATUS_NULL_ARGUMENT);
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
-  CHECK(so.struct_size == sizeof so && so.mailbox_size == 0 && so.name == NULL && so.link_to == 0 && !so.trap_exits);
+  CHECK(so.struct_size == sizeof so && so.mailbox_size == 0 && so.name == NULL && so.link_to.id == 0 && !so.trap_exits);
 
   CHECK_STATUS(actnet_process_spawn(NULL, b, NULL, &pid), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_process_spawn(node, NULL, NULL, &pid), ACTNET_STATUS_NULL_ARGUMENT);
@@ -114,12 +123,12 @@ static void processes(actnet_node *node) {
   CHECK_STATUS(actnet_process_spawn_register(NULL, "x", b, NULL, &pid), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_process_spawn_register(node, "x", NULL, NULL, &pid), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_process_spawn_register(node, "x", b, NULL, NULL), ACTNET_STATUS_NULL_ARGUMENT);
-  CHECK(pid == UNTOUCHED);
+  CHECK(pid.id == UNTOUCHED);
   CHECK(init_calls == 0); /* no failed spawn ran a callback */
-  uint64_t x = 0;
+  actnet_pid x = {0};
   CHECK_STATUS(actnet_name_lookup(node, "x", &x), ACTNET_STATUS_NOT_FOUND);
 
-  uint64_t live = 0;
+  actnet_pid live = {0};
   CHECK_OK(actnet_process_spawn(node, b, NULL, &live));
   CHECK(init_calls == 1);
 
@@ -151,7 +160,7 @@ static void processes(actnet_node *node) {
   CHECK_STATUS(actnet_process_link(NULL, live, live), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_process_unlink(NULL, live, live), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_process_monitor(NULL, live, live, &ref), ACTNET_STATUS_NULL_ARGUMENT);
-  uint64_t other = 0;
+  actnet_pid other = {0};
   CHECK_OK(actnet_process_spawn(node, b, NULL, &other));
   CHECK_STATUS(actnet_process_monitor(node, live, other, NULL), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK(strcmp(inspect_str(node, other, "monitored by"), "0") == 0); /* nothing was set up */
@@ -168,19 +177,24 @@ static void processes(actnet_node *node) {
   CHECK_STATUS(actnet_process_reply(node, 1, NULL, 4), ACTNET_STATUS_NULL_ARGUMENT);
 
   /* meta */
-  uint64_t alias = UNTOUCHED;
+  actnet_alias alias = {UNTOUCHED};
   CHECK_STATUS(actnet_forwarder_spawn(NULL, live, NULL, &alias), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_forwarder_spawn(node, live, NULL, NULL), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_forwarder_spawn(node, live, "\xff", &alias), ACTNET_STATUS_INVALID_ARGUMENT);
-  CHECK(alias == UNTOUCHED);
+  CHECK(alias.id == UNTOUCHED);
   CHECK(strcmp(inspect_str(node, live, "meta-processes"), "0") == 0);
-  CHECK_STATUS(actnet_meta_terminate(NULL, 1), ACTNET_STATUS_NULL_ARGUMENT);
-  CHECK_STATUS(actnet_meta_abort(NULL, 1), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_terminate(NULL, (actnet_alias){1}), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_abort(NULL, (actnet_alias){1}), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_send(NULL, (actnet_alias){1}, 0, NULL, 0), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_monitor(NULL, live, (actnet_alias){1}, &ref), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK(ref == UNTOUCHED);
 
   /* inspect */
   actnet_info *info = (actnet_info *)0x1;
-  CHECK_STATUS(actnet_inspect(NULL, live, &info), ACTNET_STATUS_NULL_ARGUMENT);
-  CHECK_STATUS(actnet_inspect(node, live, NULL), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_process_inspect(NULL, live, &info), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_process_inspect(node, live, NULL), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_inspect(NULL, (actnet_alias){1}, &info), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_inspect(node, (actnet_alias){1}, NULL), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK(info == (actnet_info *)0x1);
   CHECK_STATUS(actnet_info_free(NULL), ACTNET_STATUS_NULL_ARGUMENT);
 
@@ -208,7 +222,7 @@ static void supervisors(actnet_node *node) {
   CHECK(so.struct_size == sizeof so && so.children == NULL && so.children_len == 0);
   so.children = &spec;
   so.children_len = 1;
-  uint64_t pid = UNTOUCHED;
+  actnet_pid pid = {UNTOUCHED};
 
   CHECK_STATUS(actnet_supervisor_spawn(NULL, &so, &pid), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_supervisor_spawn(node, NULL, &pid), ACTNET_STATUS_NULL_ARGUMENT);
@@ -230,7 +244,7 @@ static void supervisors(actnet_node *node) {
   spec.restart = ACTNET_RESTART_TEMPORARY + 1;
   CHECK_STATUS(actnet_supervisor_spawn(node, &so, &pid), ACTNET_STATUS_INVALID_ARGUMENT);
   spec.restart = ACTNET_RESTART_PERMANENT;
-  spec.struct_size = sizeof spec - 1;
+  spec.struct_size = sizeof spec + 1; /* 0.2: a smaller one is accepted (an older caller) */
   CHECK_STATUS(actnet_supervisor_spawn(node, &so, &pid), ACTNET_STATUS_STRUCT_SIZE);
   spec.struct_size = sizeof spec;
   spec.name = NULL;
@@ -247,7 +261,7 @@ static void supervisors(actnet_node *node) {
   spec.args_len = 2;
   CHECK_STATUS(actnet_supervisor_spawn(node, &so, &pid), ACTNET_STATUS_NULL_ARGUMENT);
   spec.args_len = 0;
-  CHECK(pid == UNTOUCHED);
+  CHECK(pid.id == UNTOUCHED);
   CHECK(init_calls == inits); /* no child started */
   /* two children with one name: refused before anything starts */
   actnet_child_spec twins[2] = {spec, spec};
@@ -256,7 +270,7 @@ static void supervisors(actnet_node *node) {
   CHECK_STATUS(actnet_supervisor_spawn(node, &so, &pid), ACTNET_STATUS_INVALID_ARGUMENT);
   CHECK(init_calls == inits);
   /* a child name another process holds: the child cannot start */
-  uint64_t holder = 0;
+  actnet_pid holder = {0};
   CHECK_OK(actnet_process_spawn_register(node, "c", b, NULL, &holder));
   inits = init_calls;
   so.children = &spec;
@@ -268,7 +282,7 @@ static void supervisors(actnet_node *node) {
   so.name = "c";
   CHECK_STATUS(actnet_supervisor_spawn(node, &so, &pid), ACTNET_STATUS_NAME_TAKEN);
   CHECK(init_calls == inits);
-  CHECK(pid == UNTOUCHED);
+  CHECK(pid.id == UNTOUCHED);
   CHECK_OK(actnet_behavior_free(b));
 }
 
@@ -324,7 +338,7 @@ static void buffers(actnet_node *node) {
 
   /* a call's reply buffer: freed once is fine, twice is DOUBLE_FREE */
   probe *p = probe_new();
-  uint64_t echo = probe_spawn(node, p, NULL);
+  actnet_pid echo = probe_spawn(node, p, NULL);
   actnet_buf *reply = NULL;
   CHECK_OK(actnet_process_call(node, echo, PROBE_CMD_ECHO, (const uint8_t *)"abc", 3, 2000, &reply));
   CHECK(actnet_buf_len(reply) == 3 && memcmp(actnet_buf_data(reply), "abc", 3) == 0);
@@ -370,6 +384,7 @@ int main(void) {
   supervisors(node);
   buffers(node);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   printf("ok\n");
   return 0;
 }

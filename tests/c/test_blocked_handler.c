@@ -14,10 +14,10 @@ enum { TAG_SEND_THEN_BLOCK = 1, TAG_BLOCK = 2, TAG_COUNT = 3 };
 typedef struct ctx {
   gate *gate;
   evlog *log;
-  uint64_t peer;
+  actnet_pid peer;
 } ctx;
 
-static int32_t handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                       const actnet_message *m) {
   (void)state;
   ctx *c = user_data;
@@ -37,7 +37,7 @@ static int32_t handle(void *user_data, actnet_node *node, uint64_t pid, void *st
   return 0;
 }
 
-static uint64_t spawn(actnet_node *node, ctx *c) {
+static actnet_pid spawn(actnet_node *node, ctx *c) {
   actnet_behavior_callbacks cb;
   CHECK_OK(actnet_behavior_callbacks_init(&cb));
   cb.handle_message = handle;
@@ -46,7 +46,7 @@ static uint64_t spawn(actnet_node *node, ctx *c) {
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.mailbox_size = ACTNET_MAILBOX_UNBOUNDED;
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   CHECK_OK(actnet_behavior_free(b));
   return pid;
@@ -61,11 +61,11 @@ int main(void) {
 
   for (int round = 0; round < 3; round++) {
     ctx *rc = &keep[kept++], *sc = &keep[kept++];
-    *rc = (ctx){gate_new(), evlog_new(), 0};
-    *sc = (ctx){gate_new(), evlog_new(), 0};
-    uint64_t receiver = spawn(node, rc);
+    *rc = (ctx){gate_new(), evlog_new(), {0}};
+    *sc = (ctx){gate_new(), evlog_new(), {0}};
+    actnet_pid receiver = spawn(node, rc);
     sc->peer = receiver;
-    uint64_t sender = spawn(node, sc);
+    actnet_pid sender = spawn(node, sc);
     CHECK_OK(actnet_message_send(node, sender, TAG_SEND_THEN_BLOCK, NULL, 0));
     CHECK(gate_wait_arrivals(sc->gate, 1, WAIT_MS));
     if (!evlog_wait(rc->log, 1, 1000)) {
@@ -80,10 +80,10 @@ int main(void) {
   enum { N = 2000 };
   for (int round = 0; round < 4; round++) {
     ctx *busy = &keep[kept++], *blocker = &keep[kept++];
-    *busy = (ctx){gate_new(), evlog_new(), 0};
-    *blocker = (ctx){gate_new(), evlog_new(), 0};
-    uint64_t b = spawn(node, busy);
-    uint64_t a = spawn(node, blocker);
+    *busy = (ctx){gate_new(), evlog_new(), {0}};
+    *blocker = (ctx){gate_new(), evlog_new(), {0}};
+    actnet_pid b = spawn(node, busy);
+    actnet_pid a = spawn(node, blocker);
     for (int i = 0; i < N; i++) CHECK_OK(actnet_message_send(node, b, TAG_COUNT, NULL, 0));
     CHECK_OK(actnet_message_send(node, a, TAG_BLOCK, NULL, 0));
     CHECK(gate_wait_arrivals(blocker->gate, 1, WAIT_MS));
@@ -97,6 +97,7 @@ int main(void) {
   }
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   for (int i = 0; i < kept; i++) {
     gate_free(keep[i].gate);
     evlog_free(keep[i].log);

@@ -22,12 +22,12 @@ enum { EV_CALL = 1, EV_HELD = 2, EV_LATE_REPLY = 3 };
 typedef struct server_ctx {
   evlog *log;
   gate *gate;
-  uint64_t back; /* the process T_NESTED calls */
+  actnet_pid back; /* the process T_NESTED calls */
   pthread_mutex_t lock;
   uint64_t held;
 } server_ctx;
 
-static int32_t server_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t server_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                              const actnet_message *m) {
   (void)state;
   server_ctx *ctx = user_data;
@@ -45,7 +45,7 @@ static int32_t server_handle(void *user_data, actnet_node *node, uint64_t pid, v
   }
   if (m->kind != ACTNET_MSG_CALL) return 0;
   CHECK(m->reference != 0);
-  evlog_add(ctx->log, EV_CALL, pid, m->from, m->tag, 0, NULL);
+  evlog_add(ctx->log, EV_CALL, pid, m->from.id, m->tag, 0, NULL);
   switch (m->tag) {
     case T_REVERSE: {
       uint8_t out[256];
@@ -91,13 +91,13 @@ static int32_t server_handle(void *user_data, actnet_node *node, uint64_t pid, v
   return 0;
 }
 
-static uint64_t spawn_server(actnet_node *node, server_ctx *ctx) {
+static actnet_pid spawn_server(actnet_node *node, server_ctx *ctx) {
   actnet_behavior_callbacks cb;
   CHECK_OK(actnet_behavior_callbacks_init(&cb));
   cb.handle_message = server_handle;
   actnet_behavior *b = NULL;
   CHECK_OK(actnet_behavior_new(&cb, ctx, NULL, &b));
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, NULL, &pid));
   CHECK_OK(actnet_behavior_free(b));
   return pid;
@@ -130,7 +130,7 @@ static void ctx_free(server_ctx *c) {
 
 typedef struct caller_arg {
   actnet_node *node;
-  uint64_t to;
+  actnet_pid to;
   uint64_t tag;
   const char *data;
   uint32_t timeout_ms;
@@ -166,12 +166,12 @@ static void *many_calls(void *arg) {
 int main(void) {
   actnet_node *node = test_node_start();
   probe *w = probe_new();
-  uint64_t watcher = probe_spawn(node, w, NULL);
+  actnet_pid watcher = probe_spawn(node, w, NULL);
   server_ctx *back_ctx = ctx_new();
   server_ctx *ctx = ctx_new();
-  uint64_t back = spawn_server(node, back_ctx);
+  actnet_pid back = spawn_server(node, back_ctx);
   ctx->back = back;
-  uint64_t server = spawn_server(node, ctx);
+  actnet_pid server = spawn_server(node, ctx);
 
   /* a plain call and its reply buffer */
   actnet_buf *r = NULL;
@@ -184,12 +184,12 @@ int main(void) {
   CHECK_OK(actnet_process_call(node, server, T_REVERSE, NULL, 0, 2000, &r));
   check_reply(r, "");
   /* the probe's echo command */
-  uint64_t echo = probe_spawn(node, w, NULL);
+  actnet_pid echo = probe_spawn(node, w, NULL);
   CHECK_OK(actnet_process_call(node, echo, PROBE_CMD_ECHO, (const uint8_t *)"echo me", 7, 2000, &r));
   check_reply(r, "echo me");
   probe_event e;
   probe_expect(w, ACTNET_MSG_CALL, &e);
-  CHECK(e.pid == echo && e.from == 0 && e.reference != 0 && e.len == 7);
+  CHECK(e.pid.id == echo.id && e.from.id == 0 && e.reference != 0 && e.len == 7);
   probe_event_clear(&e);
 
   /* timeout; the late answer is then refused */
@@ -230,7 +230,7 @@ int main(void) {
   check_reply(r, "outer(zyx)");
   CHECK(evlog_wait(back_ctx->log, back_base + 1, WAIT_MS));
   rec = evlog_at(back_ctx->log, back_base);
-  CHECK(rec.what == EV_CALL && rec.a == server && rec.b == T_REVERSE && rec.pid == back);
+  CHECK(rec.what == EV_CALL && rec.a == server.id && rec.b == T_REVERSE && rec.pid.id == back.id);
   /* ... whose nested call times out */
   CHECK_OK(actnet_process_call(node, server, T_NESTED_TIMEOUT, NULL, 0, 5000, &r));
   CHECK(actnet_buf_len(r) == 8);
@@ -261,7 +261,7 @@ int main(void) {
 
   /* a process that dies before answering: NOT_FOUND long before the timeout */
   server_ctx *dying_ctx = ctx_new();
-  uint64_t dying = spawn_server(node, dying_ctx);
+  actnet_pid dying = spawn_server(node, dying_ctx);
   uint64_t ref = 0;
   CHECK_OK(actnet_process_monitor(node, watcher, dying, &ref));
   t0 = now_ms();
@@ -277,7 +277,7 @@ int main(void) {
 
   /* a process killed while the call waits in its mailbox */
   server_ctx *blocked_ctx = ctx_new();
-  uint64_t blocked = spawn_server(node, blocked_ctx);
+  actnet_pid blocked = spawn_server(node, blocked_ctx);
   CHECK_OK(actnet_message_send(node, blocked, U_BLOCK, NULL, 0));
   CHECK(gate_wait_arrivals(blocked_ctx->gate, 1, WAIT_MS));
   caller_arg queued = {.node = node, .to = blocked, .tag = T_REVERSE, .data = "q", .timeout_ms = 20000};
@@ -299,13 +299,18 @@ int main(void) {
   CHECK(evlog_count(blocked_ctx->log) == 0); /* the queued call was never handled */
 
   /* no such process; a meta-process */
-  CHECK_STATUS(actnet_process_call(node, 0, T_REVERSE, NULL, 0, 100, &r), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_call(node, UINT64_MAX, T_REVERSE, NULL, 0, 100, &r), ACTNET_STATUS_NOT_FOUND);
-  uint64_t alias = 0;
+  CHECK_STATUS(actnet_process_call(node, (actnet_pid){0}, T_REVERSE, NULL, 0, 100, &r), ACTNET_STATUS_NOT_FOUND);
+  /* the largest process id (UINT64_MAX itself is of the alias kind) */
+  CHECK_STATUS(actnet_process_call(node, (actnet_pid){UINT64_MAX - 1}, T_REVERSE, NULL, 0, 100, &r),
+               ACTNET_STATUS_NOT_FOUND);
+  actnet_alias alias = {0};
   CHECK_OK(actnet_forwarder_spawn(node, server, NULL, &alias));
-  CHECK_STATUS(actnet_process_call(node, alias, T_REVERSE, NULL, 0, 100, &r), ACTNET_STATUS_UNSUPPORTED);
+  /* 0.2: an alias passed as a process id is the wrong kind (0.1: UNSUPPORTED) */
+  CHECK_STATUS(actnet_process_call(node, pid_of_raw(alias.id), T_REVERSE, NULL, 0, 100, &r),
+               ACTNET_STATUS_WRONG_KIND);
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   ctx_free(ctx);
   ctx_free(back_ctx);
   ctx_free(dying_ctx);

@@ -130,21 +130,23 @@ static void run(int nsinks) {
   rec *r = rec_new();
   rec_set_dump_node(node);
   const char *names[WORKERS] = {"worker0", "worker1", "worker2", "worker3"};
-  uint64_t workers[WORKERS];
+  actnet_pid workers[WORKERS];
   for (int i = 0; i < WORKERS; i++) workers[i] = rec_spawn(node, r, names[i], 0);
-  uint64_t owner = rec_spawn(node, r, NULL, 0);
+  actnet_pid owner = rec_spawn(node, r, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   o.process_pool = names;
   o.process_pool_len = WORKERS;
-  o.connection.read_buffer_pool = pool;
-  o.connection.write_queue_limit = 256 * 1024;
+  test_conn_options tc;
+  o.connection = test_conn_options_init(&tc);
+  tc.conn.read_buffer_pool = pool;
+  tc.conn.write_queue_limit = 256 * 1024;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
 
   /* Peers that never read, their queues full. */
   int sinks[MAX_SINKS];
-  uint64_t sink_alias[MAX_SINKS];
+  actnet_alias sink_alias[MAX_SINKS];
   for (int i = 0; i < nsinks; i++) {
     sinks[i] = net_connect_bufs(port, 4096, 0);
     char local[64];
@@ -200,6 +202,7 @@ static void run(int nsinks) {
   int64_t took = now_ms() - t0;
   CHECK(pthread_join(sth, NULL) == 0);
   CHECK_OK(st.status);
+  CHECK_OK(actnet_node_free(node));
 
   /* The clients see every socket end. */
   for (int t = 0; t < THREADS; t++) CHECK(pthread_join(th[t], NULL) == 0);

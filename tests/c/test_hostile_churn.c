@@ -137,6 +137,7 @@ int main(void) {
     sleep_ms(1);
   }
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   CHECK_OK(actnet_pool_free(pool));
   printf("test_hostile_churn: ok\n");
   return 0;

@@ -46,7 +46,7 @@ static bool flood_done(const rec_conn *c, void *ctx) {
   return c->flood_sent == c->flood_total || c->flood_errors > 0;
 }
 
-static uint64_t queued(uint64_t alias) { return inspect_u64(node, alias, "queued write bytes"); }
+static uint64_t queued(actnet_alias alias) { return inspect_u64(node, alias, "queued write bytes"); }
 
 int main(void) {
   node = test_node_start();
@@ -55,14 +55,16 @@ int main(void) {
 
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.write_queue_limit = LIMIT;
-  o.connection.close_timeout_ms = CLOSE_TIMEOUT_MS;
+  test_conn_options tc;
+  o.connection = test_conn_options_init(&tc);
+  tc.conn.write_queue_limit = LIMIT;
+  tc.conn.close_timeout_ms = CLOSE_TIMEOUT_MS;
   rel_framing raw = {.name = "none", .kind = REL_RAW};
   rel_case k = rel_case_start(node, pool, "never-read peers", &raw, &o, true);
 
   long rss0 = rel_rss_kb();
   int fds[PEERS];
-  uint64_t alias[PEERS];
+  actnet_alias alias[PEERS];
   for (int i = 0; i < PEERS; i++) {
     fds[i] = net_connect_bufs(k.port, 4096, 0);
     char local[64];
@@ -214,6 +216,7 @@ int main(void) {
   }
   CHECK(rel_pool_outstanding(pool) == 0);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   CHECK_OK(actnet_pool_free(pool));
   printf("test_hostile_flow: ok\n");
   return 0;

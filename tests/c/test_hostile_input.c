@@ -65,7 +65,7 @@ static void header_claims_4gib(void) {
     int fd = net_connect(k.port);
     char local[64];
     net_sockname(fd, local, sizeof local);
-    uint64_t alias = rec_claim_remote(k.r, local, WAIT_MS);
+    actnet_alias alias = rec_claim_remote(k.r, local, WAIT_MS);
     int64_t t0 = now_ms();
     (void)net_try_write_all(fd, claim, sizeof claim);
     uint8_t buf[256];
@@ -93,7 +93,7 @@ static void header_claims_4gib(void) {
   int fd = net_connect(k.port);
   char local[64];
   net_sockname(fd, local, sizeof local);
-  uint64_t alias = rec_claim_remote(k.r, local, WAIT_MS);
+  actnet_alias alias = rec_claim_remote(k.r, local, WAIT_MS);
   net_write_all(fd, claim, 4);
   enum { PAYLOAD = 1 << 20 };
   uint8_t *chunk = malloc(65536);
@@ -222,7 +222,7 @@ static void garbage_peer(rel_case *k, int idx, uint64_t *rng, garbage_stats *st)
   int fd = net_connect(k->port);
   char local[64];
   net_sockname(fd, local, sizeof local);
-  uint64_t alias = rec_claim_remote(k->r, local, WAIT_MS);
+  actnet_alias alias = rec_claim_remote(k->r, local, WAIT_MS);
   bool wrote_all = true;
   for (size_t off = 0; off < n && wrote_all;) {
     size_t step = rel_rand_range(rng, 1, 4096);
@@ -352,7 +352,7 @@ static void slowloris(void) {
   rel_case k = rel_case_start(node, pool, "slowloris", &f, NULL, true);
   enum { SLOW = 20, FRAME = 26, PACE_MS = 100 };
   int fds[SLOW];
-  uint64_t aliases[SLOW];
+  actnet_alias aliases[SLOW];
   uint8_t frames[SLOW][FRAME];
   uint64_t rng = 99;
   for (int i = 0; i < SLOW; i++) {
@@ -431,7 +431,7 @@ static void reset_mid_frame(void) {
       int fd = net_connect(k.port);
       char local[64];
       net_sockname(fd, local, sizeof local);
-      uint64_t alias = rec_claim_remote(k.r, local, WAIT_MS);
+      actnet_alias alias = rec_claim_remote(k.r, local, WAIT_MS);
       net_write_all(fd, s, whole);
       uint8_t echo[2048];
       CHECK(net_read_exact(fd, echo, whole, WAIT_MS));
@@ -469,6 +469,7 @@ int main(void) {
   }
   CHECK(rel_pool_outstanding(pool) == 0);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   CHECK_OK(actnet_pool_free(pool));
   printf("test_hostile_input: ok\n");
   return 0;

@@ -65,11 +65,11 @@ static void capture_client_hello(capture *c) {
   pthread_t th;
   CHECK(pthread_create(&th, NULL, capture_main, c) == 0);
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_client_options co;
   tls_client_options(&co, port, client_cm, "localhost");
   co.tls_handshake_timeout_ms = SLOW_MS(2000);
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   actnet_status s = actnet_tcp_connect(node, owner, &co, &conn);
   CHECK(s != ACTNET_STATUS_OK); /* the fake server closed after the hello */
   CHECK(pthread_join(th, NULL) == 0);
@@ -84,7 +84,8 @@ static void capture_client_hello(capture *c) {
 typedef struct good_tls {
   pthread_t thread;
   tq *q;
-  uint64_t owner, conn;
+  actnet_pid owner;
+  actnet_alias conn;
   char local[64];
   atomic_bool stop;
   atomic_int roundtrips;
@@ -131,7 +132,7 @@ static good_tls *good_tls_start(uint16_t port) {
   actnet_tcp_client_options co;
   tls_client_options(&co, port, client_cm, "localhost");
   CHECK_OK(actnet_tcp_connect(node, g->owner, &co, &g->conn));
-  CHECK(tls_expect_connect(g->q, NULL) == g->conn);
+  CHECK(tls_expect_connect(g->q, NULL).id == g->conn.id);
   CHECK(inspect_value(node, g->conn, "local", g->local, sizeof g->local));
   CHECK(pthread_create(&g->thread, NULL, good_tls_main, g) == 0);
   return g;
@@ -187,7 +188,7 @@ int main(int argc, char **argv) {
   uint64_t failures0 = inspect_u64(node, k.server, "tls handshake failures");
 
   good_tls *g = good_tls_start(k.port);
-  uint64_t good_alias = rec_claim_remote(k.r, g->local, WAIT_MS);
+  actnet_alias good_alias = rec_claim_remote(k.r, g->local, WAIT_MS);
   while (atomic_load(&g->roundtrips) < 3) sleep_ms(1);
   int rt0 = atomic_load(&g->roundtrips);
 
@@ -328,6 +329,7 @@ int main(int argc, char **argv) {
     sleep_ms(1);
   }
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   CHECK_OK(actnet_certmanager_free(client_cm));
   CHECK_OK(actnet_pool_free(pool));
   printf("test_hostile_tls: ok\n");

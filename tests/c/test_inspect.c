@@ -13,12 +13,12 @@ enum { EV_SELF = 1, EV_TARGET = 2, EV_DEAD = 3 };
 
 typedef struct ctx {
   evlog *log;
-  uint64_t target; /* where TAG_SEND2 sends */
+  actnet_pid target; /* where TAG_SEND2 sends */
 } ctx;
 
-static void record_info(evlog *log, int what, uint64_t pid, actnet_node *node, uint64_t id) {
+static void record_info(evlog *log, int what, actnet_pid pid, actnet_node *node, actnet_pid id) {
   actnet_info *info = NULL;
-  CHECK_OK(actnet_inspect(node, id, &info));
+  CHECK_OK(actnet_process_inspect(node, id, &info));
   char text[48];
   snprintf(text, sizeof text, "%s|%s|%s|%s", actnet_info_get(info, "state"),
            actnet_info_get(info, "messages in"), actnet_info_get(info, "messages out"),
@@ -28,7 +28,7 @@ static void record_info(evlog *log, int what, uint64_t pid, actnet_node *node, u
   CHECK_OK(actnet_info_free(info));
 }
 
-static int32_t handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                       const actnet_message *m) {
   (void)state;
   ctx *c = user_data;
@@ -39,39 +39,43 @@ static int32_t handle(void *user_data, actnet_node *node, uint64_t pid, void *st
     record_info(c->log, EV_SELF, pid, node, pid);
     record_info(c->log, EV_TARGET, pid, node, c->target);
   } else if (m->tag == TAG_INSPECT_DEAD) {
-    uint64_t dead;
+    actnet_pid dead;
     memcpy(&dead, m->data, sizeof dead);
     actnet_info *info = (actnet_info *)0x1;
-    actnet_status st = actnet_inspect(node, dead, &info);
+    actnet_status st = actnet_process_inspect(node, dead, &info);
     CHECK(info == (actnet_info *)0x1);
-    evlog_add(c->log, EV_DEAD, pid, dead, 0, st, NULL);
+    evlog_add(c->log, EV_DEAD, pid, dead.id, 0, st, NULL);
   }
   return 0;
 }
 
-static void expect_value(actnet_node *node, uint64_t id, const char *key, const char *want) {
+/* expect_value, expect_id and check_pairs take an actnet_pid or an actnet_alias. */
+#define expect_value(node, id, key, want) expect_value_of((node), ANY_ID(id), (key), (want))
+static void expect_value_of(actnet_node *node, any_id id, const char *key, const char *want) {
   char v[128];
-  if (!inspect_value(node, id, key, v, sizeof v)) {
-    fprintf(stderr, "inspect %" PRIu64 ": no key \"%s\"\n", id, key);
+  if (!inspect_value_of(node, id, key, v, sizeof v)) {
+    fprintf(stderr, "inspect %" PRIu64 ": no key \"%s\"\n", id.id, key);
     exit(1);
   }
   if (strcmp(v, want) != 0) {
-    fprintf(stderr, "inspect %" PRIu64 ": \"%s\" is \"%s\", wanted \"%s\"\n", id, key, v, want);
+    fprintf(stderr, "inspect %" PRIu64 ": \"%s\" is \"%s\", wanted \"%s\"\n", id.id, key, v, want);
     exit(1);
   }
 }
 
-static void expect_id(actnet_node *node, uint64_t id, const char *key, uint64_t want) {
+#define expect_id(node, of, key, want) expect_id_of((node), ANY_ID(of), (key), (want).id)
+static void expect_id_of(actnet_node *node, any_id id, const char *key, uint64_t want) {
   char text[32];
   snprintf(text, sizeof text, "%" PRIu64, want);
-  expect_value(node, id, key, text);
+  expect_value_of(node, id, key, text);
 }
 
 /* The pairs are consistent: key(i)/value(i) agree with get(key), no key repeats, and
  * out-of-range indices give NULL. */
-static void check_pairs(actnet_node *node, uint64_t id, const char *first_key) {
+#define check_pairs(node, id, first_key) check_pairs_of((node), ANY_ID(id), (first_key))
+static void check_pairs_of(actnet_node *node, any_id id, const char *first_key) {
   actnet_info *info = NULL;
-  CHECK_OK(actnet_inspect(node, id, &info));
+  CHECK_OK(inspect_any(node, id, &info));
   size_t n = actnet_info_count(info);
   CHECK(n >= 4);
   CHECK(strcmp(actnet_info_key(info, 0), first_key) == 0);
@@ -93,9 +97,9 @@ static void check_pairs(actnet_node *node, uint64_t id, const char *first_key) {
 int main(void) {
   actnet_node *node = test_node_start();
   probe *w = probe_new();
-  uint64_t watcher = probe_spawn(node, w, NULL);
+  actnet_pid watcher = probe_spawn(node, w, NULL);
   probe *tp = probe_new();
-  uint64_t target = probe_spawn(node, tp, NULL);
+  actnet_pid target = probe_spawn(node, tp, NULL);
 
   ctx c = {evlog_new(), target};
   actnet_behavior_callbacks cb;
@@ -107,7 +111,7 @@ int main(void) {
   CHECK_OK(actnet_spawn_options_init(&so));
   so.mailbox_size = 16;
   so.name = "insp";
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
 
   /* a fresh process */
@@ -129,17 +133,17 @@ int main(void) {
   CHECK_OK(actnet_message_send(node, pid, TAG_SEND2, NULL, 0));
   CHECK(evlog_wait(c.log, 2, WAIT_MS));
   evrec self = evlog_at(c.log, 0), other = evlog_at(c.log, 1);
-  CHECK(self.what == EV_SELF && self.a == pid);
+  CHECK(self.what == EV_SELF && self.a == pid.id);
   if (strcmp(self.text, "running|1|2|insp") != 0) {
     fprintf(stderr, "self inspect from the handler: %s\n", self.text);
     exit(1);
   }
-  CHECK(other.what == EV_TARGET && other.a == target); /* inspecting another process */
+  CHECK(other.what == EV_TARGET && other.a == target.id); /* inspecting another process */
   /* the target got both, from the inspected process */
   for (int i = 0; i < 2; i++) {
     probe_event e;
     probe_expect(tp, ACTNET_MSG_USER, &e);
-    CHECK(e.from == pid && e.tag == (uint64_t)(100 + i));
+    CHECK(e.from.id == pid.id && e.tag == (uint64_t)(100 + i));
     probe_event_clear(&e);
   }
   expect_value(node, pid, "messages out", "2");
@@ -153,7 +157,7 @@ int main(void) {
   CHECK_OK(actnet_process_link(node, pid, target));
   uint64_t ref = 0;
   CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
-  uint64_t alias = 0, named = 0;
+  actnet_alias alias = {0}, named = {0};
   CHECK_OK(actnet_forwarder_spawn(node, pid, NULL, &alias));
   CHECK_OK(actnet_forwarder_spawn(node, pid, "insp", &named));
   CHECK_OK(actnet_process_trap_exits(node, pid, true));
@@ -178,43 +182,49 @@ int main(void) {
   expect_value(node, alias, "monitored by", "0");
   expect_value(node, named, "target", "insp");
   expect_id(node, named, "owner", pid);
-  CHECK_OK(actnet_process_monitor(node, watcher, alias, &ref));
+  CHECK_OK(actnet_meta_monitor(node, watcher, alias, &ref));
   expect_value(node, alias, "monitored by", "1");
-  for (int i = 0; i < 3; i++) CHECK_OK(actnet_message_send(node, alias, 0, NULL, 0));
+  for (int i = 0; i < 3; i++) CHECK_OK(actnet_meta_send(node, alias, 0, NULL, 0));
   expect_value(node, alias, "forwarded", "3");
   expect_value(node, named, "forwarded", "0");
-  CHECK_OK(actnet_message_send(node, named, 0, NULL, 0)); /* to "insp", which ignores tag 0 */
+  CHECK_OK(actnet_meta_send(node, named, 0, NULL, 0)); /* to "insp", which ignores tag 0 */
   expect_value(node, named, "forwarded", "1");
 
   /* a supervisor */
   actnet_supervisor_options sup_opts;
   CHECK_OK(actnet_supervisor_options_init(&sup_opts));
-  uint64_t sup = 0;
+  actnet_pid sup = {0};
   CHECK_OK(actnet_supervisor_spawn(node, &sup_opts, &sup));
   expect_value(node, sup, "kind", "supervisor");
   expect_value(node, sup, "trap exits", "true");
 
   /* dead ids */
-  uint64_t dead = probe_spawn(node, tp, NULL);
+  actnet_pid dead = probe_spawn(node, tp, NULL);
   CHECK_OK(actnet_process_monitor(node, watcher, dead, &ref));
   CHECK_OK(actnet_process_stop(node, dead));
   probe_event e;
   probe_expect_down(w, dead, &e);
   probe_event_clear(&e);
   actnet_info *info = (actnet_info *)0x1;
-  CHECK_STATUS(actnet_inspect(node, dead, &info), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_inspect(node, 0, &info), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_inspect(node, UINT64_MAX, &info), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_inspect(node, dead, &info), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_inspect(node, (actnet_pid){0}, &info), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_meta_inspect(node, (actnet_alias){0}, &info), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_inspect(node, (actnet_pid){UINT64_MAX - 1}, &info), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_meta_inspect(node, (actnet_alias){UINT64_MAX}, &info), ACTNET_STATUS_NOT_FOUND);
   CHECK(info == (actnet_info *)0x1);
   CHECK_OK(actnet_message_send(node, pid, TAG_INSPECT_DEAD, (const uint8_t *)&dead, sizeof dead));
   CHECK(evlog_wait(c.log, 3, WAIT_MS));
   evrec r = evlog_at(c.log, 2);
-  CHECK(r.what == EV_DEAD && r.a == dead && r.c == ACTNET_STATUS_NOT_FOUND);
+  CHECK(r.what == EV_DEAD && r.a == dead.id && r.c == ACTNET_STATUS_NOT_FOUND);
   /* a terminated forwarder */
   CHECK_OK(actnet_meta_terminate(node, alias));
   probe_expect_down(w, alias, &e);
   probe_event_clear(&e);
-  CHECK_STATUS(actnet_inspect(node, alias, &info), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_meta_inspect(node, alias, &info), ACTNET_STATUS_NOT_FOUND);
+  /* 0.2: ids of one kind are never looked up as the other (0.1: NOT_FOUND) */
+  CHECK_STATUS(actnet_process_inspect(node, pid_of_raw(alias.id), &info), ACTNET_STATUS_WRONG_KIND);
+  CHECK_STATUS(actnet_meta_inspect(node, alias_of_raw(pid.id), &info), ACTNET_STATUS_WRONG_KIND);
+  CHECK(info == (actnet_info *)0x1);
   expect_value(node, pid, "meta-processes", "1");
 
   /* accessors on NULL */
@@ -223,11 +233,14 @@ int main(void) {
   CHECK(actnet_info_value(NULL, 0) == NULL);
   CHECK(actnet_info_get(NULL, "kind") == NULL);
   CHECK_STATUS(actnet_info_free(NULL), ACTNET_STATUS_NULL_ARGUMENT);
-  CHECK_STATUS(actnet_inspect(node, pid, NULL), ACTNET_STATUS_NULL_ARGUMENT);
-  CHECK_STATUS(actnet_inspect(NULL, pid, &info), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_process_inspect(node, pid, NULL), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_process_inspect(NULL, pid, &info), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_inspect(node, alias, NULL), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_inspect(NULL, alias, &info), ACTNET_STATUS_NULL_ARGUMENT);
 
   CHECK_OK(actnet_behavior_free(b));
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   evlog_free(c.log);
   probe_release(w);
   probe_release(tp);

@@ -9,10 +9,12 @@
  *   with a length, name lists (process_pool, tls_alpn) and their entries, buffers, managers,
  *   file paths; and NULL where it is allowed (port_out, a zero-length write, host "" or NULL
  *   for a server, info getters returning NULL / 0).
- * - A wrong struct_size (0, 4, size - 1, size + 1, size + 8, UINT32_MAX) on every options
- *   struct: node, behaviour callbacks, spawn, supervisor, child spec (first and second
- *   child), TCP server, TCP client, pool stats: STRUCT_SIZE; every _init function sets the
- *   right size.
+ * - A wrong struct_size (0, 1, 3: too small to hold struct_size; size + 1, size + 8,
+ *   UINT32_MAX: a newer caller's) on every options struct: node, behaviour callbacks, spawn,
+ *   supervisor, child spec (first and second child), TCP server, TCP client, their
+ *   connection and framing options, pool stats: STRUCT_SIZE; every _init function sets the
+ *   right size. (0.2 accepts a smaller size from 4 on, an older caller's: see
+ *   CHANGELOG.md.)
  * - Strings that are not UTF-8 (host, process name, SNI name, paths): INVALID_ARGUMENT.
  */
 #include <string.h>
@@ -25,17 +27,17 @@
 
 static actnet_node *node;
 static tq *q;
-static uint64_t owner;
+static actnet_pid owner;
 static mis_echo good;
 
 static int callbacks_run; /* init, handle, terminate, free_user_data of the test behaviours */
 
-static int32_t counting_init(void *u, actnet_node *n, uint64_t pid, const uint8_t *a, size_t l, void **s) {
+static int32_t counting_init(void *u, actnet_node *n, actnet_pid pid, const uint8_t *a, size_t l, void **s) {
   (void)u, (void)n, (void)pid, (void)a, (void)l, (void)s;
   __atomic_add_fetch(&callbacks_run, 1, __ATOMIC_SEQ_CST);
   return 0;
 }
-static int32_t counting_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t counting_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)u, (void)n, (void)pid, (void)s, (void)m;
   __atomic_add_fetch(&callbacks_run, 1, __ATOMIC_SEQ_CST);
   return 0;
@@ -58,7 +60,7 @@ static void still_serving(const char *what, int fds) {
 /* ------------------------------------------------------------------ struct_size */
 
 static uint32_t bad_sizes_of(uint32_t size, int i) {
-  const uint32_t bad[] = {0, 4, size - 1, size + 1, size + 8, UINT32_MAX};
+  const uint32_t bad[] = {0, 1, 3, size + 1, size + 8, UINT32_MAX};
   return bad[i];
 }
 #define NBAD 6
@@ -103,10 +105,10 @@ static void struct_sizes(void) {
     CHECK_OK(actnet_spawn_options_init(&so));
     CHECK(so.struct_size == sizeof so);
     so.struct_size = bad_sizes_of(sizeof so, i);
-    uint64_t pid = UNTOUCHED;
+    actnet_pid pid = {UNTOUCHED};
     CHECK_STATUS(actnet_process_spawn(node, b, &so, &pid), ACTNET_STATUS_STRUCT_SIZE);
     CHECK_STATUS(actnet_process_spawn_register(node, "misuse-sized", b, &so, &pid), ACTNET_STATUS_STRUCT_SIZE);
-    CHECK(pid == UNTOUCHED);
+    CHECK(pid.id == UNTOUCHED);
     CHECK_STATUS(actnet_name_lookup(node, "misuse-sized", &pid), ACTNET_STATUS_NOT_FOUND);
 
     /* supervisor options, and a bad child spec first or second */
@@ -130,7 +132,7 @@ static void struct_sizes(void) {
       CHECK_STATUS(actnet_supervisor_spawn(node, &sup, &pid), ACTNET_STATUS_STRUCT_SIZE);
       specs[k].struct_size = sizeof specs[k];
     }
-    CHECK(pid == UNTOUCHED);
+    CHECK(pid.id == UNTOUCHED);
     CHECK_STATUS(actnet_name_lookup(node, "misuse-child-0", &pid), ACTNET_STATUS_NOT_FOUND);
 
     /* TCP server */
@@ -138,10 +140,20 @@ static void struct_sizes(void) {
     server_options(&sv);
     CHECK(sv.struct_size == sizeof sv);
     sv.struct_size = bad_sizes_of(sizeof sv, i);
-    uint64_t alias = UNTOUCHED;
+    actnet_alias alias = {UNTOUCHED};
     uint16_t port = 0xBEEF;
     CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &sv, &alias, &port), ACTNET_STATUS_STRUCT_SIZE);
-    CHECK(alias == UNTOUCHED && port == 0xBEEF);
+    CHECK(alias.id == UNTOUCHED && port == 0xBEEF);
+    /* ... and its connection and framing options */
+    server_options(&sv);
+    test_conn_options tc;
+    sv.connection = test_conn_options_init(&tc);
+    tc.conn.struct_size = bad_sizes_of(sizeof tc.conn, i);
+    CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &sv, &alias, &port), ACTNET_STATUS_STRUCT_SIZE);
+    sv.connection = test_conn_options_init(&tc);
+    tc.chunk.struct_size = bad_sizes_of(sizeof tc.chunk, i);
+    CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &sv, &alias, &port), ACTNET_STATUS_STRUCT_SIZE);
+    CHECK(alias.id == UNTOUCHED && port == 0xBEEF);
 
     /* TCP client: nothing connects to the listener */
     actnet_tcp_client_options cl;
@@ -151,7 +163,14 @@ static void struct_sizes(void) {
     cl.port = lport;
     cl.struct_size = bad_sizes_of(sizeof cl, i);
     CHECK_STATUS(actnet_tcp_connect(node, owner, &cl, &alias), ACTNET_STATUS_STRUCT_SIZE);
-    CHECK(alias == UNTOUCHED);
+    cl.struct_size = sizeof cl;
+    cl.connection = test_conn_options_init(&tc);
+    tc.conn.struct_size = bad_sizes_of(sizeof tc.conn, i);
+    CHECK_STATUS(actnet_tcp_connect(node, owner, &cl, &alias), ACTNET_STATUS_STRUCT_SIZE);
+    cl.connection = test_conn_options_init(&tc);
+    tc.chunk.struct_size = bad_sizes_of(sizeof tc.chunk, i);
+    CHECK_STATUS(actnet_tcp_connect(node, owner, &cl, &alias), ACTNET_STATUS_STRUCT_SIZE);
+    CHECK(alias.id == UNTOUCHED);
 
     /* pool stats: untouched */
     actnet_pool *pool = NULL;
@@ -177,16 +196,16 @@ static void struct_sizes(void) {
 /* ------------------------------------------------------------------ NULL: TCP */
 
 static void spawn_refused(const actnet_tcp_server_options *o, actnet_status want) {
-  uint64_t alias = UNTOUCHED;
+  actnet_alias alias = {UNTOUCHED};
   uint16_t port = 0xBEEF;
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, o, &alias, &port), want);
-  CHECK(alias == UNTOUCHED && port == 0xBEEF);
+  CHECK(alias.id == UNTOUCHED && port == 0xBEEF);
 }
 
 static void connect_refused(const actnet_tcp_client_options *o, actnet_status want) {
-  uint64_t alias = UNTOUCHED;
+  actnet_alias alias = {UNTOUCHED};
   CHECK_STATUS(actnet_tcp_connect(node, owner, o, &alias), want);
-  CHECK(alias == UNTOUCHED);
+  CHECK(alias.id == UNTOUCHED);
 }
 
 static void tcp_nulls(void) {
@@ -197,12 +216,12 @@ static void tcp_nulls(void) {
   /* server */
   actnet_tcp_server_options o;
   server_options(&o);
-  uint64_t alias = UNTOUCHED;
+  actnet_alias alias = {UNTOUCHED};
   uint16_t port = 0xBEEF;
   CHECK_STATUS(actnet_tcp_server_spawn(NULL, owner, &o, &alias, &port), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, NULL, &alias, &port), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &o, NULL, &port), ACTNET_STATUS_NULL_ARGUMENT);
-  CHECK(alias == UNTOUCHED && port == 0xBEEF);
+  CHECK(alias.id == UNTOUCHED && port == 0xBEEF);
   o.process_pool_len = 2; /* with no list */
   spawn_refused(&o, ACTNET_STATUS_NULL_ARGUMENT);
   static const char *pool_with_null[] = {"misuse-w0", NULL};
@@ -212,8 +231,10 @@ static void tcp_nulls(void) {
   o.process_pool = pool_not_utf8;
   spawn_refused(&o, ACTNET_STATUS_INVALID_ARGUMENT);
   server_options(&o);
-  o.connection.keepalive_bytes_len = 3; /* with no bytes */
-  o.connection.keepalive_period_ms = 100;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.keepalive_bytes_len = 3; /* with no bytes */
+  tc_o.conn.keepalive_period_ms = 100;
   spawn_refused(&o, ACTNET_STATUS_NULL_ARGUMENT);
   server_options(&o);
   o.host = "\xff";
@@ -232,9 +253,9 @@ static void tcp_nulls(void) {
   /* allowed NULLs: port_out, host (every IPv4 interface) */
   server_options(&o);
   o.host = NULL;
-  alias = 0;
+  alias.id = 0;
   CHECK_OK(actnet_tcp_server_spawn(node, owner, &o, &alias, NULL));
-  CHECK(alias != 0);
+  CHECK(alias.id != 0);
   CHECK_OK(actnet_meta_terminate(node, alias));
   CHECK(wait_inspect(node, owner, "meta-processes", "0", WAIT_MS));
 
@@ -246,11 +267,11 @@ static void tcp_nulls(void) {
   CHECK_OK(actnet_tcp_client_options_init(&c));
   c.host = "127.0.0.1";
   c.port = lport;
-  alias = UNTOUCHED;
+  alias.id = UNTOUCHED;
   CHECK_STATUS(actnet_tcp_connect(NULL, owner, &c, &alias), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_tcp_connect(node, owner, NULL, &alias), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(actnet_tcp_connect(node, owner, &c, NULL), ACTNET_STATUS_NULL_ARGUMENT);
-  CHECK(alias == UNTOUCHED);
+  CHECK(alias.id == UNTOUCHED);
   c.host = NULL;
   connect_refused(&c, ACTNET_STATUS_NULL_ARGUMENT);
   c.host = "\xff";
@@ -259,11 +280,13 @@ static void tcp_nulls(void) {
   c.process = "\xc3\x28";
   connect_refused(&c, ACTNET_STATUS_INVALID_ARGUMENT);
   c.process = NULL;
-  c.connection.keepalive_bytes_len = 1;
-  c.connection.keepalive_period_ms = 100;
+  test_conn_options tc_c;
+  c.connection = test_conn_options_init(&tc_c);
+  tc_c.conn.keepalive_bytes_len = 1;
+  tc_c.conn.keepalive_period_ms = 100;
   connect_refused(&c, ACTNET_STATUS_NULL_ARGUMENT);
-  c.connection.keepalive_bytes_len = 0;
-  c.connection.keepalive_period_ms = 0;
+  tc_c.conn.keepalive_bytes_len = 0;
+  tc_c.conn.keepalive_period_ms = 0;
   c.tls = true;
   c.tls_insecure_skip_verify = true;
   c.tls_alpn_len = 1;
@@ -383,13 +406,13 @@ static void certmanager_nulls(void) {
   CHECK_OK(actnet_certmanager_set_cert_pem(m, NULL, cert, clen, key, klen));
   CHECK_OK(actnet_certmanager_set_ca_pem(m, ca, calen));
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   actnet_tcp_client_options c;
   tls_client_options(&c, port, m, "localhost");
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, owner, &c, &conn));
-  uint64_t a = tq_expect_connect(q), b = tq_expect_connect(q);
-  CHECK(a == conn || b == conn);
+  actnet_alias a = tq_expect_connect(q), b = tq_expect_connect(q);
+  CHECK(a.id == conn.id || b.id == conn.id);
   CHECK_OK(actnet_meta_terminate(node, server)); /* closes the server's end too */
   CHECK(wait_inspect(node, owner, "meta-processes", "0", WAIT_MS));
   tev e;
@@ -408,14 +431,16 @@ static void certmanager_nulls(void) {
 
 static void inspect_nulls(void) {
   actnet_info *info = (actnet_info *)0x1;
-  CHECK_STATUS(actnet_inspect(NULL, good.conn, &info), ACTNET_STATUS_NULL_ARGUMENT);
-  CHECK_STATUS(actnet_inspect(node, good.conn, NULL), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_inspect(NULL, good.conn, &info), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_meta_inspect(node, good.conn, NULL), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_process_inspect(NULL, good.owner, &info), ACTNET_STATUS_NULL_ARGUMENT);
+  CHECK_STATUS(actnet_process_inspect(node, good.owner, NULL), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK(info == (actnet_info *)0x1);
   CHECK_STATUS(actnet_info_free(NULL), ACTNET_STATUS_NULL_ARGUMENT);
   CHECK(actnet_info_count(NULL) == 0);
   CHECK(actnet_info_key(NULL, 0) == NULL && actnet_info_value(NULL, 0) == NULL);
   CHECK(actnet_info_get(NULL, "remote") == NULL);
-  CHECK_OK(actnet_inspect(node, good.conn, &info));
+  CHECK_OK(actnet_meta_inspect(node, good.conn, &info));
   size_t n = actnet_info_count(info);
   CHECK(n > 0);
   CHECK(actnet_info_get(info, NULL) == NULL);
@@ -445,6 +470,7 @@ int main(int argc, char **argv) {
 
   mis_echo_stop(node, &good);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(q);
   printf("test_misuse_args: ok\n");
   return 0;

@@ -4,7 +4,8 @@
  * - actnet_node_stop from callbacks (test_node_stop.c has USER handlers, init and
  *   terminate): from the CONNECT, DATA and DISCONNECT handlers of a server's connection, a
  *   CALL handler, a supervisor child's init and handler, and a terminate: WRONG_CONTEXT every
- *   time, and the node keeps working (echoes, spawns, calls).
+ *   time, and the node keeps working (echoes, spawns, calls); actnet_node_free from a
+ *   handler or a terminate is refused the same way (0.2).
  * - Handlers that return an error on every message:
  *   - five processes, each ending with ACTNET_EXIT_ERROR and its own code (DOWN to a monitor,
  *     and the reason and code in its terminate);
@@ -37,10 +38,10 @@
 
 static actnet_node *node;
 static tq *wq; /* the watcher's queue */
-static uint64_t watcher;
+static actnet_pid watcher;
 static mis_echo good;
 
-static void expect_down(uint64_t id, uint32_t reason, int32_t code, const char *what) {
+static void expect_down(actnet_pid id, uint32_t reason, int32_t code, const char *what) {
   tev e;
   tq_expect_for(wq, ACTNET_MSG_DOWN, id, &e);
   if (e.reason != reason || (reason == ACTNET_EXIT_ERROR && e.reason_code != code)) {
@@ -63,30 +64,30 @@ static actnet_behavior *behavior(actnet_init_fn init, actnet_handle_fn handle, a
   return b;
 }
 
-static uint64_t spawn(actnet_behavior *b, const char *name, uint32_t mailbox, const char *args) {
+static actnet_pid spawn(actnet_behavior *b, const char *name, uint32_t mailbox, const char *args) {
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.name = name;
   so.mailbox_size = mailbox;
   so.args = (const uint8_t *)args;
   so.args_len = args ? strlen(args) : 0;
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   return pid;
 }
 
 /* Expects n DOWN messages, in any order, one for each ids[i] with reasons[i] (and, for
  * ERROR, codes[i]). */
-static void expect_downs(int n, const uint64_t *ids, const uint32_t *reasons, const int32_t *codes, const char *what) {
+static void expect_downs(int n, const actnet_pid *ids, const uint32_t *reasons, const int32_t *codes, const char *what) {
   bool seen[16] = {false};
   CHECK(n <= 16);
   for (int k = 0; k < n; k++) {
     tev e;
     tq_expect(wq, ACTNET_MSG_DOWN, &e);
     int i = 0;
-    while (i < n && (ids[i] != e.id || seen[i])) i++;
+    while (i < n && (ids[i].id != e.from.id || seen[i])) i++;
     if (i == n || e.reason != reasons[i] || (reasons[i] == ACTNET_EXIT_ERROR && e.reason_code != codes[i])) {
-      fprintf(stderr, "%s: unexpected DOWN of %llu: %s code %d\n", what, (unsigned long long)e.id,
+      fprintf(stderr, "%s: unexpected DOWN of %llu: %s code %d\n", what, (unsigned long long)e.from.id,
               actnet_exit_reason_str(e.reason), e.reason_code);
       exit(1);
     }
@@ -96,11 +97,11 @@ static void expect_downs(int n, const uint64_t *ids, const uint32_t *reasons, co
 }
 
 /* Polls the registry until `name` belongs to a process other than `not`; returns it. */
-static uint64_t wait_name(const char *name, uint64_t not) {
+static actnet_pid wait_name(const char *name, actnet_pid not) {
   int64_t end = now_ms() + WAIT_MS;
   for (;;) {
-    uint64_t pid = 0;
-    if (actnet_name_lookup(node, name, &pid) == ACTNET_STATUS_OK && pid != not) return pid;
+    actnet_pid pid = {0};
+    if (actnet_name_lookup(node, name, &pid) == ACTNET_STATUS_OK && pid.id != not.id) return pid;
     CHECK(now_ms() < end);
     sleep_ms(1);
   }
@@ -110,23 +111,25 @@ static uint64_t wait_name(const char *name, uint64_t not) {
 
 enum { EV_STOP = 1 };
 
-static int32_t stopper_init(void *u, actnet_node *n, uint64_t pid, const uint8_t *args, size_t len, void **s) {
+static int32_t stopper_init(void *u, actnet_node *n, actnet_pid pid, const uint8_t *args, size_t len, void **s) {
   (void)s;
   if (len == 4 && memcmp(args, "stop", 4) == 0) evlog_add(u, EV_STOP, pid, 0, 0, actnet_node_stop(n), "init");
   return 0;
 }
 
-static int32_t stopper_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t stopper_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)s;
   actnet_status st = actnet_node_stop(n);
+  CHECK_STATUS(actnet_node_free(n), ACTNET_STATUS_WRONG_CONTEXT); /* nor can it free the node */
   evlog_add(u, EV_STOP, pid, m->kind, 0, st, actnet_message_kind_str(m->kind));
-  if (m->kind == ACTNET_MSG_DATA) CHECK_OK(actnet_tcp_write(n, m->id, m->data, m->len)); /* still works */
+  if (m->kind == ACTNET_MSG_DATA) CHECK_OK(actnet_tcp_write(n, m->alias, m->data, m->len)); /* still works */
   if (m->kind == ACTNET_MSG_CALL) CHECK_OK(actnet_process_reply(n, m->reference, (const uint8_t *)&st, sizeof st));
   return 0;
 }
 
-static void stopper_terminate(void *u, actnet_node *n, uint64_t pid, void *s, uint32_t reason, int32_t code) {
+static void stopper_terminate(void *u, actnet_node *n, actnet_pid pid, void *s, uint32_t reason, int32_t code) {
   (void)s, (void)reason, (void)code;
+  CHECK_STATUS(actnet_node_free(n), ACTNET_STATUS_WRONG_CONTEXT);
   evlog_add(u, EV_STOP, pid, 0, 0, actnet_node_stop(n), "terminate");
 }
 
@@ -136,7 +139,7 @@ static void stop_from_handlers(void) {
   int want = 0;
 
   /* a plain process: USER and CALL */
-  uint64_t p = spawn(b, NULL, 0, NULL);
+  actnet_pid p = spawn(b, NULL, 0, NULL);
   CHECK_OK(actnet_message_send(node, p, 1, NULL, 0));
   want++;
   actnet_buf *reply = NULL;
@@ -149,7 +152,7 @@ static void stop_from_handlers(void) {
   CHECK_OK(actnet_buf_free(reply));
 
   /* a server's owner: CONNECT, DATA (echoed after the attempt), DISCONNECT */
-  uint64_t owner = spawn(b, NULL, 0, NULL);
+  actnet_pid owner = spawn(b, NULL, 0, NULL);
   actnet_tcp_server_options so;
   server_options(&so);
   uint16_t port = 0;
@@ -180,7 +183,7 @@ static void stop_from_handlers(void) {
   CHECK_OK(actnet_supervisor_options_init(&sup));
   sup.children = &spec;
   sup.children_len = 1;
-  uint64_t sv = 0;
+  actnet_pid sv = {0};
   CHECK_OK(actnet_supervisor_spawn(node, &sup, &sv));
   want++;
   CHECK_OK(actnet_message_send_name(node, "misuse-stopper-child", 3, NULL, 0));
@@ -194,7 +197,7 @@ static void stop_from_handlers(void) {
   CHECK_OK(actnet_process_stop(node, p));
   CHECK_OK(actnet_process_stop(node, owner));
   CHECK_OK(actnet_process_stop(node, sv));
-  const uint64_t ids[3] = {p, owner, sv};
+  const actnet_pid ids[3] = {p, owner, sv};
   const uint32_t reasons[3] = {ACTNET_EXIT_SHUTDOWN, ACTNET_EXIT_SHUTDOWN, ACTNET_EXIT_SHUTDOWN};
   const int32_t codes[3] = {0, 0, 0};
   expect_downs(3, ids, reasons, codes, "stoppers");
@@ -217,7 +220,7 @@ static void stop_from_handlers(void) {
   /* the node works: echo, spawn, call */
   mis_echo_roundtrip(&good, "after stopping from handlers");
   probe *pr = probe_new();
-  uint64_t fresh = probe_spawn(node, pr, NULL);
+  actnet_pid fresh = probe_spawn(node, pr, NULL);
   CHECK_OK(actnet_process_call(node, fresh, PROBE_CMD_ECHO, (const uint8_t *)"ok", 2, WAIT_MS, &reply));
   CHECK(actnet_buf_len(reply) == 2);
   CHECK_OK(actnet_buf_free(reply));
@@ -238,7 +241,7 @@ typedef struct fail_ctx {
 } fail_ctx;
 
 /* Fails on every message: with the int32 in a 4-byte USER payload, else 42. */
-static int32_t failer_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t failer_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)n, (void)pid, (void)s;
   fail_ctx *c = u;
   atomic_fetch_add(&c->handled, 1);
@@ -248,7 +251,7 @@ static int32_t failer_handle(void *u, actnet_node *n, uint64_t pid, void *s, con
   return code;
 }
 
-static void failer_terminate(void *u, actnet_node *n, uint64_t pid, void *s, uint32_t reason, int32_t code) {
+static void failer_terminate(void *u, actnet_node *n, actnet_pid pid, void *s, uint32_t reason, int32_t code) {
   (void)n, (void)s;
   fail_ctx *c = u;
   evlog_add(c->terms, 0, pid, reason, 0, code, NULL);
@@ -261,7 +264,7 @@ static void failing_handlers(void) {
   actnet_behavior *b = behavior(NULL, failer_handle, failer_terminate, &c);
 
   /* five processes, five codes */
-  uint64_t pids[5];
+  actnet_pid pids[5];
   for (int i = 0; i < 5; i++) {
     pids[i] = spawn(b, NULL, 0, NULL);
     tq_monitor(node, watcher, pids[i]);
@@ -282,7 +285,7 @@ static void failing_handlers(void) {
     evrec r = evlog_at(c.terms, i);
     int k = -1;
     for (int j = 0; j < 5; j++) {
-      if (pids[j] == r.pid) k = j;
+      if (pids[j].id == r.pid.id) k = j;
     }
     CHECK(k >= 0 && r.a == ACTNET_EXIT_ERROR && r.c == 100 + k);
   }
@@ -299,22 +302,22 @@ static void failing_handlers(void) {
   sup.period_ms = 600000; /* every failure of this test counts */
   sup.children = &spec;
   sup.children_len = 1;
-  uint64_t sv = 0;
+  actnet_pid sv = {0};
   CHECK_OK(actnet_supervisor_spawn(node, &sup, &sv));
   tq_monitor(node, watcher, sv);
   tq *oq = tq_new();
-  uint64_t owner = tq_spawn(node, oq, NULL, 0);
+  actnet_pid owner = tq_spawn(node, oq, NULL, 0);
   actnet_tcp_server_options so;
   server_options(&so);
   static const char *pool[] = {"misuse-failing-worker"};
   so.process_pool = pool;
   so.process_pool_len = 1;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
-  uint64_t worker = 0;
+  actnet_alias server = server_spawn(node, owner, &so, &port);
+  actnet_pid worker = {0};
   int rounds = 0;
   for (;;) {
-    uint64_t prev = worker;
+    actnet_pid prev = worker;
     worker = wait_name("misuse-failing-worker", prev);
     tq_monitor(node, watcher, worker);
     int fd = net_connect(port);
@@ -329,11 +332,11 @@ static void failing_handlers(void) {
     expect_down(worker, ACTNET_EXIT_ERROR, 42, "the pool worker");
   }
   /* its supervisor gave up */
-  const uint64_t last_ids[2] = {worker, sv};
+  const actnet_pid last_ids[2] = {worker, sv};
   const uint32_t last_reasons[2] = {ACTNET_EXIT_ERROR, ACTNET_EXIT_MAX_RESTARTS};
   const int32_t last_codes[2] = {42, 0};
   expect_downs(2, last_ids, last_reasons, last_codes, "the pool worker's supervisor");
-  uint64_t none = 0;
+  actnet_pid none = {0};
   CHECK_STATUS(actnet_name_lookup(node, "misuse-failing-worker", &none), ACTNET_STATUS_NOT_FOUND);
   /* no target: later connections are closed at once, the server lives on */
   for (int i = 0; i < 3; i++) {
@@ -359,10 +362,10 @@ static void failing_handlers(void) {
   CHECK_OK(actnet_supervisor_spawn(node, &sup, &sv));
   tq_monitor(node, watcher, sv);
   /* a and b alternately; each failure restarts the one that failed */
-  uint64_t last[2] = {0, 0};
+  actnet_pid last[2] = {{0}, {0}};
   for (int i = 0; i < (int)sup.intensity + 1; i++) {
     const char *name = i % 2 ? "misuse-failing-b" : "misuse-failing-a";
-    uint64_t w = wait_name(name, last[i % 2]);
+    actnet_pid w = wait_name(name, last[i % 2]);
     last[i % 2] = w;
     tq_monitor(node, watcher, w);
     int32_t code = 7;
@@ -374,7 +377,7 @@ static void failing_handlers(void) {
     }
   }
   /* the last failure (b), its supervisor giving up, and a's third incarnation stopped */
-  const uint64_t two_ids[3] = {last[1], sv, last[0]};
+  const actnet_pid two_ids[3] = {last[1], sv, last[0]};
   const uint32_t two_reasons[3] = {ACTNET_EXIT_ERROR, ACTNET_EXIT_MAX_RESTARTS, ACTNET_EXIT_SHUTDOWN};
   const int32_t two_codes[3] = {7, 0, 0};
   expect_downs(3, two_ids, two_reasons, two_codes, "two failing workers");
@@ -401,15 +404,15 @@ typedef struct slow_ctx {
   atomic_llong data_bytes; /* DATA bytes, checked against the pattern in order */
   atomic_int pattern_errors;
   atomic_int relay_ok, relay_full, relay_other; /* sends made by the relay's handler */
-  atomic_ullong conn; /* the connection of the last CONNECT */
+  atomic_ullong conn; /* the connection (alias id) of the last CONNECT */
 } slow_ctx;
 
-static int32_t slow_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t slow_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)n, (void)pid, (void)s;
   slow_ctx *c = u;
   int d = atomic_load(&c->delay_ms);
   if (d > 0) sleep_ms(d); /* the behaviour under test */
-  if (m->kind == ACTNET_MSG_CONNECT) atomic_store(&c->conn, m->id);
+  if (m->kind == ACTNET_MSG_CONNECT) atomic_store(&c->conn, m->alias.id);
   if (m->kind == ACTNET_MSG_DATA) {
     long long off = atomic_load(&c->data_bytes);
     if (net_pattern_check(m->data, m->len, (uint64_t)off, SLOW_SEED) != (size_t)-1) {
@@ -422,8 +425,8 @@ static int32_t slow_handle(void *u, actnet_node *n, uint64_t pid, void *s, const
   return 0;
 }
 
-/* A fast process that, on TAG_RELAY (payload: pid, count), sends `count` messages to pid. */
-static int32_t relay_handle(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+/* A fast process that, on TAG_RELAY (payload: pid id, count), sends `count` messages to pid. */
+static int32_t relay_handle(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)pid, (void)s;
   slow_ctx *c = u;
   if (m->kind != ACTNET_MSG_USER || m->tag != TAG_RELAY) return 0;
@@ -431,7 +434,7 @@ static int32_t relay_handle(void *u, actnet_node *n, uint64_t pid, void *s, cons
   CHECK(m->len == sizeof args);
   memcpy(args, m->data, sizeof args);
   for (uint64_t i = 0; i < args[1]; i++) {
-    actnet_status st = actnet_message_send(n, args[0], 1, NULL, 0);
+    actnet_status st = actnet_message_send(n, (actnet_pid){args[0]}, 1, NULL, 0);
     if (st == ACTNET_STATUS_OK) atomic_fetch_add(&c->relay_ok, 1);
     else if (st == ACTNET_STATUS_MAILBOX_FULL) atomic_fetch_add(&c->relay_full, 1);
     else atomic_fetch_add(&c->relay_other, 1);
@@ -468,11 +471,11 @@ static void slow_handlers(void) {
   actnet_behavior *bb = behavior(NULL, slow_handle, NULL, &b);
   actnet_behavior *bc = behavior(NULL, slow_handle, NULL, &cc);
   actnet_behavior *br = behavior(NULL, relay_handle, NULL, &a);
-  uint64_t pa = spawn(ba, NULL, SLOW_MAILBOX, NULL);
-  uint64_t pb = spawn(bb, NULL, SLOW_MAILBOX, NULL);
-  uint64_t pc = spawn(bc, NULL, SLOW_MAILBOX, NULL);
-  uint64_t relay = spawn(br, NULL, 0, NULL);
-  const uint64_t slow_ids[4] = {pa, pb, pc, relay};
+  actnet_pid pa = spawn(ba, NULL, SLOW_MAILBOX, NULL);
+  actnet_pid pb = spawn(bb, NULL, SLOW_MAILBOX, NULL);
+  actnet_pid pc = spawn(bc, NULL, SLOW_MAILBOX, NULL);
+  actnet_pid relay = spawn(br, NULL, 0, NULL);
+  const actnet_pid slow_ids[4] = {pa, pb, pc, relay};
   for (int i = 0; i < 4; i++) tq_monitor(node, watcher, slow_ids[i]);
   int64_t end;
 
@@ -493,7 +496,7 @@ static void slow_handlers(void) {
   int freed = 1 + (int)((now_ms() - t_send) / SLOW_DELAY_MS);
   CHECK(full == 1 && sent_a >= SLOW_MAILBOX && sent_a <= SLOW_MAILBOX + freed);
   /* ... and so do a handler's */
-  uint64_t relay_args[2] = {pa, 5};
+  uint64_t relay_args[2] = {pa.id, 5};
   int64_t t_relay = now_ms();
   CHECK_OK(actnet_message_send(node, relay, TAG_RELAY, (const uint8_t *)relay_args, sizeof relay_args));
   end = now_ms() + WAIT_MS;
@@ -510,10 +513,12 @@ static void slow_handlers(void) {
    * fast as it can */
   actnet_tcp_server_options so;
   server_options(&so);
-  so.connection.read_buffer_size = 4096;
-  CHECK(so.connection.mailbox_policy == ACTNET_MAILBOX_POLICY_PAUSE); /* the default */
+  test_conn_options tc_so;
+  so.connection = test_conn_options_init(&tc_so);
+  tc_so.conn.read_buffer_size = 4096;
+  CHECK(tc_so.conn.mailbox_policy == ACTNET_MAILBOX_POLICY_PAUSE); /* the default */
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, pb, &so, &port);
+  actnet_alias server = server_spawn(node, pb, &so, &port);
   int fd = net_connect_bufs(port, 0, 16384);
   CHECK(wait_inspect(node, server, "connections", "1", WAIT_MS));
   int fl = fcntl(fd, F_GETFL);
@@ -543,7 +548,7 @@ static void slow_handlers(void) {
     CHECK(now_ms() < end);
     sleep_ms(1);
   }
-  uint64_t conn = atomic_load(&b.conn);
+  actnet_alias conn = {atomic_load(&b.conn)};
   CHECK(wait_inspect(node, conn, "reading paused", "true", WAIT_MS));
   uint64_t in_mailbox = inspect_u64(node, pb, "mailbox");
   CHECK(in_mailbox <= SLOW_MAILBOX);
@@ -621,6 +626,7 @@ int main(int argc, char **argv) {
   mis_echo_roundtrip(&good, "at the end");
   mis_echo_stop(node, &good);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(wq);
   printf("test_misuse_handlers: ok\n");
   return 0;

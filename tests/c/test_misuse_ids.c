@@ -4,12 +4,15 @@
  *
  * - Stale ids of every kind of meta-process (a server connection whose peer closed, a client
  *   connection that was aborted, a terminated server), of a killed process and ids never
- *   issued (0, UINT64_MAX), on every id-taking function: writes (bytes and pool buffers: a refused buffer
- *   stays with the caller), terminate, abort, inspect, monitor (either side), demonitor, link,
- *   unlink, send, call, stop, kill, trap_exits, name_register, and as the owner of a server, a
- *   client connection or a forwarder: NOT_FOUND. Ids of the wrong kind while alive (writing to
- *   a server, a process or a forwarder; calling a connection): UNSUPPORTED; a connection as
- *   the owner of a server or a client: NOT_FOUND (owners are processes).
+ *   issued (0 of either kind, UINT64_MAX - 1 as a pid, UINT64_MAX as an alias), on every
+ *   function taking their kind: writes (bytes and pool buffers: a refused buffer stays with
+ *   the caller), meta send, terminate, abort, inspect, monitor (either side), demonitor,
+ *   link, unlink, send, call, stop, kill, trap_exits, name_register, and as the owner of a
+ *   server, a client connection or a forwarder: NOT_FOUND; on the functions of the other
+ *   kind: WRONG_KIND (0.2; the kind is in the id, stale or not). Ids of the wrong kind while
+ *   alive (writing to a process, calling a connection, a connection or server as the owner of
+ *   a server or a client): WRONG_KIND (0.1: UNSUPPORTED or NOT_FOUND); writing to a
+ *   meta-process that is not a connection (a server, a forwarder): UNSUPPORTED.
  * - Replies with stale references: a second reply to one CALL, a reply after the caller
  *   timed out, references never issued (0, UINT64_MAX, a pid, a monitor reference, an alias):
  *   NOT_FOUND; the caller never gets a second answer.
@@ -44,45 +47,54 @@
 
 static actnet_node *node;
 static tq *wq; /* the watcher's queue: DOWN messages */
-static uint64_t watcher;
+static actnet_pid watcher;
 static mis_echo good;
 static actnet_behavior *plain; /* a behaviour for spawn attempts */
 
-static void wait_down(uint64_t id) {
+#define wait_down(id) wait_down_of(ANY_ID(id))
+static void wait_down_of(any_id id) {
   tev e;
-  tq_expect_for(wq, ACTNET_MSG_DOWN, id, &e);
+  tq_expect_for_id(wq, ACTNET_MSG_DOWN, id, &e);
   tev_clear(&e);
 }
 
-static int32_t nothing(void *u, actnet_node *n, uint64_t pid, void *s, const actnet_message *m) {
+static int32_t nothing(void *u, actnet_node *n, actnet_pid pid, void *s, const actnet_message *m) {
   (void)u, (void)n, (void)pid, (void)s, (void)m;
   return 0;
 }
 
-/* Every id-taking function on `id` (gone, or never issued) gives NOT_FOUND. */
-static void expect_all_not_found(uint64_t id, actnet_pool *pool, const char *what) {
-  uint64_t out = UNTOUCHED;
+/* Every alias-taking function on `alias` (gone, or never issued) gives NOT_FOUND (a refused
+ * buffer stays the caller's); as a process id (an owner, a send, ...) it is WRONG_KIND (0.2;
+ * 0.1 said NOT_FOUND). */
+static void expect_alias_gone(actnet_alias alias, actnet_pool *pool, const char *what) {
   const uint8_t x[1] = {'x'};
-  CHECK_STATUS(actnet_tcp_write(node, id, x, 1), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_tcp_write(node, id, NULL, 0), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_tcp_write(node, alias, x, 1), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_tcp_write(node, alias, NULL, 0), ACTNET_STATUS_NOT_FOUND);
   actnet_buf *b = NULL;
   CHECK_OK(actnet_pool_get(pool, &b));
   CHECK_OK(actnet_buf_set_len(b, 1));
-  CHECK_STATUS(actnet_tcp_write_buf(node, id, b), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_tcp_write_buf(node, alias, b), ACTNET_STATUS_NOT_FOUND);
   CHECK(actnet_buf_len(b) == 1); /* still the caller's */
   CHECK_OK(actnet_buf_free(b));
-  expect_core_calls_not_found(node, id, watcher, plain);
-  actnet_tcp_server_options so;
-  server_options(&so);
-  uint16_t port = 0xBEEF;
-  CHECK_STATUS(actnet_tcp_server_spawn(node, id, &so, &out, &port), ACTNET_STATUS_NOT_FOUND);
-  CHECK(port == 0xBEEF);
+  expect_alias_calls_not_found(node, alias, watcher);
+  /* {0} names nothing, of either kind */
+  if (alias.id != 0) expect_pid_calls_fail(node, pid_of_raw(alias.id), watcher, plain, ACTNET_STATUS_WRONG_KIND);
+  mis_echo_roundtrip(&good, what);
+}
+
+/* Every pid-taking function on `pid` (gone, or never issued) gives NOT_FOUND, also as the
+ * owner of a server (in the checklist) or a client connection; as an alias it is WRONG_KIND
+ * (0.2; 0.1 said NOT_FOUND). */
+static void expect_pid_gone(actnet_pid pid, const char *what) {
+  expect_pid_calls_not_found(node, pid, watcher, plain);
   actnet_tcp_client_options co;
   CHECK_OK(actnet_tcp_client_options_init(&co));
   co.host = "127.0.0.1";
   co.port = good.port;
-  CHECK_STATUS(actnet_tcp_connect(node, id, &co, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK(out == UNTOUCHED);
+  actnet_alias out = {UNTOUCHED};
+  CHECK_STATUS(actnet_tcp_connect(node, pid, &co, &out), ACTNET_STATUS_NOT_FOUND);
+  CHECK(out.id == UNTOUCHED);
+  if (pid.id != 0) expect_alias_calls_fail(node, alias_of_raw(pid.id), watcher, ACTNET_STATUS_WRONG_KIND);
   mis_echo_roundtrip(&good, what);
 }
 
@@ -94,38 +106,38 @@ static void stale_ids(void) {
   CHECK_OK(actnet_pool_new(64, 4, &pool));
   tq *q = tq_new();
   tq_set_echo(q, true);
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options so;
   server_options(&so);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
 
   /* live ids of the wrong kind */
   int fd = net_connect(port);
-  uint64_t sconn = tq_expect_connect(q);
-  uint64_t fwd = 0;
+  actnet_alias sconn = tq_expect_connect(q);
+  actnet_alias fwd = {0};
   CHECK_OK(actnet_forwarder_spawn(node, owner, NULL, &fwd));
   const uint8_t x[1] = {'x'};
   CHECK_STATUS(actnet_tcp_write(node, server, x, 1), ACTNET_STATUS_UNSUPPORTED);
-  CHECK_STATUS(actnet_tcp_write(node, owner, x, 1), ACTNET_STATUS_UNSUPPORTED);
+  CHECK_STATUS(actnet_tcp_write(node, alias_of_raw(owner.id), x, 1), ACTNET_STATUS_WRONG_KIND);
   CHECK_STATUS(actnet_tcp_write(node, fwd, x, 1), ACTNET_STATUS_UNSUPPORTED);
   actnet_buf *b = NULL;
   CHECK_OK(actnet_pool_get(pool, &b));
   CHECK_STATUS(actnet_tcp_write_buf(node, server, b), ACTNET_STATUS_UNSUPPORTED);
   CHECK_OK(actnet_buf_free(b)); /* still the caller's */
   actnet_buf *reply = NULL;
-  CHECK_STATUS(actnet_process_call(node, sconn, 1, NULL, 0, 100, &reply), ACTNET_STATUS_UNSUPPORTED);
+  CHECK_STATUS(actnet_process_call(node, pid_of_raw(sconn.id), 1, NULL, 0, 100, &reply), ACTNET_STATUS_WRONG_KIND);
   CHECK(reply == NULL);
-  uint64_t out = UNTOUCHED;
-  CHECK_STATUS(actnet_tcp_server_spawn(node, sconn, &so, &out, NULL), ACTNET_STATUS_NOT_FOUND);
+  actnet_alias out = {UNTOUCHED};
+  CHECK_STATUS(actnet_tcp_server_spawn(node, pid_of_raw(sconn.id), &so, &out, NULL), ACTNET_STATUS_WRONG_KIND);
   actnet_tcp_client_options co;
   CHECK_OK(actnet_tcp_client_options_init(&co));
   co.host = "127.0.0.1";
   co.port = good.port;
-  CHECK_STATUS(actnet_tcp_connect(node, server, &co, &out), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_tcp_connect(node, pid_of_raw(server.id), &co, &out), ACTNET_STATUS_WRONG_KIND);
   co.process = "misuse-nobody"; /* a target name nobody has */
   CHECK_STATUS(actnet_tcp_connect(node, owner, &co, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK(out == UNTOUCHED);
+  CHECK(out.id == UNTOUCHED);
   CHECK_OK(actnet_meta_terminate(node, fwd));
 
   /* a server connection whose peer closed */
@@ -135,11 +147,11 @@ static void stale_ids(void) {
   tq_expect_for(q, ACTNET_MSG_DISCONNECT, sconn, &e);
   tev_clear(&e);
   wait_down(sconn);
-  expect_all_not_found(sconn, pool, "after a stale server connection");
+  expect_alias_gone(sconn, pool, "after a stale server connection");
 
   /* a client connection that was aborted (to the well-behaved client's server) */
   co.process = NULL;
-  uint64_t cconn = 0;
+  actnet_alias cconn = {0};
   CHECK_OK(actnet_tcp_connect(node, owner, &co, &cconn));
   tq_expect_connect(q);
   tq_expect_connect(good.q); /* the echo server's end */
@@ -151,21 +163,23 @@ static void stale_ids(void) {
   wait_down(cconn);
   tq_expect(good.q, ACTNET_MSG_DISCONNECT, &e); /* reset by the abort */
   tev_clear(&e);
-  expect_all_not_found(cconn, pool, "after a stale client connection");
+  expect_alias_gone(cconn, pool, "after a stale client connection");
 
   /* a terminated server */
   tq_monitor(node, watcher, server);
   CHECK_OK(actnet_meta_terminate(node, server));
   wait_down(server);
-  expect_all_not_found(server, pool, "after a stale server");
+  expect_alias_gone(server, pool, "after a stale server");
 
   /* a killed process, and ids never issued */
   tq_monitor(node, watcher, owner);
   CHECK_OK(actnet_process_kill(node, owner));
   wait_down(owner);
-  expect_all_not_found(owner, pool, "after a stale process");
-  expect_all_not_found(0, pool, "after id 0");
-  expect_all_not_found(UINT64_MAX, pool, "after id UINT64_MAX");
+  expect_pid_gone(owner, "after a stale process");
+  expect_pid_gone((actnet_pid){0}, "after pid 0");
+  expect_alias_gone((actnet_alias){0}, pool, "after alias 0");
+  expect_pid_gone((actnet_pid){UINT64_MAX - 1}, "after pid UINT64_MAX - 1"); /* pids are even */
+  expect_alias_gone((actnet_alias){UINT64_MAX}, pool, "after alias UINT64_MAX"); /* aliases odd */
   tq_release(q);
 
   actnet_pool_stats st;
@@ -174,8 +188,9 @@ static void stale_ids(void) {
   CHECK(st.outstanding == 0);
   CHECK_OK(actnet_pool_free(pool));
   mis_wait_fds(fds, "after the stale ids");
-  printf("stale ids: server connection, client connection, server, process, 0, UINT64_MAX: "
-         "NOT_FOUND from 19 functions; wrong kinds: UNSUPPORTED\n");
+  printf("stale ids: server connection, client connection, server, process, never issued: "
+         "NOT_FOUND from every function of their kind, WRONG_KIND from the others; live ids of "
+         "the wrong kind: WRONG_KIND, meta-processes that are not connections: UNSUPPORTED\n");
 }
 
 /* ------------------------------------------------------------------ stale references */
@@ -185,7 +200,7 @@ typedef struct reply_ctx {
 } reply_ctx;
 
 /* On a CALL with tag 1: answers twice, recording both statuses. Other CALLs stay unanswered. */
-static int32_t reply_twice(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev, bool *taken) {
+static int32_t reply_twice(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev, bool *taken) {
   (void)pid, (void)ev, (void)taken;
   reply_ctx *c = ctx;
   if (m->kind == ACTNET_MSG_CALL && m->tag == 1) {
@@ -201,7 +216,7 @@ static void stale_references(void) {
   atomic_init(&c.second, -1);
   tq *q = tq_new();
   tq_set_action(q, reply_twice, &c);
-  uint64_t pid = tq_spawn(node, q, NULL, 0);
+  actnet_pid pid = tq_spawn(node, q, NULL, 0);
 
   actnet_buf *reply = NULL;
   CHECK_OK(actnet_process_call(node, pid, 1, NULL, 0, WAIT_MS, &reply));
@@ -228,7 +243,7 @@ static void stale_references(void) {
   /* references never issued, or of something else */
   uint64_t ref = 0;
   CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
-  const uint64_t bogus[] = {0, UINT64_MAX, pid, watcher, ref, good.conn, good.server, late + 1000000};
+  const uint64_t bogus[] = {0, UINT64_MAX, pid.id, watcher.id, ref, good.conn.id, good.server.id, late + 1000000};
   for (size_t i = 0; i < sizeof bogus / sizeof bogus[0]; i++) {
     CHECK_STATUS(actnet_process_reply(node, bogus[i], (const uint8_t *)"?", 1), ACTNET_STATUS_NOT_FOUND);
   }
@@ -256,16 +271,16 @@ typedef struct disc_ctx {
 } disc_ctx;
 
 /* On DISCONNECT: writes bytes and a pool buffer to the connection that just ended. */
-static int32_t write_on_disconnect(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev,
+static int32_t write_on_disconnect(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev,
                                    bool *taken) {
   (void)pid, (void)ev, (void)taken;
   disc_ctx *c = ctx;
   if (m->kind != ACTNET_MSG_DISCONNECT) return 0;
-  atomic_store(&c->write_status, (int)actnet_tcp_write(n, m->id, (const uint8_t *)"after", 5));
+  atomic_store(&c->write_status, (int)actnet_tcp_write(n, m->alias, (const uint8_t *)"after", 5));
   actnet_buf *b = NULL;
   CHECK_OK(actnet_pool_get(c->pool, &b));
   CHECK_OK(actnet_buf_set_len(b, 8));
-  actnet_status st = actnet_tcp_write_buf(n, m->id, b);
+  actnet_status st = actnet_tcp_write_buf(n, m->alias, b);
   atomic_store(&c->buf_status, (int)st);
   if (st != ACTNET_STATUS_OK) CHECK_OK(actnet_buf_free(b)); /* refused: still ours */
   atomic_fetch_add(&c->count, 1);
@@ -276,7 +291,7 @@ static bool closed_or_gone(int st) { return st == ACTNET_STATUS_CLOSED || st == 
 
 typedef struct hammer {
   actnet_node *node;
-  uint64_t conn;
+  actnet_alias conn;
   actnet_pool *pool;
   int ok, would_block, closed, other;
   uint32_t other_status;
@@ -330,18 +345,20 @@ static void closed_connections(void) {
   dc.pool = pool;
   tq *q = tq_new();
   tq_set_action(q, write_on_disconnect, &dc);
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options so;
   server_options(&so);
-  so.connection.write_queue_limit = 1 << 20;
-  so.connection.close_timeout_ms = (uint32_t)WAIT_MS;
+  test_conn_options tc_so;
+  so.connection = test_conn_options_init(&tc_so);
+  tc_so.conn.write_queue_limit = 1 << 20;
+  tc_so.conn.close_timeout_ms = (uint32_t)WAIT_MS;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
   tev e;
 
   /* 1. A graceful close that has to wait for a slow reader: writes are CLOSED meanwhile. */
   int fd = net_connect_bufs(port, 4096, 0);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   tq_monitor(node, watcher, conn);
   enum { CHUNK = 16384 };
   static uint8_t chunk[CHUNK];
@@ -460,7 +477,7 @@ typedef struct df_ctx {
 } df_ctx;
 
 /* On DATA: frees the buffer twice, recording the statuses. */
-static int32_t free_twice(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev, bool *taken) {
+static int32_t free_twice(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev, bool *taken) {
   (void)n, (void)pid, (void)ev;
   df_ctx *c = ctx;
   if (m->kind != ACTNET_MSG_DATA || !m->buf) return 0;
@@ -501,15 +518,17 @@ static void double_free(void) {
   atomic_init(&dc.set_len, -1);
   atomic_init(&dc.data_null, 0);
   tq_set_action(q, free_twice, &dc);
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options so;
   server_options(&so);
-  so.connection.read_buffer_pool = pool;
-  so.connection.write_queue_limit = 1 << 20;
+  test_conn_options tc_so;
+  so.connection = test_conn_options_init(&tc_so);
+  tc_so.conn.read_buffer_pool = pool;
+  tc_so.conn.write_queue_limit = 1 << 20;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
   int fd = net_connect_bufs(port, 4096, 0);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   /* fill the socket buffers, so that the next buffer stays queued */
   static uint8_t chunk[16384];
   size_t filled = 0;
@@ -552,7 +571,7 @@ static void double_free(void) {
   /* a refused write_buf leaves the buffer with the caller: one free is fine */
   actnet_buf *r = NULL;
   CHECK_OK(actnet_pool_get(pool, &r));
-  CHECK_STATUS(actnet_tcp_write_buf(node, UINT64_MAX, r), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_tcp_write_buf(node, (actnet_alias){UINT64_MAX}, r), ACTNET_STATUS_NOT_FOUND);
   CHECK_OK(actnet_buf_free(r));
   check_released(r);
 
@@ -608,6 +627,7 @@ int main(int argc, char **argv) {
   mis_echo_stop(node, &good);
   CHECK_OK(actnet_behavior_free(plain));
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(wq);
   printf("test_misuse_ids: ok\n");
   return 0;

@@ -10,11 +10,11 @@
 #include "harness.h"
 
 static actnet_node *node;
-static uint64_t watcher;
+static actnet_pid watcher;
 static probe *w;
 
 /* Waits for DOWNs about each of ids[0..n) (any order); fills reasons/codes. */
-static void expect_downs(int n, const uint64_t *ids, uint32_t *reasons, int32_t *codes) {
+static void expect_downs(int n, const actnet_pid *ids, uint32_t *reasons, int32_t *codes) {
   int found = 0;
   bool seen[8] = {false};
   while (found < n) {
@@ -22,9 +22,9 @@ static void expect_downs(int n, const uint64_t *ids, uint32_t *reasons, int32_t 
     probe_expect(w, ACTNET_MSG_DOWN, &e);
     int i;
     for (i = 0; i < n; i++)
-      if (ids[i] == e.id && !seen[i]) break;
+      if (ids[i].id == e.from.id && !seen[i]) break;
     if (i == n) {
-      fprintf(stderr, "unexpected DOWN of %llu\n", (unsigned long long)e.id);
+      fprintf(stderr, "unexpected DOWN of %llu\n", (unsigned long long)e.from.id);
       exit(1);
     }
     seen[i] = true;
@@ -35,21 +35,21 @@ static void expect_downs(int n, const uint64_t *ids, uint32_t *reasons, int32_t 
   }
 }
 
-static void expect_one_down(uint64_t id, uint64_t ref, uint32_t reason, int32_t code) {
+static void expect_one_down(actnet_pid id, uint64_t ref, uint32_t reason, int32_t code) {
   probe_event e;
   probe_expect(w, ACTNET_MSG_DOWN, &e);
-  if (e.id != id || e.reason != reason || e.reason_code != code || (ref && e.reference != ref)) {
+  if (e.from.id != id.id || e.reason != reason || e.reason_code != code || (ref && e.reference != ref)) {
     fprintf(stderr, "DOWN id %llu ref %llu reason %s/%d, wanted id %llu ref %llu reason %s/%d\n",
-            (unsigned long long)e.id, (unsigned long long)e.reference,
-            actnet_exit_reason_str(e.reason), e.reason_code, (unsigned long long)id,
+            (unsigned long long)e.from.id, (unsigned long long)e.reference,
+            actnet_exit_reason_str(e.reason), e.reason_code, (unsigned long long)id.id,
             (unsigned long long)ref, actnet_exit_reason_str(reason), code);
     exit(1);
   }
-  CHECK(e.from == 0 && e.len == 0);
+  CHECK(e.alias.id == 0 && e.len == 0); /* a process's DOWN names it in from only */
   probe_event_clear(&e);
 }
 
-static uint64_t monitor(uint64_t target) {
+static uint64_t monitor(actnet_pid target) {
   uint64_t ref = 0;
   CHECK_OK(actnet_process_monitor(node, watcher, target, &ref));
   CHECK(ref != 0);
@@ -57,7 +57,7 @@ static uint64_t monitor(uint64_t target) {
 }
 
 /* True if `pid` answers a call (so it handled everything queued before). */
-static bool answers(uint64_t pid) {
+static bool answers(actnet_pid pid) {
   actnet_buf *r = NULL;
   actnet_status st = actnet_process_call(node, pid, PROBE_CMD_ECHO, (const uint8_t *)"ping", 4, 2000, &r);
   if (st != ACTNET_STATUS_OK) return false;
@@ -66,7 +66,7 @@ static bool answers(uint64_t pid) {
   return true;
 }
 
-static uint64_t spawn_trapping(probe *p) {
+static actnet_pid spawn_trapping(probe *p) {
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.trap_exits = true;
@@ -74,11 +74,11 @@ static uint64_t spawn_trapping(probe *p) {
 }
 
 /* Expects the next event of `p` (skipping CALLs, which `answers` causes) to be an EXIT. */
-static void expect_exit(probe *p, uint64_t to, uint64_t from, uint32_t reason, int32_t code) {
+static void expect_exit(probe *p, actnet_pid to, actnet_pid from, uint32_t reason, int32_t code) {
   probe_event e;
   probe_expect(p, ACTNET_MSG_EXIT, &e);
-  CHECK(e.pid == to);
-  CHECK(e.id == from && e.from == from);
+  CHECK(e.pid.id == to.id);
+  CHECK(e.from.id == from.id && e.alias.id == 0);
   CHECK(e.reason == reason && e.reason_code == code);
   probe_event_clear(&e);
 }
@@ -87,7 +87,7 @@ static void monitors(void) {
   probe *p = probe_new();
 
   /* a handler returning 7: ERROR/7 */
-  uint64_t x = probe_spawn(node, p, NULL);
+  actnet_pid x = probe_spawn(node, p, NULL);
   uint64_t ref = monitor(x);
   CHECK(strcmp(inspect_str(node, x, "monitored by"), "1") == 0);
   probe_cmd_exit(node, x, 7);
@@ -122,7 +122,7 @@ static void monitors(void) {
   probe_event e1, e2;
   probe_expect(w, ACTNET_MSG_DOWN, &e1);
   probe_expect(w, ACTNET_MSG_DOWN, &e2);
-  CHECK(e1.id == x && e2.id == x);
+  CHECK(e1.from.id == x.id && e2.from.id == x.id);
   CHECK((e1.reference == r1 && e2.reference == r2) || (e1.reference == r2 && e2.reference == r1));
   probe_event_clear(&e1);
   probe_event_clear(&e2);
@@ -143,7 +143,7 @@ static void monitors(void) {
   /* a monitor removed before the end: nothing for this watcher (another watcher, w2, tells
    * when the end is complete) */
   probe *w2p = probe_new();
-  uint64_t w2 = probe_spawn(node, w2p, NULL);
+  actnet_pid w2 = probe_spawn(node, w2p, NULL);
   x = probe_spawn(node, p, NULL);
   r1 = monitor(x);
   CHECK_OK(actnet_process_monitor(node, w2, x, &r2));
@@ -151,7 +151,7 @@ static void monitors(void) {
   probe_cmd_exit(node, x, 2);
   probe_event e;
   probe_expect(w2p, ACTNET_MSG_DOWN, &e);
-  CHECK(e.pid == w2 && e.id == x && e.reference == r2 && e.reason == ACTNET_EXIT_ERROR && e.reason_code == 2);
+  CHECK(e.pid.id == w2.id && e.from.id == x.id && e.reference == r2 && e.reason == ACTNET_EXIT_ERROR && e.reason_code == 2);
   probe_event_clear(&e);
   CHECK(probe_quiet(w, 200));
 
@@ -159,8 +159,8 @@ static void monitors(void) {
   uint64_t out = 0xABCD;
   CHECK_STATUS(actnet_process_monitor(node, watcher, x, &out), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_process_monitor(node, x, watcher, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_monitor(node, watcher, UINT64_MAX, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_process_monitor(node, watcher, 0, &out), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_monitor(node, watcher, (actnet_pid){UINT64_MAX - 1}, &out), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_monitor(node, watcher, (actnet_pid){0}, &out), ACTNET_STATUS_NOT_FOUND);
   CHECK(out == 0xABCD);
   CHECK(probe_quiet(w, 100));
 
@@ -171,7 +171,7 @@ static void monitors(void) {
   CHECK_OK(actnet_process_kill(node, x));
   expect_one_down(x, r1, ACTNET_EXIT_KILLED, 0);
   probe_expect(w2p, ACTNET_MSG_DOWN, &e);
-  CHECK(e.pid == w2 && e.id == x && e.reference == r2 && e.reason == ACTNET_EXIT_KILLED);
+  CHECK(e.pid.id == w2.id && e.from.id == x.id && e.reference == r2 && e.reason == ACTNET_EXIT_KILLED);
   probe_event_clear(&e);
   CHECK_OK(actnet_process_stop(node, w2));
   CHECK(probe_wait_terminated(w2p, 1, WAIT_MS));
@@ -186,7 +186,7 @@ static void links(void) {
   int32_t codes[4];
 
   /* an abnormal end propagates, with the same reason and code */
-  uint64_t a = probe_spawn(node, p, NULL), b = probe_spawn(node, p, NULL);
+  actnet_pid a = probe_spawn(node, p, NULL), b = probe_spawn(node, p, NULL);
   CHECK_OK(actnet_process_link(node, a, b));
   CHECK_OK(actnet_process_link(node, b, a)); /* linking twice is harmless */
   CHECK(strcmp(inspect_str(node, a, "links"), "1") == 0);
@@ -194,7 +194,7 @@ static void links(void) {
   monitor(a);
   monitor(b);
   probe_cmd_exit(node, b, 7);
-  uint64_t ab[2] = {a, b};
+  actnet_pid ab[2] = {a, b};
   expect_downs(2, ab, reasons, codes);
   CHECK(reasons[0] == ACTNET_EXIT_ERROR && codes[0] == 7);
   CHECK(reasons[1] == ACTNET_EXIT_ERROR && codes[1] == 7);
@@ -212,25 +212,25 @@ static void links(void) {
   CHECK(reasons[0] == ACTNET_EXIT_KILLED && reasons[1] == ACTNET_EXIT_KILLED);
 
   /* link_to at spawn; a chain c - d - e ends together */
-  uint64_t c = probe_spawn(node, p, NULL);
+  actnet_pid c = probe_spawn(node, p, NULL);
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.link_to = c;
-  uint64_t d = probe_spawn_opts(node, p, &so);
+  actnet_pid d = probe_spawn_opts(node, p, &so);
   so.link_to = d;
-  uint64_t e = probe_spawn_opts(node, p, &so);
+  actnet_pid e = probe_spawn_opts(node, p, &so);
   CHECK(strcmp(inspect_str(node, d, "links"), "2") == 0);
   monitor(c);
   monitor(d);
   monitor(e);
   probe_cmd_exit(node, e, 3);
-  uint64_t cde[3] = {c, d, e};
+  actnet_pid cde[3] = {c, d, e};
   expect_downs(3, cde, reasons, codes);
   for (int i = 0; i < 3; i++) CHECK(reasons[i] == ACTNET_EXIT_ERROR && codes[i] == 3);
 
   /* trap_exits (spawn option): EXIT instead of ending */
   probe *tp = probe_new();
-  uint64_t t = spawn_trapping(tp);
+  actnet_pid t = spawn_trapping(tp);
   CHECK(strcmp(inspect_str(node, t, "trap exits"), "true") == 0);
   b = probe_spawn(node, p, NULL);
   CHECK_OK(actnet_process_link(node, t, b));
@@ -258,7 +258,7 @@ static void links(void) {
   expect_exit(tp, t, b, ACTNET_EXIT_NORMAL, 0);
 
   /* trap_exits set later with actnet_process_trap_exits, and cleared again */
-  uint64_t t2 = probe_spawn(node, tp, NULL);
+  actnet_pid t2 = probe_spawn(node, tp, NULL);
   CHECK(strcmp(inspect_str(node, t2, "trap exits"), "false") == 0);
   CHECK_OK(actnet_process_trap_exits(node, t2, true));
   CHECK(strcmp(inspect_str(node, t2, "trap exits"), "true") == 0);
@@ -312,9 +312,9 @@ static void links(void) {
   CHECK_STATUS(actnet_process_trap_exits(node, b, true), ACTNET_STATUS_NOT_FOUND);
   so.link_to = b;
   actnet_behavior *pb = probe_behavior(p);
-  uint64_t out = 0xABCD;
+  actnet_pid out = {0xABCD};
   CHECK_STATUS(actnet_process_spawn(node, pb, &so, &out), ACTNET_STATUS_NOT_FOUND);
-  CHECK(out == 0xABCD);
+  CHECK(out.id == 0xABCD);
   CHECK_OK(actnet_behavior_free(pb));
 
   /* a still lives: nothing of the above killed it */
@@ -334,6 +334,7 @@ int main(void) {
   monitors();
   links();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   probe_release(w);
   printf("ok\n");
   return 0;

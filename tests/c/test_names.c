@@ -5,7 +5,7 @@
 #include "harness.h"
 
 /* A relay: every USER message it gets is sent on, by name, to the name in the bytes. */
-static int32_t relay_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t relay_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                             const actnet_message *m) {
   (void)user_data;
   (void)pid;
@@ -19,10 +19,10 @@ static int32_t relay_handle(void *user_data, actnet_node *node, uint64_t pid, vo
   return 0;
 }
 
-static void expect_user(probe *p, uint64_t from, uint64_t tag, const char *text) {
+static void expect_user(probe *p, actnet_pid from, uint64_t tag, const char *text) {
   probe_event e;
   probe_expect(p, ACTNET_MSG_USER, &e);
-  CHECK(e.from == from);
+  CHECK(e.from.id == from.id);
   CHECK(e.tag == tag);
   CHECK(e.len == strlen(text) && memcmp(e.data, text, e.len) == 0);
   probe_event_clear(&e);
@@ -32,64 +32,64 @@ int main(void) {
   actnet_node *node = test_node_start();
   probe *p = probe_new();
   probe *w = probe_new(); /* watcher, for DOWN */
-  uint64_t watcher = probe_spawn(node, w, NULL);
+  actnet_pid watcher = probe_spawn(node, w, NULL);
   actnet_behavior *b = probe_behavior(p);
 
   /* spawn_register + lookup */
-  uint64_t alpha = 0, pid = 0;
+  actnet_pid alpha = {0}, pid = {0};
   CHECK_OK(actnet_process_spawn_register(node, "alpha", b, NULL, &alpha));
-  CHECK(alpha != 0);
+  CHECK(alpha.id != 0);
   CHECK_OK(actnet_name_lookup(node, "alpha", &pid));
-  CHECK(pid == alpha);
+  CHECK(pid.id == alpha.id);
 
   /* a second spawn under a taken name fails and starts nothing */
-  uint64_t untouched = 0xDEADBEEF;
+  actnet_pid untouched = {0xDEADBEEF};
   CHECK_STATUS(actnet_process_spawn_register(node, "alpha", b, NULL, &untouched),
                ACTNET_STATUS_NAME_TAKEN);
-  CHECK(untouched == 0xDEADBEEF);
+  CHECK(untouched.id == 0xDEADBEEF);
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.name = "alpha";
   CHECK_STATUS(actnet_process_spawn(node, b, &so, &untouched), ACTNET_STATUS_NAME_TAKEN);
-  CHECK(untouched == 0xDEADBEEF);
+  CHECK(untouched.id == 0xDEADBEEF);
   /* a name in the options and in the call at once is refused */
   so.name = "other";
   CHECK_STATUS(actnet_process_spawn_register(node, "another", b, &so, &untouched),
                ACTNET_STATUS_INVALID_ARGUMENT);
   CHECK_STATUS(actnet_name_lookup(node, "other", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_lookup(node, "another", &pid), ACTNET_STATUS_NOT_FOUND);
-  CHECK(untouched == 0xDEADBEEF);
+  CHECK(untouched.id == 0xDEADBEEF);
 
   /* spawn with options.name registers too */
-  uint64_t gamma = 0;
+  actnet_pid gamma = {0};
   so.name = "gamma";
   CHECK_OK(actnet_process_spawn(node, b, &so, &gamma));
   CHECK_OK(actnet_name_lookup(node, "gamma", &pid));
-  CHECK(pid == gamma && gamma > alpha);
+  CHECK(pid.id == gamma.id && gamma.id > alpha.id);
 
   /* sending by name from a foreign thread */
   CHECK_OK(actnet_message_send_name(node, "alpha", 42, (const uint8_t *)"by name", 7));
   probe_event e;
   probe_expect(p, ACTNET_MSG_USER, &e);
-  CHECK(e.pid == alpha && e.from == 0 && e.tag == 42);
+  CHECK(e.pid.id == alpha.id && e.from.id == 0 && e.tag == 42);
   CHECK(e.len == 7 && memcmp(e.data, "by name", 7) == 0);
   probe_event_clear(&e);
   CHECK_STATUS(actnet_message_send_name(node, "nobody", 1, NULL, 0), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_lookup(node, "nobody", &pid), ACTNET_STATUS_NOT_FOUND);
 
   /* register / unregister on a live process without a name */
-  uint64_t beta = probe_spawn(node, p, NULL);
+  actnet_pid beta = probe_spawn(node, p, NULL);
   CHECK_OK(actnet_name_register(node, "beta", beta));
   CHECK_OK(actnet_name_lookup(node, "beta", &pid));
-  CHECK(pid == beta);
+  CHECK(pid.id == beta.id);
   CHECK_STATUS(actnet_name_register(node, "beta2", beta), ACTNET_STATUS_NAME_TAKEN); /* has one */
   CHECK_STATUS(actnet_name_register(node, "beta", gamma), ACTNET_STATUS_NAME_TAKEN); /* taken */
   CHECK_STATUS(actnet_name_register(node, "beta", beta), ACTNET_STATUS_NAME_TAKEN);
   CHECK_STATUS(actnet_name_register(node, "", beta), ACTNET_STATUS_INVALID_ARGUMENT);
-  CHECK_STATUS(actnet_name_register(node, "ghost", beta + 100000), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_name_register(node, "ghost", (actnet_pid){beta.id + 100000}), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_lookup(node, "ghost", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_OK(actnet_message_send_name(node, "beta", 7, (const uint8_t *)"b", 1));
-  expect_user(p, 0, 7, "b");
+  expect_user(p, (actnet_pid){0}, 7, "b");
 
   CHECK_OK(actnet_name_unregister(node, "beta"));
   CHECK_STATUS(actnet_name_lookup(node, "beta", &pid), ACTNET_STATUS_NOT_FOUND);
@@ -98,20 +98,20 @@ int main(void) {
   CHECK_STATUS(actnet_name_unregister(node, "never"), ACTNET_STATUS_NOT_FOUND);
   /* the process keeps running without its name, and can take another one */
   CHECK_OK(actnet_message_send(node, beta, 8, (const uint8_t *)"c", 1));
-  expect_user(p, 0, 8, "c");
+  expect_user(p, (actnet_pid){0}, 8, "c");
   CHECK_OK(actnet_name_register(node, "beta-again", beta));
   CHECK_OK(actnet_name_lookup(node, "beta-again", &pid));
-  CHECK(pid == beta);
+  CHECK(pid.id == beta.id);
   {
     char v[64];
     CHECK(inspect_value(node, beta, "name", v, sizeof v));
     CHECK(strcmp(v, "beta-again") == 0);
   }
   /* the freed name can be taken by another process */
-  uint64_t delta = probe_spawn(node, p, NULL);
+  actnet_pid delta = probe_spawn(node, p, NULL);
   CHECK_OK(actnet_name_register(node, "beta", delta));
   CHECK_OK(actnet_name_lookup(node, "beta", &pid));
-  CHECK(pid == delta);
+  CHECK(pid.id == delta.id);
   CHECK_OK(actnet_name_unregister(node, "beta"));
 
   /* sending by name from inside a handler: `from` is the relay */
@@ -120,14 +120,14 @@ int main(void) {
   cb.handle_message = relay_handle;
   actnet_behavior *rb = NULL;
   CHECK_OK(actnet_behavior_new(&cb, NULL, NULL, &rb));
-  uint64_t relay = 0;
+  actnet_pid relay = {0};
   CHECK_OK(actnet_process_spawn_register(node, "relay", rb, NULL, &relay));
   CHECK_OK(actnet_behavior_free(rb));
   CHECK_OK(actnet_message_send_name(node, "relay", 100, (const uint8_t *)"alpha", 5));
   expect_user(p, relay, 101, "relayed");
   CHECK_OK(actnet_message_send(node, relay, 200, (const uint8_t *)"gamma", 5));
   probe_expect(p, ACTNET_MSG_USER, &e);
-  CHECK(e.pid == gamma && e.from == relay && e.tag == 201);
+  CHECK(e.pid.id == gamma.id && e.from.id == relay.id && e.tag == 201);
   probe_event_clear(&e);
 
   /* a name is freed when its process ends, and can be registered again (new pid) */
@@ -140,14 +140,14 @@ int main(void) {
   CHECK_STATUS(actnet_name_lookup(node, "alpha", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_message_send_name(node, "alpha", 1, NULL, 0), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_unregister(node, "alpha"), ACTNET_STATUS_NOT_FOUND);
-  uint64_t alpha2 = 0;
+  actnet_pid alpha2 = {0};
   CHECK_OK(actnet_process_spawn_register(node, "alpha", b, NULL, &alpha2));
-  CHECK(alpha2 > alpha && alpha2 > relay);
+  CHECK(alpha2.id > alpha.id && alpha2.id > relay.id);
   CHECK_OK(actnet_name_lookup(node, "alpha", &pid));
-  CHECK(pid == alpha2);
+  CHECK(pid.id == alpha2.id);
   CHECK_OK(actnet_message_send_name(node, "alpha", 9, (const uint8_t *)"new", 3));
   probe_expect(p, ACTNET_MSG_USER, &e);
-  CHECK(e.pid == alpha2 && e.tag == 9);
+  CHECK(e.pid.id == alpha2.id && e.tag == 9);
   probe_event_clear(&e);
 
   /* a name registered with actnet_name_register is freed at the end too */
@@ -160,6 +160,7 @@ int main(void) {
 
   CHECK_OK(actnet_behavior_free(b));
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   probe_release(p);
   probe_release(w);
   printf("ok\n");

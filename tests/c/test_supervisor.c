@@ -20,9 +20,9 @@ enum { TAG_CRASH = 1, TAG_STOP_SELF = 2, TAG_PING = 3 };
 
 static actnet_node *node;
 static probe *w;
-static uint64_t watcher;
+static actnet_pid watcher;
 
-static int32_t child_init(void *user_data, actnet_node *n, uint64_t pid, const uint8_t *args,
+static int32_t child_init(void *user_data, actnet_node *n, actnet_pid pid, const uint8_t *args,
                           size_t args_len, void **state) {
   (void)n;
   evlog *log = user_data;
@@ -43,7 +43,7 @@ static int32_t child_init(void *user_data, actnet_node *n, uint64_t pid, const u
   return 0;
 }
 
-static int32_t child_handle(void *user_data, actnet_node *n, uint64_t pid, void *state,
+static int32_t child_handle(void *user_data, actnet_node *n, actnet_pid pid, void *state,
                             const actnet_message *m) {
   evlog *log = user_data;
   if (m->kind != ACTNET_MSG_USER) return 0;
@@ -54,13 +54,13 @@ static int32_t child_handle(void *user_data, actnet_node *n, uint64_t pid, void 
       CHECK_OK(actnet_process_stop(n, pid));
       return 0;
     case TAG_PING:
-      evlog_add(log, EV_PING, pid, m->from, m->tag, 0, state);
+      evlog_add(log, EV_PING, pid, m->from.id, m->tag, 0, state);
       return 0;
   }
   return 0;
 }
 
-static void child_terminate(void *user_data, actnet_node *n, uint64_t pid, void *state,
+static void child_terminate(void *user_data, actnet_node *n, actnet_pid pid, void *state,
                             uint32_t reason, int32_t code) {
   (void)n;
   evlog *log = user_data;
@@ -87,7 +87,7 @@ static uint32_t restart_of(const char *name) {
 
 /* Starts a supervisor over children named names[0..n) (each child's args are its name).
  * The behaviour is freed right away: the supervisor keeps its own reference. */
-static uint64_t start_sup(evlog *log, uint32_t strategy, uint32_t intensity, const char *sup_name,
+static actnet_pid start_sup(evlog *log, uint32_t strategy, uint32_t intensity, const char *sup_name,
                           const char **names, int n, actnet_status want) {
   actnet_behavior *b = child_behavior(log);
   actnet_child_spec specs[8];
@@ -109,25 +109,25 @@ static uint64_t start_sup(evlog *log, uint32_t strategy, uint32_t intensity, con
   so.children = specs;
   so.children_len = (size_t)n;
   so.name = sup_name;
-  uint64_t sup = 0xABCD;
+  actnet_pid sup = {0xABCD};
   CHECK_STATUS(actnet_supervisor_spawn(node, &so, &sup), want);
   CHECK_OK(actnet_behavior_free(b));
   if (want != ACTNET_STATUS_OK) {
-    CHECK(sup == 0xABCD);
-    return 0;
+    CHECK(sup.id == 0xABCD);
+    return sup;
   }
   /* every child started, in order, during the spawn */
   CHECK(evlog_count(log) == n);
   for (int i = 0; i < n; i++) {
     evrec r = evlog_at(log, i);
-    CHECK(r.what == EV_START && strcmp(r.text, names[i]) == 0 && r.pid > sup);
-    if (i > 0) CHECK(r.pid > evlog_at(log, i - 1).pid);
+    CHECK(r.what == EV_START && strcmp(r.text, names[i]) == 0 && r.pid.id > sup.id);
+    if (i > 0) CHECK(r.pid.id > evlog_at(log, i - 1).pid.id);
   }
   return sup;
 }
 
-static uint64_t lookup(const char *name) {
-  uint64_t pid = 0;
+static actnet_pid lookup(const char *name) {
+  actnet_pid pid = {0};
   CHECK_OK(actnet_name_lookup(node, name, &pid));
   return pid;
 }
@@ -137,14 +137,14 @@ static void crash(const char *name) {
 }
 
 /* Pings `name` by name and checks the ping reached `pid`. */
-static void ping(evlog *log, const char *name, uint64_t pid) {
+static void ping(evlog *log, const char *name, actnet_pid pid) {
   int at = evlog_count(log);
   CHECK_OK(actnet_message_send_name(node, name, TAG_PING, NULL, 0));
   CHECK(evlog_wait(log, at + 1, WAIT_MS));
   evrec r = evlog_at(log, at);
-  if (r.what != EV_PING || r.pid != pid || strcmp(r.text, name) != 0) {
+  if (r.what != EV_PING || r.pid.id != pid.id || strcmp(r.text, name) != 0) {
     fprintf(stderr, "ping of %s: record %d is %d pid %llu \"%s\", wanted PING pid %llu\n", name, at,
-            r.what, (unsigned long long)r.pid, r.text, (unsigned long long)pid);
+            r.what, (unsigned long long)r.pid.id, r.text, (unsigned long long)pid.id);
     exit(1);
   }
   CHECK(r.a == 0); /* from a foreign thread */
@@ -163,13 +163,13 @@ static evrec expect_rec(evlog *log, int index, int what, const char *name) {
 /* Waits until `pid` is gone, names and all. A monitor's DOWN says so; but a monitor refused
  * with NOT_FOUND only says the process is ending: it may still be in the registry for a
  * moment (see the report), and no event tells when it leaves, so then poll inspect. */
-static void wait_gone(uint64_t pid) {
+static void wait_gone(actnet_pid pid) {
   uint64_t ref;
   actnet_status st = actnet_process_monitor(node, watcher, pid, &ref);
   if (st == ACTNET_STATUS_NOT_FOUND) {
     int64_t end = now_ms() + WAIT_MS;
     actnet_info *info = NULL;
-    while ((st = actnet_inspect(node, pid, &info)) == ACTNET_STATUS_OK) {
+    while ((st = actnet_process_inspect(node, pid, &info)) == ACTNET_STATUS_OK) {
       CHECK_OK(actnet_info_free(info));
       CHECK(now_ms() < end);
       sched_yield();
@@ -184,9 +184,10 @@ static void wait_gone(uint64_t pid) {
 }
 
 /* Stops a supervisor and checks that its children end with SHUTDOWN and none restarts. */
-static void stop_sup(evlog *log, uint64_t sup, const char **names, int n) {
+static void stop_sup(evlog *log, actnet_pid sup, const char **names, int n) {
   /* monitor the supervisor and every child first: a DOWN comes after the name is freed */
-  uint64_t ids[9], refs[9];
+  actnet_pid ids[9];
+  uint64_t refs[9];
   ids[0] = sup;
   CHECK_OK(actnet_process_monitor(node, watcher, sup, &refs[0]));
   for (int i = 0; i < n; i++) {
@@ -201,7 +202,7 @@ static void stop_sup(evlog *log, uint64_t sup, const char **names, int n) {
     probe_expect(w, ACTNET_MSG_DOWN, &e);
     int i;
     for (i = 0; i <= n; i++)
-      if (ids[i] == e.id) break;
+      if (ids[i].id == e.from.id) break;
     CHECK(i <= n && !seen[i]);
     seen[i] = true;
     CHECK(e.reference == refs[i] && e.reason == ACTNET_EXIT_SHUTDOWN);
@@ -214,11 +215,11 @@ static void stop_sup(evlog *log, uint64_t sup, const char **names, int n) {
     CHECK(r.what == EV_STOP && r.a == ACTNET_EXIT_SHUTDOWN);
     int k;
     for (k = 0; k < n; k++)
-      if (ids[k + 1] == r.pid) break;
+      if (ids[k + 1].id == r.pid.id) break;
     CHECK(k < n && strcmp(names[k], r.text) == 0);
   }
   for (int i = 0; i < n; i++) {
-    uint64_t pid;
+    actnet_pid pid;
     CHECK_STATUS(actnet_name_lookup(node, names[i], &pid), ACTNET_STATUS_NOT_FOUND);
   }
 }
@@ -226,38 +227,38 @@ static void stop_sup(evlog *log, uint64_t sup, const char **names, int n) {
 static void one_for_one(void) {
   evlog *log = evlog_new();
   const char *names[] = {"o1", "o2", "o3"};
-  uint64_t sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 10, "sup_o", names, 3, ACTNET_STATUS_OK);
-  CHECK(lookup("sup_o") == sup);
+  actnet_pid sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 10, "sup_o", names, 3, ACTNET_STATUS_OK);
+  CHECK(lookup("sup_o").id == sup.id);
   CHECK(strcmp(inspect_str(node, sup, "kind"), "supervisor") == 0);
   CHECK(strcmp(inspect_str(node, sup, "links"), "3") == 0);
   CHECK(strcmp(inspect_str(node, sup, "trap exits"), "true") == 0);
-  uint64_t o1 = lookup("o1"), o2 = lookup("o2"), o3 = lookup("o3");
-  CHECK(o1 == evlog_at(log, 0).pid && o2 == evlog_at(log, 1).pid && o3 == evlog_at(log, 2).pid);
+  actnet_pid o1 = lookup("o1"), o2 = lookup("o2"), o3 = lookup("o3");
+  CHECK(o1.id == evlog_at(log, 0).pid.id && o2.id == evlog_at(log, 1).pid.id && o3.id == evlog_at(log, 2).pid.id);
   ping(log, "o2", o2); /* record 3 */
 
   crash("o2");
   evrec s = expect_rec(log, 4, EV_STOP, "o2");
-  CHECK(s.pid == o2 && s.a == ACTNET_EXIT_ERROR && s.c == 1);
+  CHECK(s.pid.id == o2.id && s.a == ACTNET_EXIT_ERROR && s.c == 1);
   evrec st = expect_rec(log, 5, EV_START, "o2");
-  CHECK(st.pid > o3);
-  CHECK(lookup("o2") == st.pid);
-  CHECK(lookup("o1") == o1 && lookup("o3") == o3);
+  CHECK(st.pid.id > o3.id);
+  CHECK(lookup("o2").id == st.pid.id);
+  CHECK(lookup("o1").id == o1.id && lookup("o3").id == o3.id);
   ping(log, "o2", st.pid);
   ping(log, "o1", o1);
   ping(log, "o3", o3);
   CHECK(evlog_count(log) == 9); /* nothing else restarted */
 
   /* a child stopped from outside (SHUTDOWN) is permanent: restarted too */
-  uint64_t o2b = st.pid;
+  actnet_pid o2b = st.pid;
   CHECK_OK(actnet_process_stop(node, o2b));
   s = expect_rec(log, 9, EV_STOP, "o2");
-  CHECK(s.pid == o2b && s.a == ACTNET_EXIT_SHUTDOWN);
+  CHECK(s.pid.id == o2b.id && s.a == ACTNET_EXIT_SHUTDOWN);
   st = expect_rec(log, 10, EV_START, "o2");
-  CHECK(st.pid > o2b);
+  CHECK(st.pid.id > o2b.id);
   ping(log, "o2", st.pid);
 
   stop_sup(log, sup, names, 3);
-  uint64_t pid;
+  actnet_pid pid;
   CHECK_STATUS(actnet_name_lookup(node, "sup_o", &pid), ACTNET_STATUS_NOT_FOUND);
   evlog_free(log);
 }
@@ -265,12 +266,12 @@ static void one_for_one(void) {
 static void all_for_one(void) {
   evlog *log = evlog_new();
   const char *names[] = {"a1", "a2", "a3"};
-  uint64_t sup = start_sup(log, ACTNET_STRATEGY_ALL_FOR_ONE, 10, NULL, names, 3, ACTNET_STATUS_OK);
-  uint64_t old[3] = {lookup("a1"), lookup("a2"), lookup("a3")};
+  actnet_pid sup = start_sup(log, ACTNET_STRATEGY_ALL_FOR_ONE, 10, NULL, names, 3, ACTNET_STATUS_OK);
+  actnet_pid old[3] = {lookup("a1"), lookup("a2"), lookup("a3")};
 
   crash("a2");
   evrec s = expect_rec(log, 3, EV_STOP, "a2");
-  CHECK(s.pid == old[1] && s.a == ACTNET_EXIT_ERROR && s.c == 1);
+  CHECK(s.pid.id == old[1].id && s.a == ACTNET_EXIT_ERROR && s.c == 1);
   /* the two others are stopped (any order), before anything starts again */
   CHECK(evlog_wait(log, 9, WAIT_MS));
   evrec x = evlog_at(log, 4), y = evlog_at(log, 5);
@@ -279,12 +280,12 @@ static void all_for_one(void) {
   CHECK((strcmp(x.text, "a1") == 0 && strcmp(y.text, "a3") == 0) ||
         (strcmp(x.text, "a3") == 0 && strcmp(y.text, "a1") == 0));
   /* then all three start again, in spec order, with new pids */
-  uint64_t prev = old[2];
+  actnet_pid prev = old[2];
   for (int i = 0; i < 3; i++) {
     evrec r = expect_rec(log, 6 + i, EV_START, names[i]);
-    CHECK(r.pid > prev);
+    CHECK(r.pid.id > prev.id);
     prev = r.pid;
-    CHECK(lookup(names[i]) == r.pid);
+    CHECK(lookup(names[i]).id == r.pid.id);
   }
   for (int i = 0; i < 3; i++) ping(log, names[i], evlog_at(log, 6 + i).pid);
   CHECK(evlog_count(log) == 12);
@@ -295,19 +296,19 @@ static void all_for_one(void) {
 static void rest_for_one(void) {
   evlog *log = evlog_new();
   const char *names[] = {"r1", "r2", "r3"};
-  uint64_t sup = start_sup(log, ACTNET_STRATEGY_REST_FOR_ONE, 10, NULL, names, 3, ACTNET_STATUS_OK);
-  uint64_t r1 = lookup("r1"), r2 = lookup("r2"), r3 = lookup("r3");
+  actnet_pid sup = start_sup(log, ACTNET_STRATEGY_REST_FOR_ONE, 10, NULL, names, 3, ACTNET_STATUS_OK);
+  actnet_pid r1 = lookup("r1"), r2 = lookup("r2"), r3 = lookup("r3");
 
   /* the middle one: it and the later one restart, in order; r1 stays */
   crash("r2");
   evrec s = expect_rec(log, 3, EV_STOP, "r2");
-  CHECK(s.pid == r2 && s.a == ACTNET_EXIT_ERROR);
+  CHECK(s.pid.id == r2.id && s.a == ACTNET_EXIT_ERROR);
   s = expect_rec(log, 4, EV_STOP, "r3");
-  CHECK(s.pid == r3 && s.a == ACTNET_EXIT_SHUTDOWN);
+  CHECK(s.pid.id == r3.id && s.a == ACTNET_EXIT_SHUTDOWN);
   evrec n2 = expect_rec(log, 5, EV_START, "r2");
   evrec n3 = expect_rec(log, 6, EV_START, "r3");
-  CHECK(n2.pid > r3 && n3.pid > n2.pid);
-  CHECK(lookup("r1") == r1 && lookup("r2") == n2.pid && lookup("r3") == n3.pid);
+  CHECK(n2.pid.id > r3.id && n3.pid.id > n2.pid.id);
+  CHECK(lookup("r1").id == r1.id && lookup("r2").id == n2.pid.id && lookup("r3").id == n3.pid.id);
   ping(log, "r1", r1);
   ping(log, "r2", n2.pid);
   ping(log, "r3", n3.pid); /* records 7..9 */
@@ -315,9 +316,9 @@ static void rest_for_one(void) {
   /* the last one: only it restarts */
   crash("r3");
   s = expect_rec(log, 10, EV_STOP, "r3");
-  CHECK(s.pid == n3.pid && s.a == ACTNET_EXIT_ERROR);
+  CHECK(s.pid.id == n3.pid.id && s.a == ACTNET_EXIT_ERROR);
   evrec m3 = expect_rec(log, 11, EV_START, "r3");
-  CHECK(m3.pid > n3.pid);
+  CHECK(m3.pid.id > n3.pid.id);
   ping(log, "r3", m3.pid);
   ping(log, "r2", n2.pid);
   ping(log, "r1", r1); /* records 12..14 */
@@ -325,17 +326,17 @@ static void rest_for_one(void) {
   /* the first one: all restart, in order */
   crash("r1");
   s = expect_rec(log, 15, EV_STOP, "r1");
-  CHECK(s.pid == r1 && s.a == ACTNET_EXIT_ERROR);
+  CHECK(s.pid.id == r1.id && s.a == ACTNET_EXIT_ERROR);
   CHECK(evlog_wait(log, 20, WAIT_MS));
   evrec x = evlog_at(log, 16), y = evlog_at(log, 17);
   CHECK(x.what == EV_STOP && y.what == EV_STOP && x.a == ACTNET_EXIT_SHUTDOWN && y.a == ACTNET_EXIT_SHUTDOWN);
-  CHECK((x.pid == n2.pid && y.pid == m3.pid) || (x.pid == m3.pid && y.pid == n2.pid));
-  uint64_t prev = m3.pid;
+  CHECK((x.pid.id == n2.pid.id && y.pid.id == m3.pid.id) || (x.pid.id == m3.pid.id && y.pid.id == n2.pid.id));
+  actnet_pid prev = m3.pid;
   for (int i = 0; i < 3; i++) {
     evrec r = expect_rec(log, 18 + i, EV_START, names[i]);
-    CHECK(r.pid > prev);
+    CHECK(r.pid.id > prev.id);
     prev = r.pid;
-    CHECK(lookup(names[i]) == r.pid);
+    CHECK(lookup(names[i]).id == r.pid.id);
   }
   for (int i = 0; i < 3; i++) ping(log, names[i], evlog_at(log, 18 + i).pid);
   stop_sup(log, sup, names, 3);
@@ -345,20 +346,20 @@ static void rest_for_one(void) {
 /* Trap-exits sentinel: linked to a child after the supervisor, it hears of the child's end
  * after the supervisor's EXIT was queued. */
 static probe *sp;
-static uint64_t sentinel;
+static actnet_pid sentinel;
 
-static void sentinel_sees_end_of(uint64_t child) {
+static void sentinel_sees_end_of(actnet_pid child) {
   probe_event e;
   probe_expect(sp, ACTNET_MSG_EXIT, &e);
-  CHECK(e.id == child);
+  CHECK(e.from.id == child.id);
   probe_event_clear(&e);
 }
 
 static void restart_types(void) {
   evlog *log = evlog_new();
   const char *names[] = {"tr1", "tp1", "pm1", "tr2"};
-  uint64_t sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 10, NULL, names, 4, ACTNET_STATUS_OK);
-  uint64_t tr1 = lookup("tr1"), tp1 = lookup("tp1"), pm1 = lookup("pm1"), tr2 = lookup("tr2");
+  actnet_pid sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 10, NULL, names, 4, ACTNET_STATUS_OK);
+  actnet_pid tr1 = lookup("tr1"), tp1 = lookup("tp1"), pm1 = lookup("pm1"), tr2 = lookup("tr2");
   CHECK_OK(actnet_process_link(node, sentinel, tr1));
   CHECK_OK(actnet_process_link(node, sentinel, tp1));
 
@@ -378,14 +379,14 @@ static void restart_types(void) {
   s = expect_rec(log, 6, EV_STOP, "pm1");
   CHECK(s.a == ACTNET_EXIT_NORMAL);
   evrec st = expect_rec(log, 7, EV_START, "pm1");
-  CHECK(st.pid > tr2);
+  CHECK(st.pid.id > tr2.id);
   /* transient, crash: restarted */
   crash("tr2");
   s = expect_rec(log, 8, EV_STOP, "tr2");
   CHECK(s.a == ACTNET_EXIT_ERROR);
   evrec st2 = expect_rec(log, 9, EV_START, "tr2");
-  CHECK(st2.pid > st.pid);
-  uint64_t pid;
+  CHECK(st2.pid.id > st.pid.id);
+  actnet_pid pid;
   CHECK_STATUS(actnet_name_lookup(node, "tr1", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_lookup(node, "tp1", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_message_send_name(node, "tp1", TAG_PING, NULL, 0), ACTNET_STATUS_NOT_FOUND);
@@ -400,9 +401,9 @@ static void restart_types(void) {
 static void intensity(void) {
   evlog *log = evlog_new();
   const char *names[] = {"i1", "i2", "i3"};
-  uint64_t sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 2, "sup_i", names, 3, ACTNET_STATUS_OK);
+  actnet_pid sup = start_sup(log, ACTNET_STRATEGY_ONE_FOR_ONE, 2, "sup_i", names, 3, ACTNET_STATUS_OK);
   uint64_t sref, i2ref, i3ref;
-  uint64_t i2 = lookup("i2"), i3 = lookup("i3");
+  actnet_pid i2 = lookup("i2"), i3 = lookup("i3");
   CHECK_OK(actnet_process_monitor(node, watcher, sup, &sref));
   CHECK_OK(actnet_process_monitor(node, watcher, i2, &i2ref));
   CHECK_OK(actnet_process_monitor(node, watcher, i3, &i3ref));
@@ -410,12 +411,12 @@ static void intensity(void) {
   /* two restarts are allowed */
   int at = 3;
   for (int round = 0; round < 2; round++) {
-    uint64_t before = lookup("i1");
+    actnet_pid before = lookup("i1");
     crash("i1");
     evrec s = expect_rec(log, at, EV_STOP, "i1");
-    CHECK(s.pid == before && s.a == ACTNET_EXIT_ERROR);
+    CHECK(s.pid.id == before.id && s.a == ACTNET_EXIT_ERROR);
     evrec st = expect_rec(log, at + 1, EV_START, "i1");
-    CHECK(st.pid > before);
+    CHECK(st.pid.id > before.id);
     ping(log, "i1", st.pid);
     at += 3;
   }
@@ -424,7 +425,8 @@ static void intensity(void) {
   expect_rec(log, at, EV_STOP, "i1");
   /* the supervisor ends with MAX_RESTARTS; its other children are stopped (their DOWNs may
    * come before the supervisor's: it stops them before it ends) */
-  uint64_t ids[3] = {sup, i2, i3}, refs[3] = {sref, i2ref, i3ref};
+  actnet_pid ids[3] = {sup, i2, i3};
+  uint64_t refs[3] = {sref, i2ref, i3ref};
   uint32_t reasons[3] = {ACTNET_EXIT_MAX_RESTARTS, ACTNET_EXIT_SHUTDOWN, ACTNET_EXIT_SHUTDOWN};
   bool seen[3] = {false, false, false};
   for (int k = 0; k < 3; k++) {
@@ -432,7 +434,7 @@ static void intensity(void) {
     probe_expect(w, ACTNET_MSG_DOWN, &e);
     int i;
     for (i = 0; i < 3; i++)
-      if (ids[i] == e.id) break;
+      if (ids[i].id == e.from.id) break;
     CHECK(i < 3 && !seen[i]);
     seen[i] = true;
     CHECK(e.reference == refs[i] && e.reason == reasons[i] && e.reason_code == 0);
@@ -450,11 +452,11 @@ static void intensity(void) {
     evrec r = evlog_at(log, i);
     CHECK(r.what == EV_STOP && r.a == ACTNET_EXIT_SHUTDOWN && r.text[0] == 'i' && r.text[1] != '1');
   }
-  uint64_t pid;
+  actnet_pid pid;
   for (int i = 0; i < 3; i++) CHECK_STATUS(actnet_name_lookup(node, names[i], &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_lookup(node, "sup_i", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_message_send_name(node, "i2", TAG_PING, NULL, 0), ACTNET_STATUS_NOT_FOUND);
-  CHECK_STATUS(actnet_inspect(node, sup, &(actnet_info *){NULL}), ACTNET_STATUS_NOT_FOUND);
+  CHECK_STATUS(actnet_process_inspect(node, sup, &(actnet_info *){NULL}), ACTNET_STATUS_NOT_FOUND);
   CHECK(evlog_count(log) == at + 3);
   evlog_free(log);
 }
@@ -466,9 +468,9 @@ static void init_failure(void) {
   evrec ok = expect_rec(log, 0, EV_START, "f_ok");
   expect_rec(log, 1, EV_INIT_FAILED, "fail_2");
   evrec s = expect_rec(log, 2, EV_STOP, "f_ok");
-  CHECK(s.pid == ok.pid && s.a == ACTNET_EXIT_SHUTDOWN);
+  CHECK(s.pid.id == ok.pid.id && s.a == ACTNET_EXIT_SHUTDOWN);
   wait_gone(ok.pid);
-  uint64_t pid;
+  actnet_pid pid;
   CHECK_STATUS(actnet_name_lookup(node, "f_ok", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_lookup(node, "fail_2", &pid), ACTNET_STATUS_NOT_FOUND);
   CHECK_STATUS(actnet_name_lookup(node, "sup_f", &pid), ACTNET_STATUS_NOT_FOUND);
@@ -494,6 +496,7 @@ int main(void) {
   init_failure();
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   probe_release(w);
   probe_release(sp);
   printf("ok\n");

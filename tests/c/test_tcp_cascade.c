@@ -35,14 +35,14 @@ static void expect_refused(uint16_t port) {
 }
 
 /* Expects n DISCONNECTs with `reason`, one for each of conns (any order), then quiet. */
-static void expect_disconnects(tq *q, const uint64_t *conns, int n, uint32_t reason) {
+static void expect_disconnects(tq *q, const actnet_alias *conns, int n, uint32_t reason) {
   bool seen[8] = {false};
   for (int i = 0; i < n; i++) {
     tev e;
     tq_expect(q, ACTNET_MSG_DISCONNECT, &e);
     int k = -1;
     for (int j = 0; j < n; j++)
-      if (conns[j] == e.id) k = j;
+      if (conns[j].id == e.alias.id) k = j;
     CHECK(k >= 0 && !seen[k]);
     seen[k] = true;
     if (e.reason != reason) {
@@ -55,9 +55,9 @@ static void expect_disconnects(tq *q, const uint64_t *conns, int n, uint32_t rea
   CHECK(tq_quiet(q, 200));
 }
 
-static void owner_ends(actnet_node *node, tq *w, uint64_t watcher) {
+static void owner_ends(actnet_node *node, tq *w, actnet_pid watcher) {
   tq *oq = tq_new(), *wq = tq_new();
-  uint64_t owner = tq_spawn(node, oq, NULL, 0);
+  actnet_pid owner = tq_spawn(node, oq, NULL, 0);
   tq_spawn(node, wq, "cascade_worker", 0);
   const char *pool[] = {"cascade_worker"};
   actnet_tcp_server_options o;
@@ -65,10 +65,10 @@ static void owner_ends(actnet_node *node, tq *w, uint64_t watcher) {
   o.process_pool = pool;
   o.process_pool_len = 1;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   tq_monitor(node, watcher, server);
   int fds[2];
-  uint64_t conns[2];
+  actnet_alias conns[2];
   for (int i = 0; i < 2; i++) {
     fds[i] = net_connect(port);
     conns[i] = tq_expect_connect(wq);
@@ -81,7 +81,7 @@ static void owner_ends(actnet_node *node, tq *w, uint64_t watcher) {
   for (int i = 0; i < 3; i++) {
     tev e;
     tq_expect(w, ACTNET_MSG_DOWN, &e);
-    CHECK(e.id == server || e.id == conns[0] || e.id == conns[1]);
+    CHECK(e.alias.id == server.id || e.alias.id == conns[0].id || e.alias.id == conns[1].id);
     CHECK(e.reason == ACTNET_EXIT_SHUTDOWN);
     tev_clear(&e);
   }
@@ -96,16 +96,16 @@ static void owner_ends(actnet_node *node, tq *w, uint64_t watcher) {
   tq_release(wq);
 }
 
-static void terminate_server(actnet_node *node, tq *w, uint64_t watcher) {
+static void terminate_server(actnet_node *node, tq *w, actnet_pid watcher) {
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   tq_monitor(node, watcher, server);
   int fds[2];
-  uint64_t conns[2];
+  actnet_alias conns[2];
   for (int i = 0; i < 2; i++) {
     fds[i] = net_connect(port);
     conns[i] = tq_expect_connect(q);
@@ -130,14 +130,16 @@ static void terminate_server(actnet_node *node, tq *w, uint64_t watcher) {
 static void node_stop(void) {
   actnet_node *node = test_node_start();
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.close_timeout_ms = 500;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.close_timeout_ms = 500;
   uint16_t port = 0;
   server_spawn(node, owner, &o, &port);
   int fds[3];
-  uint64_t conns[4];
+  actnet_alias conns[4];
   for (int i = 0; i < 2; i++) {
     fds[i] = net_connect(port);
     conns[i] = tq_expect_connect(q);
@@ -160,10 +162,11 @@ static void node_stop(void) {
   CHECK_OK(actnet_tcp_connect(node, owner, &c, &conns[3]));
   int cfd = net_accept(lfd, WAIT_MS);
   CHECK(cfd >= 0);
-  CHECK(tq_expect_connect(q) == conns[3]);
+  CHECK(tq_expect_connect(q).id == conns[3].id);
 
   int64_t t0 = now_ms();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   int64_t took = now_ms() - t0;
   if (took > 2500) {
     fprintf(stderr, "node stop took %lld ms with a peer that does not read\n", (long long)took);
@@ -178,7 +181,7 @@ static void node_stop(void) {
     tq_expect(q, ACTNET_MSG_DISCONNECT, &e);
     int k = -1;
     for (int j = 0; j < 4; j++)
-      if (conns[j] == e.id) k = j;
+      if (conns[j].id == e.alias.id) k = j;
     CHECK(k >= 0 && !seen[k]);
     seen[k] = true;
     bool ok = e.reason == ACTNET_DISCONNECT_REASON_NODE_STOPPING;
@@ -205,10 +208,11 @@ static void node_stop(void) {
 int main(void) {
   actnet_node *node = test_node_start();
   tq *w = tq_new();
-  uint64_t watcher = tq_spawn(node, w, NULL, 0);
+  actnet_pid watcher = tq_spawn(node, w, NULL, 0);
   owner_ends(node, w, watcher);
   terminate_server(node, w, watcher);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(w);
   node_stop();
   printf("test_tcp_cascade: ok\n");

@@ -35,7 +35,7 @@ static void client_options(actnet_tcp_client_options *c, uint16_t port) {
 
 /* USER TAG_CONNECT with a uint16_t port: connect to it from the handler; status and alias
  * are recorded in the event (status, reference). */
-static int32_t connect_from_handler(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev,
+static int32_t connect_from_handler(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev,
                                     bool *taken) {
   (void)ctx;
   (void)taken;
@@ -45,28 +45,28 @@ static int32_t connect_from_handler(void *ctx, actnet_node *n, uint64_t pid, con
   memcpy(&port, m->data, sizeof port);
   actnet_tcp_client_options c;
   client_options(&c, port);
-  uint64_t alias = 0;
+  actnet_alias alias = {0};
   ev->status = (int32_t)actnet_tcp_connect(n, pid, &c, &alias);
-  ev->reference = alias;
+  ev->reference = alias.id; /* the test thread's copy of the alias */
   return 0;
 }
 
 static void success(void) {
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   uint16_t port = 0;
   int lfd = net_listen(4, &port);
   actnet_tcp_client_options c;
   client_options(&c, port);
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, owner, &c, &conn));
-  CHECK(conn != 0 && conn != owner);
+  CHECK(conn.id != 0 && conn.id != owner.id);
   CHECK_OK(actnet_tcp_write(node, conn, (const uint8_t *)"early ", 6)); /* at once */
   int fd = net_accept(lfd, WAIT_MS);
   CHECK(fd >= 0);
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
-  CHECK(e.id == conn && e.pid == owner);
+  CHECK(e.alias.id == conn.id && e.pid.id == owner.id);
   char mine[64], theirs[64], listener[64];
   net_sockname(fd, mine, sizeof mine);
   net_peername(fd, theirs, sizeof theirs);
@@ -87,7 +87,7 @@ static void success(void) {
   CHECK(e.len == 5 && memcmp(e.data, "pong!", 5) == 0);
   tev_clear(&e);
   char s[32];
-  snprintf(s, sizeof s, "%" PRIu64, owner);
+  snprintf(s, sizeof s, "%" PRIu64, owner.id);
   check_inspect(node, conn, "kind", "tcp connection");
   check_inspect(node, conn, "process", s);
   check_inspect(node, conn, "owner", s);
@@ -102,32 +102,32 @@ static void success(void) {
 
   /* Refused: nothing listens any more. */
   close(lfd);
-  uint64_t alias = 0xDEAD;
+  actnet_alias alias = {0xDEAD};
   CHECK_STATUS(actnet_tcp_connect(node, owner, &c, &alias), ACTNET_STATUS_CONNECTION_REFUSED);
-  CHECK(alias == 0xDEAD);
+  CHECK(alias.id == 0xDEAD);
   CHECK(tq_quiet(q, 50));
   tq_release(q);
 }
 
 static void reset_at_once(void) {
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   uint16_t port = 0;
   int lfd = net_listen(4, &port);
   actnet_tcp_client_options c;
   client_options(&c, port);
   for (int i = 0; i < 50; i++) {
-    uint64_t conn = 0;
+    actnet_alias conn = {0};
     CHECK_OK(actnet_tcp_connect(node, owner, &c, &conn));
     int fd = net_accept(lfd, WAIT_MS);
     CHECK(fd >= 0);
     net_close_reset(fd); /* on loopback the reset lands before close returns */
     tev e;
     tq_expect(q, ACTNET_MSG_CONNECT, &e);
-    CHECK(e.id == conn && e.remote_addr[0] != '\0' && e.local_addr[0] != '\0');
+    CHECK(e.alias.id == conn.id && e.remote_addr[0] != '\0' && e.local_addr[0] != '\0');
     tev_clear(&e);
     tq_expect(q, ACTNET_MSG_DISCONNECT, &e);
-    CHECK(e.id == conn && e.reason == ACTNET_DISCONNECT_REASON_RESET);
+    CHECK(e.alias.id == conn.id && e.reason == ACTNET_DISCONNECT_REASON_RESET);
     tev_clear(&e);
   }
   CHECK(tq_quiet(q, 200)); /* one DISCONNECT each, nothing more */
@@ -137,35 +137,35 @@ static void reset_at_once(void) {
 
 static void target_process(void) {
   tq *oq = tq_new(), *hq = tq_new();
-  uint64_t owner = tq_spawn(node, oq, NULL, 0);
-  uint64_t handler = tq_spawn(node, hq, "handler", 0);
+  actnet_pid owner = tq_spawn(node, oq, NULL, 0);
+  actnet_pid handler = tq_spawn(node, hq, "handler", 0);
   uint16_t port = 0;
   int lfd = net_listen(4, &port);
   actnet_tcp_client_options c;
   client_options(&c, port);
 
   c.process = "nobody_by_this_name";
-  uint64_t alias = 0xDEAD;
+  actnet_alias alias = {0xDEAD};
   CHECK_STATUS(actnet_tcp_connect(node, owner, &c, &alias), ACTNET_STATUS_NOT_FOUND);
-  CHECK(alias == 0xDEAD);
+  CHECK(alias.id == 0xDEAD);
   CHECK(net_accept(lfd, 50) == -1); /* no connection was made */
 
   c.process = "handler";
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, owner, &c, &conn));
   int fd = net_accept(lfd, WAIT_MS);
   CHECK(fd >= 0);
   tev e;
   tq_expect(hq, ACTNET_MSG_CONNECT, &e);
-  CHECK(e.id == conn && e.pid == handler);
+  CHECK(e.alias.id == conn.id && e.pid.id == handler.id);
   tev_clear(&e);
   check_inspect(node, conn, "process", "handler");
   char s[32];
-  snprintf(s, sizeof s, "%" PRIu64, owner);
+  snprintf(s, sizeof s, "%" PRIu64, owner.id);
   check_inspect(node, conn, "owner", s);
   net_write_all(fd, "to the handler", 14);
   tq_expect_for(hq, ACTNET_MSG_DATA, conn, &e);
-  CHECK(e.pid == handler && e.len == 14 && memcmp(e.data, "to the handler", 14) == 0);
+  CHECK(e.pid.id == handler.id && e.len == 14 && memcmp(e.data, "to the handler", 14) == 0);
   tev_clear(&e);
   CHECK(tq_quiet(oq, 50));
 
@@ -185,14 +185,14 @@ static void target_process(void) {
 static void from_a_handler(void) {
   tq *q = tq_new();
   tq_set_action(q, connect_from_handler, NULL);
-  uint64_t pid = tq_spawn(node, q, NULL, 0);
+  actnet_pid pid = tq_spawn(node, q, NULL, 0);
   uint16_t port = 0;
   int lfd = net_listen(4, &port);
   CHECK_OK(actnet_message_send(node, pid, TAG_CONNECT, (const uint8_t *)&port, sizeof port));
   tev e;
   tq_expect(q, ACTNET_MSG_USER, &e);
   CHECK_STATUS(e.status, ACTNET_STATUS_OK);
-  uint64_t conn = e.reference;
+  actnet_alias conn = {e.reference};
   tev_clear(&e);
   int fd = net_accept(lfd, WAIT_MS);
   CHECK(fd >= 0);
@@ -211,13 +211,13 @@ static void from_a_handler(void) {
 
 static void timeout_and_errors(void) {
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   net_full_listener full;
   net_full_listener_open(&full);
   actnet_tcp_client_options c;
   client_options(&c, full.port);
   c.connect_timeout_ms = 300;
-  uint64_t alias = 0xDEAD;
+  actnet_alias alias = {0xDEAD};
   int64_t t0 = now_ms();
   CHECK_STATUS(actnet_tcp_connect(node, owner, &c, &alias), ACTNET_STATUS_TIMEOUT);
   int64_t took = now_ms() - t0;
@@ -225,7 +225,7 @@ static void timeout_and_errors(void) {
     fprintf(stderr, "connect timed out after %lld ms, wanted about 300\n", (long long)took);
     exit(1);
   }
-  CHECK(alias == 0xDEAD);
+  CHECK(alias.id == 0xDEAD);
   net_full_listener_close(&full);
 
   client_options(&c, 80);
@@ -243,10 +243,10 @@ static void timeout_and_errors(void) {
   uint16_t port = 0;
   int lfd = net_listen(4, &port);
   client_options(&c, port);
-  CHECK_STATUS(actnet_tcp_connect(node, 999999, &c, &alias), ACTNET_STATUS_NOT_FOUND); /* no such owner */
+  CHECK_STATUS(actnet_tcp_connect(node, (actnet_pid){999998}, &c, &alias), ACTNET_STATUS_NOT_FOUND); /* no such owner */
   CHECK(net_accept(lfd, 50) == -1);
   close(lfd);
-  CHECK(alias == 0xDEAD);
+  CHECK(alias.id == 0xDEAD);
   CHECK(tq_quiet(q, 10));
   tq_release(q);
 }
@@ -259,6 +259,7 @@ int main(void) {
   from_a_handler();
   timeout_and_errors();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   printf("test_tcp_client: ok\n");
   return 0;
 }

@@ -28,31 +28,31 @@
 
 static actnet_node *node;
 static tq *q, *w;
-static uint64_t owner, watcher;
+static actnet_pid owner, watcher;
 static uint16_t port;
 
 /* DATA "quit": reply "bye" and terminate the connection from the handler. */
-static int32_t quit_action(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev, bool *taken) {
+static int32_t quit_action(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev, bool *taken) {
   (void)ctx;
   (void)pid;
   (void)taken;
   if (m->kind == ACTNET_MSG_DATA && m->len == 4 && memcmp(m->data, "quit", 4) == 0) {
-    CHECK_OK(actnet_tcp_write(n, m->id, (const uint8_t *)"bye", 3));
-    ev->status = (int32_t)actnet_meta_terminate(n, m->id);
+    CHECK_OK(actnet_tcp_write(n, m->alias, (const uint8_t *)"bye", 3));
+    ev->status = (int32_t)actnet_meta_terminate(n, m->alias);
   }
   return 0;
 }
 
-static uint64_t open_conn(int *fd, int rcvbuf) {
+static actnet_alias open_conn(int *fd, int rcvbuf) {
   *fd = net_connect_bufs(port, rcvbuf, 0);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   tq_monitor(node, watcher, conn);
   return conn;
 }
 
 static void peer_close(void) {
   int fd;
-  uint64_t conn = open_conn(&fd, 0);
+  actnet_alias conn = open_conn(&fd, 0);
   net_write_all(fd, "hi", 2);
   tev e;
   tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
@@ -63,7 +63,7 @@ static void peer_close(void) {
 
 static void peer_reset(void) {
   int fd;
-  uint64_t conn = open_conn(&fd, 0);
+  actnet_alias conn = open_conn(&fd, 0);
   net_write_all(fd, "hi", 2);
   tev e;
   tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
@@ -80,7 +80,7 @@ static void peer_reset(void) {
 }
 
 /* Queues writes until the connection reports queued bytes; returns how many were written. */
-static size_t fill_queue(uint64_t conn, uint32_t seed) {
+static size_t fill_queue(actnet_alias conn, uint32_t seed) {
   static uint8_t chunk[64 * 1024];
   size_t total = 0;
   while (inspect_u64(node, conn, "queued write bytes") == 0) {
@@ -94,7 +94,7 @@ static size_t fill_queue(uint64_t conn, uint32_t seed) {
 
 static void terminate_flushes(void) {
   int fd;
-  uint64_t conn = open_conn(&fd, 4096);
+  actnet_alias conn = open_conn(&fd, 4096);
   size_t total = fill_queue(conn, 5);
   CHECK_OK(actnet_meta_terminate(node, conn));
   actnet_status st = actnet_meta_terminate(node, conn); /* again: idempotent while closing */
@@ -122,7 +122,7 @@ static void terminate_flushes(void) {
 
 static void terminate_from_handler(void) {
   int fd;
-  uint64_t conn = open_conn(&fd, 0);
+  actnet_alias conn = open_conn(&fd, 0);
   net_write_all(fd, "quit", 4);
   char buf[16];
   size_t n = 0;
@@ -138,7 +138,7 @@ static void terminate_from_handler(void) {
 
 static void abort_resets(void) {
   int fd;
-  uint64_t conn = open_conn(&fd, 4096);
+  actnet_alias conn = open_conn(&fd, 4096);
   size_t total = fill_queue(conn, 6);
   CHECK_OK(actnet_meta_abort(node, conn));
   actnet_status st = actnet_tcp_write(node, conn, (const uint8_t *)"after", 5);
@@ -169,8 +169,8 @@ static void *hammer(void *arg) {
   (void)arg;
   uint8_t bytes[64] = {0};
   while (!atomic_load(&hammer_stop)) {
-    uint64_t conn = atomic_load(&hammered);
-    if (conn) {
+    actnet_alias conn = {atomic_load(&hammered)};
+    if (conn.id) {
       actnet_status st = actnet_tcp_write(node, conn, bytes, sizeof bytes);
       CHECK(st == ACTNET_STATUS_OK || st == ACTNET_STATUS_CLOSED || st == ACTNET_STATUS_NOT_FOUND ||
             st == ACTNET_STATUS_WOULD_BLOCK);
@@ -185,8 +185,8 @@ static void resets_under_concurrent_writes(void) {
   int resets = 0;
   for (int i = 0; i < 200; i++) {
     int fd = net_connect(port);
-    uint64_t conn = tq_expect_connect(q);
-    atomic_store(&hammered, conn);
+    actnet_alias conn = tq_expect_connect(q);
+    atomic_store(&hammered, conn.id);
     uint8_t buf[4096];
     size_t got = 0;
     CHECK(net_read_some(fd, buf, sizeof buf, WAIT_MS, &got) == NET_DATA); /* the writes flow */
@@ -225,6 +225,7 @@ int main(void) {
   abort_resets();
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(q);
   tq_release(w);
   printf("test_tcp_disconnect: ok\n");

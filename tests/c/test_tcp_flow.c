@@ -49,15 +49,17 @@ static void *write_pattern(void *arg) {
 static void pause_loses_nothing(void) {
   tq *q = tq_new();
   tq_set_delay_us(q, 1000);
-  uint64_t target = tq_spawn(node, q, NULL, 4);
+  actnet_pid target = tq_spawn(node, q, NULL, 4);
   check_inspect(node, target, "mailbox capacity", "4");
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_buffer_size = 4096;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.read_buffer_size = 4096;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, target, &o, &port);
+  actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect_bufs(port, 0, 8192);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
 
   enum { TOTAL = 1 << 20 };
   writer w = {fd, TOTAL, 11, false};
@@ -107,17 +109,19 @@ static void terminate_policy(void) {
   tq *q = tq_new();
   gate *g = gate_new();
   tq_set_gate(q, g);
-  uint64_t target = tq_spawn(node, q, NULL, 1);
+  actnet_pid target = tq_spawn(node, q, NULL, 1);
   tq *w = tq_new();
-  uint64_t watcher = tq_spawn(node, w, NULL, 0);
+  actnet_pid watcher = tq_spawn(node, w, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_buffer_size = 16;
-  o.connection.mailbox_policy = ACTNET_MAILBOX_POLICY_TERMINATE;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.read_buffer_size = 16;
+  tc_o.conn.mailbox_policy = ACTNET_MAILBOX_POLICY_TERMINATE;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, target, &o, &port);
+  actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   tq_monitor(node, watcher, conn);
   uint8_t sent[1024];
   net_pattern(sent, sizeof sent, 0, 3);
@@ -135,7 +139,7 @@ static void terminate_policy(void) {
   int datas = 0;
   tq_expect(q, ACTNET_MSG_DATA, &e); /* the held one first */
   for (;;) {
-    CHECK(e.id == conn);
+    CHECK(e.alias.id == conn.id);
     if (e.kind == ACTNET_MSG_DISCONNECT) break;
     CHECK(e.len == 16 && memcmp(e.data, sent + have, 16) == 0);
     have += e.len;
@@ -162,14 +166,16 @@ static void terminate_policy(void) {
 
 static void would_block_then_writable(actnet_pool *pool) {
   tq *q = tq_new();
-  uint64_t target = tq_spawn(node, q, NULL, 0);
+  actnet_pid target = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.write_queue_limit = 64 * 1024;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.write_queue_limit = 64 * 1024;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, target, &o, &port);
+  actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect_bufs(port, 4096, 0);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
 
   enum { CHUNK = 16 * 1024 };
   static uint8_t chunk[CHUNK];
@@ -190,7 +196,7 @@ static void would_block_then_writable(actnet_pool *pool) {
     }
     tev early;
     if (!tq_next(q, SLOW_MS(100), &early)) break; /* full, and stays so */
-    CHECK(early.kind == ACTNET_MSG_WRITABLE && early.id == conn);
+    CHECK(early.kind == ACTNET_MSG_WRITABLE && early.alias.id == conn.id);
     tev_clear(&early);
   }
   uint64_t queued = inspect_u64(node, conn, "queued write bytes");
@@ -220,7 +226,7 @@ static void would_block_then_writable(actnet_pool *pool) {
   free(got);
   tev e;
   tq_expect_for(q, ACTNET_MSG_WRITABLE, conn, &e);
-  CHECK(e.pid == target);
+  CHECK(e.pid.id == target.id);
   tev_clear(&e);
   CHECK(!net_readable(fd, 100)); /* nothing more than what was accepted */
   CHECK(tq_quiet(q, 100));       /* exactly one WRITABLE */
@@ -241,10 +247,11 @@ static void would_block_then_writable(actnet_pool *pool) {
 /* The process-driven loop: USER TAG_START {conn, total} starts writing; WRITABLE resumes. */
 #define TAG_START UINT64_C(0x5354415254)
 typedef struct pump {
-  uint64_t conn, total, off;
+  actnet_alias conn;
+  uint64_t total, off;
 } pump;
 
-static int32_t pump_action(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev, bool *taken) {
+static int32_t pump_action(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev, bool *taken) {
   (void)pid;
   (void)taken;
   pump *p = ctx;
@@ -278,16 +285,18 @@ static void process_driven_writes(void) {
   pump p;
   memset(&p, 0, sizeof p);
   tq_set_action(q, pump_action, &p);
-  uint64_t target = tq_spawn(node, q, NULL, 0);
+  actnet_pid target = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.write_queue_limit = 64 * 1024;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.write_queue_limit = 64 * 1024;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, target, &o, &port);
+  actnet_alias server = server_spawn(node, target, &o, &port);
   int fd = net_connect_bufs(port, 4096, 0);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   const uint64_t total = 8u << 20;
-  uint64_t start[2] = {conn, total};
+  uint64_t start[2] = {conn.id, total}; /* the alias travels as its id */
   CHECK_OK(actnet_message_send(node, target, TAG_START, (const uint8_t *)start, sizeof start));
   tev e;
   tq_expect(q, ACTNET_MSG_USER, &e);
@@ -335,6 +344,7 @@ int main(void) {
   would_block_then_writable(pool);
   process_driven_writes();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   CHECK_OK(actnet_pool_free(pool));
   printf("test_tcp_flow: ok\n");
   return 0;

@@ -31,7 +31,7 @@ typedef struct layout {
 
 static actnet_chunk_options chunk_of(const layout *l) {
   actnet_chunk_options c;
-  memset(&c, 0, sizeof c);
+  CHECK_OK(actnet_chunk_options_init(&c));
   c.enable = true;
   c.fixed_length = l->fixed;
   c.header_size = l->header_size;
@@ -84,7 +84,7 @@ static void stream_free(stream *s) {
   free(s->ends);
 }
 
-static void expect_frame(tq *q, uint64_t conn, const stream *s, size_t k) {
+static void expect_frame(tq *q, actnet_alias conn, const stream *s, size_t k) {
   size_t start = k ? s->ends[k - 1] : 0;
   size_t len = s->ends[k] - start;
   tev e;
@@ -98,7 +98,7 @@ static void expect_frame(tq *q, uint64_t conn, const stream *s, size_t k) {
 
 static uint64_t bytes_in_base;
 
-static void confirm_read(uint64_t conn, size_t total) {
+static void confirm_read(actnet_alias conn, size_t total) {
   char want[32];
   snprintf(want, sizeof want, "%" PRIu64, bytes_in_base + total);
   CHECK(wait_inspect(node, conn, "bytes in", want, WAIT_MS));
@@ -113,14 +113,16 @@ static size_t varied_payloads(size_t k) { return (k * 7) % 23; }
 
 static void run_layout(const layout *l) {
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, ACTNET_MAILBOX_UNBOUNDED);
+  actnet_pid owner = tq_spawn(node, q, NULL, ACTNET_MAILBOX_UNBOUNDED);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_chunk = chunk_of(l);
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.chunk = chunk_of(l);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   bytes_in_base = 0;
 
   stream s;
@@ -170,15 +172,17 @@ static size_t huge_payload(size_t k) { return k == 0 ? 100000 : 10; }
 
 static void larger_than_the_read_buffer(const layout *l) {
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_chunk = chunk_of(l);
-  o.connection.read_buffer_size = 1024;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.chunk = chunk_of(l);
+  tc_o.conn.read_buffer_size = 1024;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   stream s;
   stream_build(&s, l, 2, huge_payload);
   CHECK(s.ends[0] > 1024);
@@ -212,6 +216,7 @@ int main(void) {
   const layout big_fixed = {"fixed 5000", 5000, 0, 0, 0, false, 0};
   larger_than_the_read_buffer(&big_fixed);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   printf("test_tcp_framing: ok\n");
   return 0;
 }

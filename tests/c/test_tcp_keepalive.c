@@ -21,16 +21,18 @@
 
 static actnet_node *node;
 static tq *q;
-static uint64_t owner;
+static actnet_pid owner;
 
 static const uint8_t KA[] = {'<', 'K', 'A', '>'};
 
-static uint64_t keepalive_server(uint32_t period_ms, uint16_t *port) {
+static actnet_alias keepalive_server(uint32_t period_ms, uint16_t *port) {
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.keepalive_bytes = KA;
-  o.connection.keepalive_bytes_len = sizeof KA;
-  o.connection.keepalive_period_ms = period_ms;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.keepalive_bytes = KA;
+  tc_o.conn.keepalive_bytes_len = sizeof KA;
+  tc_o.conn.keepalive_period_ms = period_ms;
   return server_spawn(node, owner, &o, port);
 }
 
@@ -83,10 +85,10 @@ static void finish(int fd) {
 
 static void idle_connection(void) {
   uint16_t port = 0;
-  uint64_t server = keepalive_server(100, &port);
+  actnet_alias server = keepalive_server(100, &port);
   int64_t t0 = now_ms();
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   uint8_t buf[1024];
   size_t got = 0;
   CHECK(net_read_some(fd, buf, sizeof KA, 2000, &got) == NET_DATA);
@@ -113,9 +115,9 @@ static void idle_connection(void) {
 
 static void busy_connection(void) {
   uint16_t port = 0;
-  uint64_t server = keepalive_server(250, &port);
+  actnet_alias server = keepalive_server(250, &port);
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   enum { WRITES = 75 };
   for (int i = 0; i < WRITES; i++) {
     CHECK_OK(actnet_tcp_write(node, conn, (const uint8_t *)"d", 1));
@@ -151,15 +153,17 @@ static void client_keepalive(void) {
   CHECK_OK(actnet_tcp_client_options_init(&c));
   c.host = "127.0.0.1";
   c.port = port;
-  c.connection.keepalive_bytes = KA;
-  c.connection.keepalive_bytes_len = sizeof KA;
-  c.connection.keepalive_period_ms = 100;
+  test_conn_options tc_c;
+  c.connection = test_conn_options_init(&tc_c);
+  tc_c.conn.keepalive_bytes = KA;
+  tc_c.conn.keepalive_bytes_len = sizeof KA;
+  tc_c.conn.keepalive_period_ms = 100;
   int64_t t0 = now_ms();
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, owner, &c, &conn));
   int fd = net_accept(lfd, WAIT_MS);
   CHECK(fd >= 0);
-  CHECK(tq_expect_connect(q) == conn);
+  CHECK(tq_expect_connect(q).id == conn.id);
   uint8_t buf[256];
   size_t got = 0;
   CHECK(net_read_some(fd, buf, sizeof KA, 2000, &got) == NET_DATA);
@@ -183,14 +187,16 @@ static int getopt_int(int fd, int level, int name) {
 static void socket_options(int32_t tcp_keepalive_s, bool nodelay) {
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.tcp_keepalive_s = tcp_keepalive_s;
-  o.connection.nodelay = nodelay;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.tcp_keepalive_s = tcp_keepalive_s;
+  tc_o.conn.nodelay = nodelay;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
-  uint64_t conn = e.id;
+  actnet_alias conn = e.alias;
   int theirs = net_find_socket(e.local_addr, e.remote_addr);
   tev_clear(&e);
   CHECK(theirs >= 0 && theirs != fd);
@@ -219,6 +225,7 @@ int main(void) {
   socket_options(7, true);
   socket_options(-1, false);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(q);
   printf("test_tcp_keepalive: ok\n");
   return 0;

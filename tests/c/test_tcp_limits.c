@@ -22,11 +22,11 @@
 
 static actnet_node *node;
 static tq *q, *w;
-static uint64_t owner, watcher;
+static actnet_pid owner, watcher;
 
 static actnet_chunk_options header_chunk(int size, int pos, int lsize, bool incl, int max) {
   actnet_chunk_options c;
-  memset(&c, 0, sizeof c);
+  CHECK_OK(actnet_chunk_options_init(&c));
   c.enable = true;
   c.header_size = size;
   c.header_length_position = pos;
@@ -36,21 +36,23 @@ static actnet_chunk_options header_chunk(int size, int pos, int lsize, bool incl
   return c;
 }
 
-static uint64_t start_server(actnet_chunk_options chunk, uint16_t *port) {
+static actnet_alias start_server(actnet_chunk_options chunk, uint16_t *port) {
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_chunk = chunk;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.chunk = chunk;
   return server_spawn(node, owner, &o, port);
 }
 
-static uint64_t connect_and_watch(uint16_t port, int *fd) {
+static actnet_alias connect_and_watch(uint16_t port, int *fd) {
   *fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   tq_monitor(node, watcher, conn);
   return conn;
 }
 
-static void expect_data_len(uint64_t conn, size_t len, const uint8_t *bytes) {
+static void expect_data_len(actnet_alias conn, size_t len, const uint8_t *bytes) {
   tev e;
   tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
   CHECK(e.len == len);
@@ -70,9 +72,9 @@ static void expect_peer_eof(int fd) {
 
 static void max_length(void) {
   uint16_t port = 0;
-  uint64_t server = start_server(header_chunk(4, 0, 4, false, 1024), &port);
+  actnet_alias server = start_server(header_chunk(4, 0, 4, false, 1024), &port);
   int fd;
-  uint64_t conn = connect_and_watch(port, &fd);
+  actnet_alias conn = connect_and_watch(port, &fd);
   /* exactly max_length (header included): delivered */
   static uint8_t frame[1024];
   frame[0] = 0, frame[1] = 0, frame[2] = 0x03, frame[3] = 0xFC; /* 1020 */
@@ -111,9 +113,9 @@ static void max_length(void) {
 
 static void invalid_frame_length(void) {
   uint16_t port = 0;
-  uint64_t server = start_server(header_chunk(4, 0, 4, true, 0), &port);
+  actnet_alias server = start_server(header_chunk(4, 0, 4, true, 0), &port);
   int fd;
-  uint64_t conn = connect_and_watch(port, &fd);
+  actnet_alias conn = connect_and_watch(port, &fd);
   const uint8_t ok[6] = {0, 0, 0, 6, 'h', 'i'}; /* 6 = header + 2 */
   net_write_all(fd, ok, 6);
   expect_data_len(conn, 6, ok);
@@ -138,10 +140,10 @@ static void invalid_frame_length(void) {
 
 static void truncated(void) {
   uint16_t port = 0;
-  uint64_t server = start_server(header_chunk(4, 0, 4, false, 0), &port);
+  actnet_alias server = start_server(header_chunk(4, 0, 4, false, 0), &port);
   int fd;
   /* in the payload */
-  uint64_t conn = connect_and_watch(port, &fd);
+  actnet_alias conn = connect_and_watch(port, &fd);
   const uint8_t whole[7] = {0, 0, 0, 3, 'a', 'b', 'c'};
   const uint8_t part[8] = {0, 0, 0, 10, '1', '2', '3', '4'};
   net_write_all(fd, whole, 7);
@@ -169,7 +171,7 @@ static void truncated(void) {
 
   /* fixed framing: 12 bytes of 8-byte frames */
   actnet_chunk_options fixed;
-  memset(&fixed, 0, sizeof fixed);
+  CHECK_OK(actnet_chunk_options_init(&fixed));
   fixed.enable = true;
   fixed.fixed_length = 8;
   server = start_server(fixed, &port);
@@ -184,43 +186,43 @@ static void truncated(void) {
 
 typedef struct bad_case {
   const char *what;
-  void (*apply)(actnet_tcp_connection_options *c);
+  void (*apply)(test_conn_options *t);
   actnet_status want;
 } bad_case;
 
-static void hdr(actnet_tcp_connection_options *c) { c->read_chunk = header_chunk(4, 0, 4, false, 0); }
-static void neg_fixed(actnet_tcp_connection_options *c) { hdr(c), c->read_chunk.fixed_length = -1; }
-static void neg_header(actnet_tcp_connection_options *c) { hdr(c), c->read_chunk.header_size = -4; }
-static void neg_position(actnet_tcp_connection_options *c) { hdr(c), c->read_chunk.header_length_position = -1; }
-static void neg_size(actnet_tcp_connection_options *c) { hdr(c), c->read_chunk.header_length_size = -4; }
-static void neg_max(actnet_tcp_connection_options *c) { hdr(c), c->read_chunk.max_length = -1; }
-static void size3(actnet_tcp_connection_options *c) { hdr(c), c->read_chunk.header_length_size = 3; }
-static void size0(actnet_tcp_connection_options *c) { hdr(c), c->read_chunk.header_length_size = 0; }
-static void header0(actnet_tcp_connection_options *c) { hdr(c), c->read_chunk.header_size = 0; }
-static void past_header(actnet_tcp_connection_options *c) { hdr(c), c->read_chunk.header_length_position = 2; }
-static void at_end(actnet_tcp_connection_options *c) {
-  hdr(c), c->read_chunk.header_length_position = 4, c->read_chunk.header_length_size = 1;
+static void hdr(test_conn_options *t) { t->chunk = header_chunk(4, 0, 4, false, 0); }
+static void neg_fixed(test_conn_options *t) { hdr(t), t->chunk.fixed_length = -1; }
+static void neg_header(test_conn_options *t) { hdr(t), t->chunk.header_size = -4; }
+static void neg_position(test_conn_options *t) { hdr(t), t->chunk.header_length_position = -1; }
+static void neg_size(test_conn_options *t) { hdr(t), t->chunk.header_length_size = -4; }
+static void neg_max(test_conn_options *t) { hdr(t), t->chunk.max_length = -1; }
+static void size3(test_conn_options *t) { hdr(t), t->chunk.header_length_size = 3; }
+static void size0(test_conn_options *t) { hdr(t), t->chunk.header_length_size = 0; }
+static void header0(test_conn_options *t) { hdr(t), t->chunk.header_size = 0; }
+static void past_header(test_conn_options *t) { hdr(t), t->chunk.header_length_position = 2; }
+static void at_end(test_conn_options *t) {
+  hdr(t), t->chunk.header_length_position = 4, t->chunk.header_length_size = 1;
 }
-static void fixed_over_max(actnet_tcp_connection_options *c) {
-  memset(&c->read_chunk, 0, sizeof c->read_chunk);
-  c->read_chunk.enable = true;
-  c->read_chunk.fixed_length = 100;
-  c->read_chunk.max_length = 10;
+static void fixed_over_max(test_conn_options *t) {
+  CHECK_OK(actnet_chunk_options_init(&t->chunk));
+  t->chunk.enable = true;
+  t->chunk.fixed_length = 100;
+  t->chunk.max_length = 10;
 }
-static void max_below_header(actnet_tcp_connection_options *c) { hdr(c), c->read_chunk.max_length = 2; }
+static void max_below_header(test_conn_options *t) { hdr(t), t->chunk.max_length = 2; }
 static const uint8_t ka[] = {0x4B, 0x41};
-static void keepalive_period0(actnet_tcp_connection_options *c) {
-  c->keepalive_bytes = ka;
-  c->keepalive_bytes_len = sizeof ka;
-  c->keepalive_period_ms = 0;
+static void keepalive_period0(test_conn_options *t) {
+  t->conn.keepalive_bytes = ka;
+  t->conn.keepalive_bytes_len = sizeof ka;
+  t->conn.keepalive_period_ms = 0;
 }
-static void bad_policy(actnet_tcp_connection_options *c) { c->mailbox_policy = 9; }
-static void read_buffer0(actnet_tcp_connection_options *c) { c->read_buffer_size = 0; }
-static void queue_limit0(actnet_tcp_connection_options *c) { c->write_queue_limit = 0; }
-static void keepalive_null_bytes(actnet_tcp_connection_options *c) {
-  c->keepalive_bytes = NULL;
-  c->keepalive_bytes_len = 2;
-  c->keepalive_period_ms = 100;
+static void bad_policy(test_conn_options *t) { t->conn.mailbox_policy = 9; }
+static void read_buffer0(test_conn_options *t) { t->conn.read_buffer_size = 0; }
+static void queue_limit0(test_conn_options *t) { t->conn.write_queue_limit = 0; }
+static void keepalive_null_bytes(test_conn_options *t) {
+  t->conn.keepalive_bytes = NULL;
+  t->conn.keepalive_bytes_len = 2;
+  t->conn.keepalive_period_ms = 100;
 }
 
 static const bad_case bad_cases[] = {
@@ -251,15 +253,17 @@ static void invalid_options(void) {
     actnet_tcp_server_options o;
     server_options(&o);
     o.port = port;
-    b->apply(&o.connection);
-    uint64_t alias = 0xDEAD;
+    test_conn_options tc;
+    o.connection = test_conn_options_init(&tc);
+    b->apply(&tc);
+    actnet_alias alias = {0xDEAD};
     uint16_t port_out = 0xBEEF;
     actnet_status st = actnet_tcp_server_spawn(node, owner, &o, &alias, &port_out);
     if (st != b->want) {
       fprintf(stderr, "server with %s: %s, wanted %s\n", b->what, actnet_status_str(st), actnet_status_str(b->want));
       exit(1);
     }
-    CHECK(alias == 0xDEAD && port_out == 0xBEEF);
+    CHECK(alias.id == 0xDEAD && port_out == 0xBEEF);
     CHECK(net_port_bindable(port));
     check_inspect(node, owner, "meta-processes", "0");
 
@@ -270,40 +274,55 @@ static void invalid_options(void) {
     CHECK_OK(actnet_tcp_client_options_init(&c));
     c.host = "127.0.0.1";
     c.port = lport;
-    b->apply(&c.connection);
+    c.connection = test_conn_options_init(&tc);
+    b->apply(&tc);
     st = actnet_tcp_connect(node, owner, &c, &alias);
     if (st != b->want) {
       fprintf(stderr, "client with %s: %s, wanted %s\n", b->what, actnet_status_str(st), actnet_status_str(b->want));
       exit(1);
     }
-    CHECK(alias == 0xDEAD);
+    CHECK(alias.id == 0xDEAD);
     CHECK(net_accept(lfd, 50) == -1); /* no connection was made */
     close(lfd);
 
     /* the port can be used: a valid server binds it */
     server_options(&o);
     o.port = port;
-    uint64_t good = server_spawn(node, owner, &o, &port_out);
+    actnet_alias good = server_spawn(node, owner, &o, &port_out);
     CHECK(port_out == port);
     CHECK_OK(actnet_meta_terminate(node, good));
     CHECK(wait_inspect(node, owner, "meta-processes", "0", WAIT_MS));
   }
   CHECK(tq_quiet(q, 10));
 
-  /* wrong struct_size */
+  /* wrong struct_size: larger than the library's (a smaller one is an older caller's, which
+   * 0.2 accepts), on the options and on the nested connection and framing options */
   actnet_tcp_server_options o;
   server_options(&o);
-  o.struct_size = 8;
-  uint64_t alias = 0xDEAD;
+  o.struct_size = sizeof o + 8;
+  actnet_alias alias = {0xDEAD};
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &o, &alias, NULL), ACTNET_STATUS_STRUCT_SIZE);
-  CHECK(alias == 0xDEAD);
+  CHECK(alias.id == 0xDEAD);
+  server_options(&o);
+  test_conn_options tc;
+  o.connection = test_conn_options_init(&tc);
+  tc.conn.struct_size = sizeof tc.conn + 8;
+  CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &o, &alias, NULL), ACTNET_STATUS_STRUCT_SIZE);
+  o.connection = test_conn_options_init(&tc);
+  tc.chunk.struct_size = 3;
+  CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &o, &alias, NULL), ACTNET_STATUS_STRUCT_SIZE);
+  CHECK(alias.id == 0xDEAD);
   actnet_tcp_client_options c;
   CHECK_OK(actnet_tcp_client_options_init(&c));
   c.host = "127.0.0.1";
   c.port = 1;
-  c.struct_size = 8;
+  c.struct_size = sizeof c + 8;
   CHECK_STATUS(actnet_tcp_connect(node, owner, &c, &alias), ACTNET_STATUS_STRUCT_SIZE);
-  CHECK(alias == 0xDEAD);
+  c.struct_size = sizeof c;
+  c.connection = test_conn_options_init(&tc);
+  tc.chunk.struct_size = sizeof tc.chunk + 8;
+  CHECK_STATUS(actnet_tcp_connect(node, owner, &c, &alias), ACTNET_STATUS_STRUCT_SIZE);
+  CHECK(alias.id == 0xDEAD);
 
   /* a port in use */
   uint16_t used = 0;
@@ -312,7 +331,7 @@ static void invalid_options(void) {
   o.port = used;
   uint16_t port_out = 0xBEEF;
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, &o, &alias, &port_out), ACTNET_STATUS_ADDRESS_IN_USE);
-  CHECK(alias == 0xDEAD && port_out == 0xBEEF);
+  CHECK(alias.id == 0xDEAD && port_out == 0xBEEF);
   close(lfd);
   check_inspect(node, owner, "meta-processes", "0");
 }
@@ -328,6 +347,7 @@ int main(void) {
   truncated();
   invalid_options();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(q);
   tq_release(w);
   printf("test_tcp_limits: ok\n");

@@ -23,7 +23,7 @@ static actnet_node *node;
 
 static void u64str(uint64_t v, char *out, size_t len) { snprintf(out, len, "%" PRIu64, v); }
 
-static void expect_data(tq *q, uint64_t conn, const char *text) {
+static void expect_data(tq *q, actnet_alias conn, const char *text) {
   tev e;
   tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
   if (e.len != strlen(text) || memcmp(e.data, text, e.len) != 0) {
@@ -38,19 +38,19 @@ static void expect_data(tq *q, uint64_t conn, const char *text) {
 static void order_addresses_and_inspect(void) {
   tq *q = tq_new();
   tq_set_echo(q, true);
-  uint64_t owner = tq_spawn(node, q, "owner", 0);
+  actnet_pid owner = tq_spawn(node, q, "owner", 0);
   tq *w = tq_new();
-  uint64_t watcher = tq_spawn(node, w, NULL, 0);
+  actnet_pid watcher = tq_spawn(node, w, NULL, 0);
 
   actnet_tcp_server_options o;
   server_options(&o);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   char s[128], listener[64];
   snprintf(listener, sizeof listener, "127.0.0.1:%u", port);
   check_inspect(node, server, "kind", "tcp server");
   check_inspect(node, server, "listener", listener);
-  u64str(owner, s, sizeof s);
+  u64str(owner.id, s, sizeof s);
   check_inspect(node, server, "owner", s);
   check_inspect(node, server, "connections", "0");
   check_inspect(node, server, "accepted", "0");
@@ -59,9 +59,9 @@ static void order_addresses_and_inspect(void) {
   int fd = net_connect(port);
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
-  uint64_t conn = e.id;
-  CHECK(e.pid == owner);
-  CHECK(conn != 0 && conn != server && conn != owner);
+  actnet_alias conn = e.alias;
+  CHECK(e.pid.id == owner.id);
+  CHECK(conn.id != 0 && conn.id != server.id && conn.id != owner.id);
   char mine[64], theirs[64];
   net_sockname(fd, mine, sizeof mine);
   net_peername(fd, theirs, sizeof theirs);
@@ -78,11 +78,11 @@ static void order_addresses_and_inspect(void) {
   CHECK(wait_inspect(node, server, "connections", "1", WAIT_MS));
   check_inspect(node, server, "accepted", "1");
   check_inspect(node, conn, "kind", "tcp connection");
-  u64str(server, s, sizeof s);
+  u64str(server.id, s, sizeof s);
   check_inspect(node, conn, "owner", s);
   check_inspect(node, conn, "local", theirs);
   check_inspect(node, conn, "remote", mine);
-  u64str(owner, s, sizeof s);
+  u64str(owner.id, s, sizeof s);
   check_inspect(node, conn, "process", s);
   check_inspect(node, conn, "bytes in", "0");
   check_inspect(node, conn, "bytes out", "0");
@@ -112,7 +112,8 @@ static void order_addresses_and_inspect(void) {
 
   /* Wrong targets for a write. */
   CHECK_STATUS(actnet_tcp_write(node, server, (const uint8_t *)"x", 1), ACTNET_STATUS_UNSUPPORTED);
-  CHECK_STATUS(actnet_tcp_write(node, owner, (const uint8_t *)"x", 1), ACTNET_STATUS_UNSUPPORTED);
+  /* 0.2: a process id is the wrong kind (0.1: UNSUPPORTED) */
+  CHECK_STATUS(actnet_tcp_write(node, alias_of_raw(owner.id), (const uint8_t *)"x", 1), ACTNET_STATUS_WRONG_KIND);
   CHECK_STATUS(actnet_tcp_write(node, conn, NULL, 1), ACTNET_STATUS_NULL_ARGUMENT);
 
   CHECK(close(fd) == 0);
@@ -130,13 +131,13 @@ static void reply_survives_half_close(void) {
   tq *q = tq_new();
   tq_set_echo(q, true);
   tq_set_delay_us(q, 100 * 1000); /* the reply takes 100 ms */
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   net_write_all(fd, "last words", 10);
   net_shutdown_write(fd);
   char buf[64];
@@ -156,14 +157,16 @@ static void reply_survives_half_close(void) {
 
 static void raw_reads_are_bounded_by_the_read_buffer(void) {
   tq *q = tq_new();
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_buffer_size = 16;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.read_buffer_size = 16;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   enum { N = 1000 };
   uint8_t sent[N], got[N];
   net_pattern(sent, N, 0, 7);
@@ -195,6 +198,7 @@ int main(void) {
   reply_survives_half_close();
   raw_reads_are_bounded_by_the_read_buffer();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   printf("test_tcp_messages: ok\n");
   return 0;
 }

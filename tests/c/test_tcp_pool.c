@@ -12,6 +12,7 @@
  *   outstanding 0, and so does inspect of the server ("pool outstanding").
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,17 +29,17 @@ static actnet_buf *kept[MAX_KEPT];
 static int nkept;
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int32_t act(void *ctx, actnet_node *n, uint64_t pid, const actnet_message *m, tev *ev, bool *taken) {
+static int32_t act(void *ctx, actnet_node *n, actnet_pid pid, const actnet_message *m, tev *ev, bool *taken) {
   (void)ctx;
   (void)pid;
   if (m->kind != ACTNET_MSG_DATA || !m->buf) return 0;
   switch (mode) {
     case ECHO_BUF:
-      ev->status = (int32_t)actnet_tcp_write_buf(n, m->id, m->buf);
+      ev->status = (int32_t)actnet_tcp_write_buf(n, m->alias, m->buf);
       *taken = ev->status == ACTNET_STATUS_OK;
       break;
     case BORROWED:
-      ev->status = (int32_t)actnet_tcp_write(n, m->id, m->data, m->len);
+      ev->status = (int32_t)actnet_tcp_write(n, m->alias, m->data, m->len);
       break;
     case NEW_BUF: {
       actnet_buf *b = NULL;
@@ -48,12 +49,12 @@ static int32_t act(void *ctx, actnet_node *n, uint64_t pid, const actnet_message
       memcpy(d, "re:", 3);
       memcpy(d + 3, m->data, m->len);
       CHECK_OK(actnet_buf_set_len(b, 3 + m->len));
-      ev->status = (int32_t)actnet_tcp_write_buf(n, m->id, b);
+      ev->status = (int32_t)actnet_tcp_write_buf(n, m->alias, b);
       if (ev->status != ACTNET_STATUS_OK) CHECK_OK(actnet_buf_free(b));
       break;
     }
     case WRITE_THEN_FREE:
-      CHECK_OK(actnet_tcp_write_buf(n, m->id, m->buf));
+      CHECK_OK(actnet_tcp_write_buf(n, m->alias, m->buf));
       ev->status = (int32_t)actnet_buf_free(m->buf);
       *taken = true;
       break;
@@ -89,7 +90,7 @@ static bool wait_outstanding(uint64_t n) {
   return true;
 }
 
-static void expect_pool_data(tq *q, uint64_t conn, const char *text, actnet_status status) {
+static void expect_pool_data(tq *q, actnet_alias conn, const char *text, actnet_status status) {
   tev e;
   tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
   CHECK(e.had_buf && e.data_in_buf);
@@ -131,23 +132,33 @@ int main(void) {
   CHECK_OK(actnet_pool_new(4096, 4, &pool));
   actnet_pool_stats s0 = stats();
   CHECK(s0.buffer_size == 4096 && s0.outstanding == 0 && s0.allocated == 0 && s0.idle == 0);
+  /* 0.2: an older caller's smaller struct is filled as far as it goes; larger is refused */
   actnet_pool_stats bad;
-  bad.struct_size = 4;
+  memset(&bad, 0xAA, sizeof bad);
+  bad.struct_size = sizeof bad + 8;
   CHECK_STATUS(actnet_pool_stats_get(pool, &bad), ACTNET_STATUS_STRUCT_SIZE);
+  bad.struct_size = 3;
+  CHECK_STATUS(actnet_pool_stats_get(pool, &bad), ACTNET_STATUS_STRUCT_SIZE);
+  bad.struct_size = (uint32_t)offsetof(actnet_pool_stats, allocated);
+  CHECK_OK(actnet_pool_stats_get(pool, &bad));
+  CHECK(bad.buffer_size == 4096);
+  CHECK(bad.allocated == UINT64_C(0xAAAAAAAAAAAAAAAA)); /* past its struct_size: untouched */
 
   tq *q = tq_new();
   tq_set_action(q, act, NULL);
-  uint64_t owner = tq_spawn(node, q, NULL, 0);
+  actnet_pid owner = tq_spawn(node, q, NULL, 0);
   actnet_tcp_server_options o;
   server_options(&o);
-  o.connection.read_buffer_pool = pool;
+  test_conn_options tc_o;
+  o.connection = test_conn_options_init(&tc_o);
+  tc_o.conn.read_buffer_pool = pool;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
 
   /* Handing the received buffer back as a write. */
   mode = ECHO_BUF;
   int fd = net_connect(port);
-  uint64_t conn = tq_expect_connect(q);
+  actnet_alias conn = tq_expect_connect(q);
   const char *msgs[] = {"first", "second message", "3"};
   for (int i = 0; i < 3; i++) {
     exchange(fd, msgs[i], msgs[i]);
@@ -260,11 +271,13 @@ int main(void) {
   /* Framed DATA with a pool carries a buffer too. */
   actnet_tcp_server_options fo;
   server_options(&fo);
-  fo.connection.read_buffer_pool = pool;
-  fo.connection.read_chunk.enable = true;
-  fo.connection.read_chunk.fixed_length = 6;
+  test_conn_options tc_fo;
+  fo.connection = test_conn_options_init(&tc_fo);
+  tc_fo.conn.read_buffer_pool = pool;
+  tc_fo.chunk.enable = true;
+  tc_fo.chunk.fixed_length = 6;
   uint16_t fport = 0;
-  uint64_t fserver = server_spawn(node, owner, &fo, &fport);
+  actnet_alias fserver = server_spawn(node, owner, &fo, &fport);
   mode = BORROWED;
   fd = net_connect(fport);
   conn = tq_expect_connect(q);
@@ -285,6 +298,7 @@ int main(void) {
   check_inspect(node, fserver, "pool outstanding", "0");
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   CHECK(stats().outstanding == 0);
   CHECK_OK(actnet_pool_free(pool));
   tq_release(q);

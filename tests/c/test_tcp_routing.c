@@ -21,16 +21,16 @@ static actnet_node *node;
 
 enum { NW = 3 };
 static const char *names[NW] = {"w0", "w1", "w2"};
-static uint64_t workers[NW];
+static actnet_pid workers[NW];
 
-static int worker_index(uint64_t pid) {
+static int worker_index(actnet_pid pid) {
   for (int i = 0; i < NW; i++)
-    if (workers[i] == pid) return i;
+    if (workers[i].id == pid.id) return i;
   return -1;
 }
 
 /* Connects, waits for CONNECT and checks it reached worker `want` (index). */
-static uint64_t connect_to(tq *q, uint16_t port, uint64_t server, int want, int *fd_out) {
+static actnet_alias connect_to(tq *q, uint16_t port, actnet_alias server, int want, int *fd_out) {
   int fd = net_connect(port);
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
@@ -38,26 +38,26 @@ static uint64_t connect_to(tq *q, uint16_t port, uint64_t server, int want, int 
     fprintf(stderr, "CONNECT went to worker %d, wanted %d\n", worker_index(e.pid), want);
     exit(1);
   }
-  uint64_t conn = e.id;
+  actnet_alias conn = e.alias;
   tev_clear(&e);
   check_inspect(node, conn, "process", names[want]);
   char s[32];
-  snprintf(s, sizeof s, "%" PRIu64, server);
+  snprintf(s, sizeof s, "%" PRIu64, server.id);
   check_inspect(node, conn, "owner", s);
   *fd_out = fd;
   return conn;
 }
 
-static void round_robin(tq *q, uint64_t owner) {
+static void round_robin(tq *q, actnet_pid owner) {
   actnet_tcp_server_options o;
   server_options(&o);
   o.process_pool = names;
   o.process_pool_len = NW;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   enum { NC = 7 };
   int fds[NC];
-  uint64_t conns[NC];
+  actnet_alias conns[NC];
   for (int k = 0; k < NC; k++) conns[k] = connect_to(q, port, server, k % NW, &fds[k]);
   CHECK(wait_inspect(node, server, "connections", "7", WAIT_MS));
   check_inspect(node, server, "accepted", "7");
@@ -87,18 +87,18 @@ static void round_robin(tq *q, uint64_t owner) {
   CHECK_OK(actnet_meta_terminate(node, server));
 }
 
-static void skips_unregistered_names(tq *q, uint64_t owner) {
+static void skips_unregistered_names(tq *q, actnet_pid owner) {
   const char *pool[] = {"w0", "not_registered", "w2"};
   actnet_tcp_server_options o;
   server_options(&o);
   o.process_pool = pool;
   o.process_pool_len = 3;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   /* k mod 3 = 1 names the missing process: the next live name in the ring, w2, takes it. */
   const int want[6] = {0, 2, 2, 0, 2, 2};
   int fds[6];
-  uint64_t conns[6];
+  actnet_alias conns[6];
   for (int k = 0; k < 6; k++) conns[k] = connect_to(q, port, server, want[k], &fds[k]);
   for (int k = 0; k < 6; k++) {
     close(fds[k]);
@@ -111,16 +111,16 @@ static void skips_unregistered_names(tq *q, uint64_t owner) {
   CHECK_OK(actnet_meta_terminate(node, server));
 }
 
-static void dead_worker(tq *q, uint64_t owner, tq *w, uint64_t watcher) {
+static void dead_worker(tq *q, actnet_pid owner, tq *w, actnet_pid watcher) {
   actnet_tcp_server_options o;
   server_options(&o);
   o.process_pool = names;
   o.process_pool_len = NW;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   /* k = 0..4 go to w0, w1, w2, w0, w1: w1 holds connections 1 and 4. */
   int fds[5];
-  uint64_t conns[5];
+  actnet_alias conns[5];
   for (int k = 0; k < 5; k++) conns[k] = connect_to(q, port, server, k % NW, &fds[k]);
   CHECK(wait_inspect(node, server, "connections", "5", WAIT_MS));
   tq_monitor(node, watcher, conns[1]);
@@ -145,7 +145,7 @@ static void dead_worker(tq *q, uint64_t owner, tq *w, uint64_t watcher) {
   for (int i = 0; i < 2; i++) {
     tev e;
     tq_expect(w, ACTNET_MSG_DOWN, &e);
-    CHECK(e.id == conns[1] || e.id == conns[4]);
+    CHECK(e.alias.id == conns[1].id || e.alias.id == conns[4].id);
     CHECK(e.reason == ACTNET_EXIT_DISCONNECTED);
     CHECK(e.reason_code == ACTNET_DISCONNECT_REASON_TARGET_DOWN);
     tev_clear(&e);
@@ -167,12 +167,12 @@ static void dead_worker(tq *q, uint64_t owner, tq *w, uint64_t watcher) {
 
   /* New connections skip the dead worker: k = 5 -> w2, k = 6 -> w0, k = 7 (w1) -> w2. */
   int fdn[3];
-  uint64_t cn[3];
+  actnet_alias cn[3];
   const int want[3] = {2, 0, 2};
   for (int i = 0; i < 3; i++) cn[i] = connect_to(q, port, server, want[i], &fdn[i]);
 
   int all[] = {fds[0], fds[2], fds[3], fdn[0], fdn[1], fdn[2]};
-  uint64_t ids[] = {conns[0], conns[2], conns[3], cn[0], cn[1], cn[2]};
+  actnet_alias ids[] = {conns[0], conns[2], conns[3], cn[0], cn[1], cn[2]};
   for (int i = 0; i < 6; i++) {
     close(all[i]);
     tq_expect_for(q, ACTNET_MSG_DISCONNECT, ids[i], &e);
@@ -185,14 +185,14 @@ static void dead_worker(tq *q, uint64_t owner, tq *w, uint64_t watcher) {
   CHECK_OK(actnet_meta_terminate(node, server));
 }
 
-static void no_live_worker(tq *q, uint64_t owner) {
+static void no_live_worker(tq *q, actnet_pid owner) {
   const char *pool[] = {"nobody", "nobody_either"};
   actnet_tcp_server_options o;
   server_options(&o);
   o.process_pool = pool;
   o.process_pool_len = 2;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &o, &port);
+  actnet_alias server = server_spawn(node, owner, &o, &port);
   int fd = net_connect(port);
   char buf[8];
   size_t got = 0;
@@ -212,9 +212,9 @@ int main(void) {
   tq *q = tq_new();
   for (int i = 0; i < NW; i++) workers[i] = tq_spawn(node, q, names[i], 0);
   tq *oq = tq_new();
-  uint64_t owner = tq_spawn(node, oq, "owner", 0);
+  actnet_pid owner = tq_spawn(node, oq, "owner", 0);
   tq *w = tq_new();
-  uint64_t watcher = tq_spawn(node, w, NULL, 0);
+  actnet_pid watcher = tq_spawn(node, w, NULL, 0);
 
   round_robin(q, owner);
   skips_unregistered_names(q, owner);
@@ -223,6 +223,7 @@ int main(void) {
   CHECK(tq_quiet(oq, 10)); /* the owner got nothing: everything went to the pool */
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(q);
   tq_release(oq);
   tq_release(w);

@@ -25,7 +25,7 @@ typedef struct receiver {
   bool in_handler; /* catches concurrent handler calls for one process */
 } receiver;
 
-static int32_t receiver_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t receiver_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                                const actnet_message *m) {
   (void)node;
   (void)pid;
@@ -40,9 +40,9 @@ static int32_t receiver_handle(void *user_data, actnet_node *node, uint64_t pid,
   payload pl = {0, 0};
   if (overlap) {
     snprintf(err, sizeof err, "handler called concurrently");
-  } else if (m->kind != ACTNET_MSG_USER || m->len != sizeof pl || m->from != 0) {
+  } else if (m->kind != ACTNET_MSG_USER || m->len != sizeof pl || m->from.id != 0) {
     snprintf(err, sizeof err, "kind %u len %zu from %llu", (unsigned)m->kind, m->len,
-             (unsigned long long)m->from);
+             (unsigned long long)m->from.id);
   } else {
     memcpy(&pl, m->data, sizeof pl);
     if (pl.thread >= THREADS || m->tag != pl.thread) {
@@ -83,7 +83,7 @@ static bool wait_total(receiver *r, uint64_t n, int timeout_ms) {
 
 typedef struct sender {
   actnet_node *node;
-  uint64_t to;
+  actnet_pid to;
   uint32_t thread;
   uint32_t count;
   bool retry_full;
@@ -130,7 +130,7 @@ static receiver *run(actnet_node *node, uint32_t mailbox_size, uint32_t per_thre
   actnet_spawn_options so;
   CHECK_OK(actnet_spawn_options_init(&so));
   so.mailbox_size = mailbox_size;
-  uint64_t pid = 0;
+  actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, b, &so, &pid));
   CHECK_OK(actnet_behavior_free(b));
 
@@ -167,7 +167,7 @@ static receiver *run(actnet_node *node, uint32_t mailbox_size, uint32_t per_thre
 
   /* it stops cleanly, and nothing more arrived */
   probe *w = probe_new();
-  uint64_t watcher = probe_spawn(node, w, NULL);
+  actnet_pid watcher = probe_spawn(node, w, NULL);
   uint64_t ref;
   CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
   CHECK_OK(actnet_process_stop(node, pid));
@@ -188,7 +188,7 @@ typedef struct spawner {
   actnet_node *node;
   actnet_behavior *b;
   pthread_barrier_t *start;
-  uint64_t pids[100];
+  actnet_pid pids[100];
 } spawner;
 
 static void *spawn_many(void *arg) {
@@ -196,7 +196,7 @@ static void *spawn_many(void *arg) {
   pthread_barrier_wait(s->start);
   for (int i = 0; i < 100; i++) {
     CHECK_OK(actnet_process_spawn(s->node, s->b, NULL, &s->pids[i]));
-    if (i > 0) CHECK(s->pids[i] > s->pids[i - 1]);
+    if (i > 0) CHECK(s->pids[i].id > s->pids[i - 1].id);
     CHECK_OK(actnet_message_send(s->node, s->pids[i], 1, NULL, 0));
   }
   return NULL;
@@ -247,6 +247,7 @@ int main(void) {
   free(sp);
 
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   probe_release(p);
   receiver *rs[2] = {r1, r2};
   for (int i = 0; i < 2; i++) {

@@ -39,7 +39,7 @@ static const char *client_alpn[] = {"x-unknown", "echo/1"};
 
 static actnet_chunk_options header_framing(void) {
   actnet_chunk_options c;
-  memset(&c, 0, sizeof c);
+  CHECK_OK(actnet_chunk_options_init(&c));
   c.enable = true;
   c.header_size = 4;
   c.header_length_position = 0;
@@ -96,7 +96,7 @@ static void free_frames(frames *f) {
 }
 
 /* Expects the frames, in order, as DATA of conn on q; `pooled`: each in a pool buffer. */
-static void expect_frames(tq *q, uint64_t conn, const frames *f, bool pooled) {
+static void expect_frames(tq *q, actnet_alias conn, const frames *f, bool pooled) {
   for (size_t i = 0; i < f->count; i++) {
     tev e;
     tq_expect_for(q, ACTNET_MSG_DATA, conn, &e);
@@ -138,18 +138,20 @@ static void echo_with_framing_and_pool(void) {
   actnet_certmanager *sm = tls_manager("server.pem", "server.key", NULL);
 
   tq *sq = tls_tq_new(true), *cq = tls_tq_new(false);
-  uint64_t server_owner = tq_spawn(node, sq, NULL, ACTNET_MAILBOX_UNBOUNDED);
-  uint64_t client_owner = tq_spawn(node, cq, NULL, ACTNET_MAILBOX_UNBOUNDED);
+  actnet_pid server_owner = tq_spawn(node, sq, NULL, ACTNET_MAILBOX_UNBOUNDED);
+  actnet_pid client_owner = tq_spawn(node, cq, NULL, ACTNET_MAILBOX_UNBOUNDED);
 
   actnet_tcp_server_options so;
   tls_server_options(&so, sm);
-  so.connection.read_buffer_size = READ_BUF;
-  so.connection.read_buffer_pool = pool;
-  so.connection.read_chunk = header_framing();
+  test_conn_options tc_so;
+  so.connection = test_conn_options_init(&tc_so);
+  tc_so.conn.read_buffer_size = READ_BUF;
+  tc_so.conn.read_buffer_pool = pool;
+  tc_so.chunk = header_framing();
   so.tls_alpn = server_alpn;
   so.tls_alpn_len = 1;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, server_owner, &so, &port);
+  actnet_alias server = server_spawn(node, server_owner, &so, &port);
   CHECK_OK(actnet_certmanager_free(sm)); /* the server keeps its own reference */
   check_inspect(node, server, "tls", "on");
   check_inspect(node, server, "tls handshake failures", "0");
@@ -157,16 +159,18 @@ static void echo_with_framing_and_pool(void) {
   actnet_certmanager *cm = tls_manager(NULL, NULL, "ca.pem");
   actnet_tcp_client_options co;
   tls_client_options(&co, port, cm, "localhost");
-  co.connection.read_chunk = header_framing();
+  test_conn_options tc_co;
+  co.connection = test_conn_options_init(&tc_co);
+  tc_co.chunk = header_framing();
   co.tls_alpn = client_alpn;
   co.tls_alpn_len = 2;
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, client_owner, &co, &conn));
   CHECK_OK(actnet_certmanager_free(cm));
 
   tls_seen client_seen, server_seen;
-  CHECK(tls_expect_connect(cq, &client_seen) == conn);
-  uint64_t sconn = tls_expect_connect(sq, &server_seen);
+  CHECK(tls_expect_connect(cq, &client_seen).id == conn.id);
+  actnet_alias sconn = tls_expect_connect(sq, &server_seen);
   check_tls_connect_pair(&server_seen, &client_seen, "echo/1");
 
   /* inspect, both ends */
@@ -201,11 +205,11 @@ static void echo_with_framing_and_pool(void) {
   /* A second client offering no ALPN. */
   cm = tls_manager(NULL, NULL, "ca.pem");
   tls_client_options(&co, port, cm, "localhost");
-  uint64_t conn2 = 0;
+  actnet_alias conn2 = {0};
   CHECK_OK(actnet_tcp_connect(node, client_owner, &co, &conn2));
   CHECK_OK(actnet_certmanager_free(cm));
-  CHECK(tls_expect_connect(cq, &client_seen) == conn2);
-  uint64_t sconn2 = tls_expect_connect(sq, &server_seen);
+  CHECK(tls_expect_connect(cq, &client_seen).id == conn2.id);
+  actnet_alias sconn2 = tls_expect_connect(sq, &server_seen);
   check_tls_connect_pair(&server_seen, &client_seen, NULL);
   tls_check_inspect_none(node, sconn2, "tls alpn");
   tls_check_inspect_none(node, conn2, "tls alpn");
@@ -244,17 +248,17 @@ static void echo_with_framing_and_pool(void) {
 /* A plain server and connection show no TLS details. */
 static void plain_has_no_tls_details(void) {
   tq *sq = tls_tq_new(true);
-  uint64_t owner = tq_spawn(node, sq, NULL, 0);
+  actnet_pid owner = tq_spawn(node, sq, NULL, 0);
   actnet_tcp_server_options so;
   tls_server_options(&so, NULL);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
   check_inspect(node, server, "tls", "off");
   char v[64];
   CHECK(!inspect_value(node, server, "tls handshake failures", v, sizeof v));
   int fd = net_connect(port);
   tls_seen seen;
-  uint64_t sconn = tls_expect_connect(sq, &seen);
+  actnet_alias sconn = tls_expect_connect(sq, &seen);
   CHECK(!seen.version.set && !seen.cipher.set && !seen.alpn.set && !seen.server_name.set &&
         !seen.peer_subject.set);
   CHECK(!inspect_value(node, sconn, "tls version", v, sizeof v));
@@ -275,6 +279,7 @@ int main(int argc, char **argv) {
   echo_with_framing_and_pool();
   plain_has_no_tls_details();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   printf("test_tls_echo: ok\n");
   return 0;
 }

@@ -46,7 +46,8 @@ static int log_lines(void) {
 
 typedef struct server {
   tq *q;
-  uint64_t owner, alias;
+  actnet_pid owner;
+  actnet_alias alias;
   uint16_t port;
 } server;
 
@@ -94,13 +95,13 @@ static void handshake_timeout(void) {
   int fd = net_connect(s.port);
   actnet_certmanager *cm = tls_manager(NULL, NULL, "ca.pem");
   tq *cq = tls_tq_new(false);
-  uint64_t client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid client = tq_spawn(node, cq, NULL, 0);
   actnet_tcp_client_options co;
   tls_client_options(&co, s.port, cm, "localhost");
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn));
-  CHECK(tls_expect_connect(cq, NULL) == conn);
-  uint64_t sconn = tls_expect_connect(s.q, NULL);
+  CHECK(tls_expect_connect(cq, NULL).id == conn.id);
+  actnet_alias sconn = tls_expect_connect(s.q, NULL);
   tls_roundtrip_str(node, cq, conn, "not held up");
   tls_expect_bytes(s.q, sconn, "not held up", 11);
   uint8_t buf[256];
@@ -166,15 +167,15 @@ static void not_tls(void) {
 static void bad_record_after_handshake(void) {
   server s = start_server(5000);
   tq *cq = tls_tq_new(false), *wq = tq_new();
-  uint64_t client = tq_spawn(node, cq, NULL, 0);
-  uint64_t watcher = tq_spawn(node, wq, NULL, 0);
+  actnet_pid client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid watcher = tq_spawn(node, wq, NULL, 0);
   actnet_certmanager *cm = tls_manager(NULL, NULL, "ca.pem");
   actnet_tcp_client_options co;
   tls_client_options(&co, s.port, cm, "localhost");
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn));
-  CHECK(tls_expect_connect(cq, NULL) == conn);
-  uint64_t sconn = tls_expect_connect(s.q, NULL);
+  CHECK(tls_expect_connect(cq, NULL).id == conn.id);
+  actnet_alias sconn = tls_expect_connect(s.q, NULL);
   tq_monitor(node, watcher, sconn);
   tls_roundtrip_str(node, cq, conn, "before the bad record");
   tls_expect_bytes(s.q, sconn, "before the bad record", 21);
@@ -205,10 +206,10 @@ static void bad_record_after_handshake(void) {
   check_inspect(node, s.alias, "tls handshake failures", "0"); /* not a handshake failure */
 
   /* The server goes on. */
-  uint64_t conn2 = 0;
+  actnet_alias conn2 = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn2));
-  CHECK(tls_expect_connect(cq, NULL) == conn2);
-  uint64_t sconn2 = tls_expect_connect(s.q, NULL);
+  CHECK(tls_expect_connect(cq, NULL).id == conn2.id);
+  actnet_alias sconn2 = tls_expect_connect(s.q, NULL);
   tls_roundtrip_str(node, cq, conn2, "after");
   tls_expect_bytes(s.q, sconn2, "after", 5);
   tls_close_pair(node, cq, conn2, s.q, sconn2);
@@ -233,6 +234,7 @@ int main(int argc, char **argv) {
   not_tls();
   bad_record_after_handshake();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   printf("test_tls_handshake: ok\n");
   return 0;
 }

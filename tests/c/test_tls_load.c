@@ -123,13 +123,13 @@ static void bad_certificates(actnet_certmanager *m, const char *empty_file) {
 }
 
 /* Spawning a server with these options fails with `want`, leaving nothing behind. */
-static void spawn_refused(uint64_t owner, actnet_tcp_server_options *so, actnet_status want) {
+static void spawn_refused(actnet_pid owner, actnet_tcp_server_options *so, actnet_status want) {
   uint16_t port = net_free_port();
   so->port = port;
-  uint64_t alias = 0xDEAD;
+  actnet_alias alias = {0xDEAD};
   uint16_t port_out = 0xBEEF;
   CHECK_STATUS(actnet_tcp_server_spawn(node, owner, so, &alias, &port_out), want);
-  CHECK(alias == 0xDEAD && port_out == 0xBEEF);
+  CHECK(alias.id == 0xDEAD && port_out == 0xBEEF);
   if (!net_port_bindable(port)) {
     fprintf(stderr, "port %u left bound after a refused spawn\n", port);
     exit(1);
@@ -138,7 +138,7 @@ static void spawn_refused(uint64_t owner, actnet_tcp_server_options *so, actnet_
   so->port = 0;
 }
 
-static void server_options_refused(uint64_t owner) {
+static void server_options_refused(actnet_pid owner) {
   actnet_tcp_server_options so;
   actnet_certmanager *no_ca = tls_manager("server.pem", "server.key", NULL);
   tls_server_options(&so, no_ca);
@@ -161,7 +161,7 @@ static void server_options_refused(uint64_t owner) {
   actnet_certmanager *with_ca = tls_manager("server.pem", "server.key", "ca.pem");
   tls_server_options(&so, with_ca);
   so.tls_client_auth = ACTNET_CLIENT_AUTH_REQUIRED;
-  uint64_t alias = server_spawn(node, owner, &so, NULL);
+  actnet_alias alias = server_spawn(node, owner, &so, NULL);
   CHECK_OK(actnet_meta_terminate(node, alias));
   CHECK(wait_inspect(node, owner, "meta-processes", "0", WAIT_MS));
   CHECK_OK(actnet_certmanager_free(with_ca));
@@ -171,8 +171,8 @@ int main(int argc, char **argv) {
   tls_init(argc, argv);
   node = test_node_start();
   tq *sq = tls_tq_new(true), *cq = tls_tq_new(false);
-  uint64_t owner = tq_spawn(node, sq, NULL, 0);
-  uint64_t client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid owner = tq_spawn(node, sq, NULL, 0);
+  actnet_pid client = tq_spawn(node, cq, NULL, 0);
 
   char empty_file[] = "/tmp/actnet-tls-empty-XXXXXX";
   int efd = mkstemp(empty_file);
@@ -195,23 +195,23 @@ int main(int argc, char **argv) {
   tls_set_cert(m, NULL, "server.pem", "server.key");
   bad_certificates(m, empty_file);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
   actnet_certmanager *cm = tls_manager(NULL, NULL, "ca.pem");
   actnet_tcp_client_options co;
   tls_client_options(&co, port, cm, "localhost");
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn));
   tls_seen seen;
-  CHECK(tls_expect_connect(cq, &seen) == conn);
+  CHECK(tls_expect_connect(cq, &seen).id == conn.id);
   CHECK_CONTAINS(seen.peer_subject, "CN=localhost");
-  uint64_t sconn = tls_expect_connect(sq, NULL);
+  actnet_alias sconn = tls_expect_connect(sq, NULL);
   tls_roundtrip_str(node, cq, conn, "loaded");
   tls_expect_bytes(sq, sconn, "loaded", 6);
   /* ... also while the server runs */
   bad_certificates(m, empty_file);
-  uint64_t conn2 = 0;
+  actnet_alias conn2 = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn2));
-  CHECK(tls_expect_connect(cq, &seen) == conn2);
+  CHECK(tls_expect_connect(cq, &seen).id == conn2.id);
   CHECK_CONTAINS(seen.peer_subject, "CN=localhost");
   CHECK(!strstr(seen.peer_subject.s, "rotated"));
   tls_expect_connect(sq, NULL);
@@ -225,9 +225,9 @@ int main(int argc, char **argv) {
   memcpy(both, other, oclen);
   memcpy(both + oclen, ca, calen);
   CHECK_OK(actnet_certmanager_set_ca_pem(cm, both, calen + oclen));
-  uint64_t conn3 = 0;
+  actnet_alias conn3 = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn3));
-  CHECK(tls_expect_connect(cq, NULL) == conn3);
+  CHECK(tls_expect_connect(cq, NULL).id == conn3.id);
   tls_expect_connect(sq, NULL);
   free(both);
   free(ca);
@@ -244,6 +244,7 @@ int main(int argc, char **argv) {
 
   unlink(empty_file);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(sq);
   tq_release(cq);
   printf("test_tls_load: ok\n");

@@ -24,7 +24,8 @@ static actnet_node *node;
 
 typedef struct env {
   tq *sq, *cq;
-  uint64_t owner, client, server;
+  actnet_pid owner, client;
+  actnet_alias server;
   uint16_t port;
   actnet_certmanager *sm;
 } env;
@@ -56,13 +57,13 @@ static actnet_certmanager *client_manager(const char *cert, const char *key) {
 }
 
 /* Connects and expects both CONNECTs; returns the client alias, *sconn the server's. */
-static uint64_t accepted(env *e, const actnet_certmanager *cm, tls_seen *server_seen, uint64_t *sconn) {
+static actnet_alias accepted(env *e, const actnet_certmanager *cm, tls_seen *server_seen, actnet_alias *sconn) {
   actnet_tcp_client_options co;
   tls_client_options(&co, e->port, cm, "localhost");
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, e->client, &co, &conn));
   tls_seen client_seen;
-  CHECK(tls_expect_connect(e->cq, &client_seen) == conn);
+  CHECK(tls_expect_connect(e->cq, &client_seen).id == conn.id);
   CHECK_CONTAINS(client_seen.peer_subject, "CN=localhost");
   *sconn = tls_expect_connect(e->sq, server_seen);
   tls_roundtrip_str(node, e->cq, conn, "mutual");
@@ -70,7 +71,7 @@ static uint64_t accepted(env *e, const actnet_certmanager *cm, tls_seen *server_
   return conn;
 }
 
-static void close_pair(env *e, uint64_t conn, uint64_t sconn) {
+static void close_pair(env *e, actnet_alias conn, actnet_alias sconn) {
   tls_close_pair(node, e->cq, conn, e->sq, sconn);
 }
 
@@ -79,7 +80,7 @@ static void close_pair(env *e, uint64_t conn, uint64_t sconn) {
 static void refused(env *e, const actnet_certmanager *cm, uint64_t failures, const char *what) {
   actnet_tcp_client_options co;
   tls_client_options(&co, e->port, cm, "localhost");
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   actnet_status st = actnet_tcp_connect(node, e->client, &co, &conn);
   const char *how = tls_expect_refused(node, e->cq, st, conn);
   CHECK(tq_quiet(e->sq, 300));
@@ -98,8 +99,8 @@ static void required(void) {
   actnet_certmanager *unknown = client_manager("selfsigned.pem", "selfsigned.key");
 
   tls_seen s;
-  uint64_t sconn = 0;
-  uint64_t conn = accepted(&e, good, &s, &sconn);
+  actnet_alias sconn = {0};
+  actnet_alias conn = accepted(&e, good, &s, &sconn);
   CHECK_CONTAINS(s.peer_subject, "CN=test-client");
   check_inspect(node, sconn, "tls peer subject", s.peer_subject.s);
   check_inspect(node, e.server, "tls handshake failures", "0");
@@ -131,8 +132,8 @@ static void optional(void) {
   actnet_certmanager *unknown = client_manager("selfsigned.pem", "selfsigned.key");
 
   tls_seen s;
-  uint64_t sconn = 0;
-  uint64_t conn = accepted(&e, none, &s, &sconn);
+  actnet_alias sconn = {0};
+  actnet_alias conn = accepted(&e, none, &s, &sconn);
   CHECK(!s.peer_subject.set);
   tls_check_inspect_none(node, sconn, "tls peer subject");
   close_pair(&e, conn, sconn);
@@ -155,6 +156,7 @@ int main(int argc, char **argv) {
   required();
   optional();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   printf("test_tls_mtls: ok\n");
   return 0;
 }

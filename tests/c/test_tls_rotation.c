@@ -41,35 +41,35 @@ static void *flip(void *arg) {
   return NULL;
 }
 
-static uint64_t connect_ok(tq *cq, uint64_t client, uint16_t port, const actnet_certmanager *cm, tls_seen *seen) {
+static actnet_alias connect_ok(tq *cq, actnet_pid client, uint16_t port, const actnet_certmanager *cm, tls_seen *seen) {
   actnet_tcp_client_options co;
   tls_client_options(&co, port, cm, "localhost");
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn));
-  CHECK(tls_expect_connect(cq, seen) == conn);
+  CHECK(tls_expect_connect(cq, seen).id == conn.id);
   return conn;
 }
 
 /* Both ways, byte-exact: the client writes, the server's process echoes. */
-static void echo_both_ways(tq *cq, tq *sq, uint64_t conn, uint64_t sconn, const char *text) {
+static void echo_both_ways(tq *cq, tq *sq, actnet_alias conn, actnet_alias sconn, const char *text) {
   tls_roundtrip_str(node, cq, conn, text);
   tls_expect_bytes(sq, sconn, text, strlen(text));
 }
 
 static void rotation(void) {
   tq *sq = tls_tq_new(true), *cq = tls_tq_new(false);
-  uint64_t owner = tq_spawn(node, sq, NULL, 0);
-  uint64_t client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid owner = tq_spawn(node, sq, NULL, 0);
+  actnet_pid client = tq_spawn(node, cq, NULL, 0);
   actnet_certmanager *sm = tls_manager("server.pem", "server.key", NULL);
   actnet_tcp_server_options so;
   tls_server_options(&so, sm);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
   actnet_certmanager *cm = tls_manager(NULL, NULL, "ca.pem");
 
   tls_seen seen, sseen;
-  uint64_t a = connect_ok(cq, client, port, cm, &seen);
-  uint64_t sa = tls_expect_connect(sq, &sseen);
+  actnet_alias a = connect_ok(cq, client, port, cm, &seen);
+  actnet_alias sa = tls_expect_connect(sq, &sseen);
   CHECK_CONTAINS(seen.peer_subject, "CN=localhost");
   CHECK(!strstr(seen.peer_subject.s, "rotated"));
   char old_subject[256];
@@ -79,8 +79,8 @@ static void rotation(void) {
   tls_set_cert(sm, NULL, "rotated.pem", "rotated.key");
   echo_both_ways(cq, sq, a, sa, "after rotation, on the old connection");
 
-  uint64_t b = connect_ok(cq, client, port, cm, &seen);
-  uint64_t sb = tls_expect_connect(sq, &sseen);
+  actnet_alias b = connect_ok(cq, client, port, cm, &seen);
+  actnet_alias sb = tls_expect_connect(sq, &sseen);
   CHECK_CONTAINS(seen.peer_subject, "O=actnet tests rotated");
   echo_both_ways(cq, sq, b, sb, "the new connection");
   /* A again, with a larger message (several TLS records) */
@@ -108,8 +108,8 @@ static void rotation(void) {
   CHECK(pthread_create(&t, NULL, flip, &f) == 0);
   int rotated = 0;
   for (int i = 0; i < 20; i++) {
-    uint64_t c = connect_ok(cq, client, port, cm, &seen);
-    uint64_t sc = tls_expect_connect(sq, &sseen);
+    actnet_alias c = connect_ok(cq, client, port, cm, &seen);
+    actnet_alias sc = tls_expect_connect(sq, &sseen);
     CHECK_CONTAINS(seen.peer_subject, "CN=localhost");
     if (strstr(seen.peer_subject.s, "rotated")) rotated++;
     tls_close_pair(node, cq, c, sq, sc);
@@ -138,19 +138,19 @@ static void rotation(void) {
 
 static void ca_replacement(void) {
   tq *sq = tls_tq_new(true), *cq = tls_tq_new(false);
-  uint64_t owner = tq_spawn(node, sq, NULL, 0);
-  uint64_t client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid owner = tq_spawn(node, sq, NULL, 0);
+  actnet_pid client = tq_spawn(node, cq, NULL, 0);
   actnet_certmanager *sm = tls_manager("server.pem", "server.key", "ca.pem");
   actnet_tcp_server_options so;
   tls_server_options(&so, sm);
   so.tls_client_auth = ACTNET_CLIENT_AUTH_REQUIRED;
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
   actnet_certmanager *cm = tls_manager("client.pem", "client.key", "ca.pem");
 
   tls_seen seen, sseen;
-  uint64_t c1 = connect_ok(cq, client, port, cm, &seen);
-  uint64_t s1 = tls_expect_connect(sq, &sseen);
+  actnet_alias c1 = connect_ok(cq, client, port, cm, &seen);
+  actnet_alias s1 = tls_expect_connect(sq, &sseen);
   CHECK_CONTAINS(sseen.peer_subject, "CN=test-client");
   check_inspect(node, s1, "tls peer subject", sseen.peer_subject.s);
   echo_both_ways(cq, sq, c1, s1, "accepted");
@@ -158,7 +158,7 @@ static void ca_replacement(void) {
   CHECK_OK(actnet_certmanager_set_ca_file(sm, tls_path("other-ca.pem")));
   actnet_tcp_client_options co;
   tls_client_options(&co, port, cm, "localhost");
-  uint64_t c2 = 0;
+  actnet_alias c2 = {0};
   actnet_status st = actnet_tcp_connect(node, client, &co, &c2);
   const char *how = tls_expect_refused(node, cq, st, c2);
   CHECK(tq_quiet(sq, 300)); /* no CONNECT for the refused client */
@@ -170,8 +170,8 @@ static void ca_replacement(void) {
   uint8_t *ca = tls_read("ca.pem", &len);
   CHECK_OK(actnet_certmanager_set_ca_pem(sm, ca, len));
   free(ca);
-  uint64_t c3 = connect_ok(cq, client, port, cm, &seen);
-  uint64_t s3 = tls_expect_connect(sq, &sseen);
+  actnet_alias c3 = connect_ok(cq, client, port, cm, &seen);
+  actnet_alias s3 = tls_expect_connect(sq, &sseen);
   CHECK_CONTAINS(sseen.peer_subject, "CN=test-client");
   echo_both_ways(cq, sq, c3, s3, "accepted again");
   check_inspect(node, server, "tls handshake failures", "1");
@@ -191,6 +191,7 @@ int main(int argc, char **argv) {
   rotation();
   ca_replacement();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   printf("test_tls_rotation: ok\n");
   return 0;
 }

@@ -25,14 +25,14 @@
 static actnet_node *node;
 
 /* Connects with `name` and returns what the client and the server saw (both CONNECTs). */
-static void connect_and_see(tq *cq, tq *sq, uint64_t client, uint16_t port, const actnet_certmanager *cm,
+static void connect_and_see(tq *cq, tq *sq, actnet_pid client, uint16_t port, const actnet_certmanager *cm,
                             const char *name, tls_seen *client_seen, tls_seen *server_seen) {
   actnet_tcp_client_options co;
   tls_client_options(&co, port, cm, name);
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   CHECK_OK(actnet_tcp_connect(node, client, &co, &conn));
-  CHECK(tls_expect_connect(cq, client_seen) == conn);
-  uint64_t sconn = tls_expect_connect(sq, server_seen);
+  CHECK(tls_expect_connect(cq, client_seen).id == conn.id);
+  actnet_alias sconn = tls_expect_connect(sq, server_seen);
   char subject[256];
   CHECK(inspect_value(node, conn, "tls peer subject", subject, sizeof subject));
   CHECK(strcmp(subject, client_seen->peer_subject.s) == 0);
@@ -41,13 +41,13 @@ static void connect_and_see(tq *cq, tq *sq, uint64_t client, uint16_t port, cons
   tls_close_pair(node, cq, conn, sq, sconn);
 }
 
-static void expect_refused(tq *cq, tq *sq, uint64_t client, uint16_t port, const actnet_certmanager *cm,
+static void expect_refused(tq *cq, tq *sq, actnet_pid client, uint16_t port, const actnet_certmanager *cm,
                            const char *name, actnet_status want) {
   actnet_tcp_client_options co;
   tls_client_options(&co, port, cm, name);
-  uint64_t conn = 0xDEAD;
+  actnet_alias conn = {0xDEAD};
   CHECK_STATUS(actnet_tcp_connect(node, client, &co, &conn), want);
-  CHECK(conn == 0xDEAD);
+  CHECK(conn.id == 0xDEAD);
   CHECK(tq_quiet(cq, 50));
   CHECK(tq_quiet(sq, 50));
 }
@@ -56,15 +56,15 @@ int main(int argc, char **argv) {
   tls_init(argc, argv);
   node = test_node_start();
   tq *sq = tls_tq_new(true), *cq = tls_tq_new(false);
-  uint64_t owner = tq_spawn(node, sq, NULL, 0);
-  uint64_t client = tq_spawn(node, cq, NULL, 0);
+  actnet_pid owner = tq_spawn(node, sq, NULL, 0);
+  actnet_pid client = tq_spawn(node, cq, NULL, 0);
 
   actnet_certmanager *sm = tls_manager("server.pem", "server.key", NULL);
   tls_set_cert(sm, "alt.test", "alt.pem", "alt.key");
   actnet_tcp_server_options so;
   tls_server_options(&so, sm);
   uint16_t port = 0;
-  uint64_t server = server_spawn(node, owner, &so, &port);
+  actnet_alias server = server_spawn(node, owner, &so, &port);
   actnet_certmanager *cm = tls_manager(NULL, NULL, "ca.pem");
   tls_seen c, s;
 
@@ -114,6 +114,7 @@ int main(int argc, char **argv) {
   CHECK_OK(actnet_certmanager_free(cm));
   CHECK_OK(actnet_certmanager_free(sm));
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(sq);
   tq_release(cq);
   printf("test_tls_sni: ok\n");

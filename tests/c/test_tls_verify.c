@@ -47,11 +47,12 @@ static int warnings(void) {
   pthread_mutex_unlock(&log_lock);
   return n;
 }
-static uint64_t client;
+static actnet_pid client;
 
 typedef struct server {
   tq *q;
-  uint64_t owner, alias;
+  actnet_pid owner;
+  actnet_alias alias;
   uint16_t port;
 } server;
 
@@ -76,9 +77,9 @@ static void expect_status(server *s, const actnet_certmanager *cm, const char *n
                           uint64_t failures) {
   actnet_tcp_client_options co;
   tls_client_options(&co, s->port, cm, name);
-  uint64_t conn = 0xDEAD;
+  actnet_alias conn = {0xDEAD};
   CHECK_STATUS(actnet_tcp_connect(node, client, &co, &conn), want);
-  CHECK(conn == 0xDEAD);
+  CHECK(conn.id == 0xDEAD);
   CHECK(tq_quiet(cq, 50));
   CHECK(tq_quiet(s->q, 50));
   check_inspect(node, client, "meta-processes", "0");
@@ -86,15 +87,15 @@ static void expect_status(server *s, const actnet_certmanager *cm, const char *n
 }
 
 static void expect_works(server *s, actnet_tcp_client_options *co, const char *subject_part) {
-  uint64_t conn = 0;
+  actnet_alias conn = {0};
   int before = warnings();
   CHECK_OK(actnet_tcp_connect(node, client, co, &conn));
   /* One warning per insecure connect, logged before it returns; none otherwise. */
   CHECK(warnings() == before + (co->tls_insecure_skip_verify ? 1 : 0));
   tls_seen seen;
-  CHECK(tls_expect_connect(cq, &seen) == conn);
+  CHECK(tls_expect_connect(cq, &seen).id == conn.id);
   CHECK_CONTAINS(seen.peer_subject, subject_part);
-  uint64_t sconn = tls_expect_connect(s->q, NULL);
+  actnet_alias sconn = tls_expect_connect(s->q, NULL);
   tls_roundtrip_str(node, cq, conn, "verified or not");
   tls_expect_bytes(s->q, sconn, "verified or not", 15);
   tls_close_pair(node, cq, conn, s->q, sconn);
@@ -144,7 +145,7 @@ static void not_tls_peers(void) {
   raw_peer *p = raw_peer_start(NULL, 10000);
   tls_client_options(&co, raw_peer_port(p), ca, "localhost");
   co.tls_handshake_timeout_ms = 300;
-  uint64_t conn = 0xDEAD;
+  actnet_alias conn = {0xDEAD};
   int64_t t0 = now_ms();
   CHECK_STATUS(actnet_tcp_connect(node, client, &co, &conn), ACTNET_STATUS_TIMEOUT);
   int64_t took = now_ms() - t0;
@@ -152,7 +153,7 @@ static void not_tls_peers(void) {
     fprintf(stderr, "the client's handshake timeout of 300 ms took %lld ms\n", (long long)took);
     exit(1);
   }
-  CHECK(conn == 0xDEAD);
+  CHECK(conn.id == 0xDEAD);
   size_t got = 0;
   net_end end = raw_peer_finish(p, &got);
   if (end != NET_EOF && end != NET_RESET) {
@@ -169,7 +170,7 @@ static void not_tls_peers(void) {
   t0 = now_ms();
   CHECK_STATUS(actnet_tcp_connect(node, client, &co, &conn), ACTNET_STATUS_TLS_ERROR);
   CHECK(now_ms() - t0 < 3000);
-  CHECK(conn == 0xDEAD);
+  CHECK(conn.id == 0xDEAD);
   end = raw_peer_finish(p, &got);
   CHECK(end == NET_EOF || end == NET_RESET);
   CHECK(tq_quiet(cq, 50));
@@ -180,7 +181,7 @@ static void bad_options(void) {
   uint16_t port = 0;
   int lfd = net_listen(4, &port);
   actnet_tcp_client_options co;
-  uint64_t conn = 0xDEAD;
+  actnet_alias conn = {0xDEAD};
 
   tls_client_options(&co, port, NULL, "");
   CHECK_STATUS(actnet_tcp_connect(node, client, &co, &conn), ACTNET_STATUS_INVALID_ARGUMENT);
@@ -190,7 +191,7 @@ static void bad_options(void) {
   static const char *empty_name[] = {""};
   co.tls_alpn = empty_name;
   CHECK_STATUS(actnet_tcp_connect(node, client, &co, &conn), ACTNET_STATUS_INVALID_ARGUMENT);
-  CHECK(conn == 0xDEAD);
+  CHECK(conn.id == 0xDEAD);
   CHECK(tq_quiet(cq, 50));
   check_inspect(node, client, "meta-processes", "0");
   close(lfd);
@@ -209,6 +210,7 @@ int main(int argc, char **argv) {
   not_tls_peers();
   bad_options();
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   tq_release(cq);
   printf("test_tls_verify: ok\n");
   return 0;

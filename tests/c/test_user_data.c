@@ -76,7 +76,7 @@ static void touch(void *user_data) {
   pthread_mutex_unlock(&t->lock);
 }
 
-static int32_t t_init(void *user_data, actnet_node *node, uint64_t pid, const uint8_t *args,
+static int32_t t_init(void *user_data, actnet_node *node, actnet_pid pid, const uint8_t *args,
                       size_t args_len, void **state) {
   (void)node;
   (void)pid;
@@ -85,7 +85,7 @@ static int32_t t_init(void *user_data, actnet_node *node, uint64_t pid, const ui
   return args_len == 4 && memcmp(args, "fail", 4) == 0 ? 9 : 0;
 }
 
-static int32_t t_handle(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static int32_t t_handle(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                         const actnet_message *m) {
   (void)node;
   (void)pid;
@@ -94,7 +94,7 @@ static int32_t t_handle(void *user_data, actnet_node *node, uint64_t pid, void *
   return m->kind == ACTNET_MSG_USER && m->tag == 666 ? 1 : 0;
 }
 
-static void t_terminate(void *user_data, actnet_node *node, uint64_t pid, void *state,
+static void t_terminate(void *user_data, actnet_node *node, actnet_pid pid, void *state,
                         uint32_t reason, int32_t code) {
   (void)node;
   (void)pid;
@@ -130,9 +130,9 @@ static actnet_behavior *new_behavior(tracker *t) {
 
 static actnet_node *node;
 static probe *w;
-static uint64_t watcher;
+static actnet_pid watcher;
 
-static void stop_and_wait(actnet_node *n, uint64_t pid) {
+static void stop_and_wait(actnet_node *n, actnet_pid pid) {
   uint64_t ref;
   CHECK_OK(actnet_process_monitor(node, watcher, pid, &ref));
   CHECK_OK(actnet_process_stop(n, pid));
@@ -162,9 +162,9 @@ int main(void) {
   no.log_level = 42;
   CHECK_STATUS(actnet_node_start(&no, &bad), ACTNET_STATUS_INVALID_ARGUMENT);
   no.log_level = ACTNET_LOG_LEVEL_DEBUG;
-  no.struct_size--;
+  no.struct_size++; /* 0.2: a smaller struct_size is accepted, a larger one refused */
   CHECK_STATUS(actnet_node_start(&no, &bad), ACTNET_STATUS_STRUCT_SIZE);
-  no.struct_size++;
+  no.struct_size--;
   CHECK(bad == (actnet_node *)0x1);
   CHECK(frees(&log_t) == 0 && log_t.lines == 0);
 
@@ -203,10 +203,10 @@ int main(void) {
   tracker t1;
   tracker_init(&t1);
   actnet_behavior *b1 = new_behavior(&t1);
-  uint64_t p[3];
+  actnet_pid p[3];
   for (int i = 0; i < 3; i++) CHECK_OK(actnet_process_spawn(node, b1, NULL, &p[i]));
   actnet_node *node2 = test_node_start();
-  uint64_t q = 0;
+  actnet_pid q = {0};
   CHECK_OK(actnet_process_spawn(node2, b1, NULL, &q));
   CHECK_OK(actnet_behavior_free(b1));
   CHECK(frees(&t1) == 0);
@@ -224,6 +224,7 @@ int main(void) {
   probe_event_clear(&e);
   CHECK(frees(&t1) == 0); /* the process on node2 still uses it */
   CHECK_OK(actnet_node_stop(node2));
+  CHECK_OK(actnet_node_free(node2));
   CHECK(frees(&t1) == 1);
   /* 4 inits, 3 messages + 1 error message, 4 terminates */
   CHECK(t1.calls == 4 + 4 + 4);
@@ -243,10 +244,10 @@ int main(void) {
   CHECK_OK(actnet_supervisor_options_init(&so));
   so.children = specs;
   so.children_len = 2;
-  uint64_t sup = 0;
+  actnet_pid sup = {0};
   CHECK_OK(actnet_supervisor_spawn(node, &so, &sup));
   CHECK_OK(actnet_behavior_free(b2));
-  uint64_t k1 = 0, k2 = 0;
+  actnet_pid k1 = {0}, k2 = {0};
   CHECK_OK(actnet_name_lookup(node, "k1", &k1));
   CHECK_OK(actnet_name_lookup(node, "k2", &k2));
   /* a restart: the supervisor's reference makes the new child */
@@ -256,9 +257,9 @@ int main(void) {
   probe_event_clear(&e);
   /* 2 inits, the handler, the terminate, then the restarted child's init */
   CHECK(wait_calls(&t2, 5));
-  uint64_t k1b = 0;
+  actnet_pid k1b = {0};
   CHECK_OK(actnet_name_lookup(node, "k1", &k1b));
-  CHECK(k1b > k1);
+  CHECK(k1b.id > k1.id);
   CHECK(frees(&t2) == 0);
   uint64_t r1, r2;
   CHECK_OK(actnet_process_monitor(node, watcher, k1b, &r1));
@@ -270,8 +271,8 @@ int main(void) {
   /* once the supervisor and its children have ended (DOWNs in any order), it is freed */
   for (int i = 0; i < 3; i++) {
     probe_expect(w, ACTNET_MSG_DOWN, &e);
-    CHECK((e.id == k1b && e.reference == r1) || (e.id == k2 && e.reference == r2) ||
-          (e.id == sup && e.reference == rs));
+    CHECK((e.from.id == k1b.id && e.reference == r1) || (e.from.id == k2.id && e.reference == r2) ||
+          (e.from.id == sup.id && e.reference == rs));
     CHECK(e.reason == ACTNET_EXIT_SHUTDOWN);
     probe_event_clear(&e);
   }
@@ -286,17 +287,17 @@ int main(void) {
   CHECK_OK(actnet_spawn_options_init(&sopt));
   sopt.args = (const uint8_t *)"fail";
   sopt.args_len = 4;
-  uint64_t out = 0xABC;
+  actnet_pid out = {0xABC};
   CHECK_STATUS(actnet_process_spawn(node, b3, &sopt, &out), ACTNET_STATUS_INIT_FAILED);
   CHECK_OK(actnet_spawn_options_init(&sopt));
   CHECK_OK(actnet_process_spawn_register(node, "k3", b3, &sopt, &out));
-  CHECK(out != 0xABC);
-  uint64_t named = out;
-  out = 0xABC;
+  CHECK(out.id != 0xABC);
+  actnet_pid named = out;
+  out.id = 0xABC;
   CHECK_STATUS(actnet_process_spawn_register(node, "k3", b3, &sopt, &out), ACTNET_STATUS_NAME_TAKEN);
   sopt.struct_size = 3;
   CHECK_STATUS(actnet_process_spawn(node, b3, &sopt, &out), ACTNET_STATUS_STRUCT_SIZE);
-  CHECK(out == 0xABC);
+  CHECK(out.id == 0xABC);
   stop_and_wait(node, named);
   CHECK(frees(&t3) == 0);
   CHECK_OK(actnet_behavior_free(b3));
@@ -307,6 +308,7 @@ int main(void) {
   /* the log user data: freed once, at stop */
   CHECK(frees(&log_t) == 0);
   CHECK_OK(actnet_node_stop(node));
+  CHECK_OK(actnet_node_free(node));
   CHECK(frees(&log_t) == 1);
   CHECK(log_t.lines > 0 && log_t.worst_level <= ACTNET_LOG_LEVEL_DEBUG);
 

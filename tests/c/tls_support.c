@@ -90,7 +90,7 @@ static void copy_field(tls_str *dst, const char *src) {
   snprintf(dst->s, sizeof dst->s, "%s", src ? src : "");
 }
 
-static int32_t tls_action(void *ctx, actnet_node *node, uint64_t pid, const actnet_message *m, tev *ev,
+static int32_t tls_action(void *ctx, actnet_node *node, actnet_pid pid, const actnet_message *m, tev *ev,
                           bool *buf_taken) {
   (void)pid;
   bool echo = ctx != NULL;
@@ -108,11 +108,11 @@ static int32_t tls_action(void *ctx, actnet_node *node, uint64_t pid, const actn
     ev->len = sizeof *seen;
   } else if (m->kind == ACTNET_MSG_DATA && echo) {
     if (m->buf) {
-      actnet_status s = actnet_tcp_write_buf(node, m->id, m->buf);
+      actnet_status s = actnet_tcp_write_buf(node, m->alias, m->buf);
       if (s == ACTNET_STATUS_OK) *buf_taken = true;
       ev->status = (int32_t)s;
     } else {
-      ev->status = (int32_t)actnet_tcp_write(node, m->id, m->data, m->len);
+      ev->status = (int32_t)actnet_tcp_write(node, m->alias, m->data, m->len);
     }
   }
   return 0;
@@ -130,15 +130,15 @@ const tls_seen *tls_of(const tev *e) {
   return (const tls_seen *)e->data;
 }
 
-uint64_t tls_expect_connect(tq *q, tls_seen *seen) {
+actnet_alias tls_expect_connect(tq *q, tls_seen *seen) {
   tev e;
   tq_expect(q, ACTNET_MSG_CONNECT, &e);
-  CHECK(e.id != 0);
+  CHECK(e.alias.id != 0);
   CHECK(e.local_addr[0] != 0 && e.remote_addr[0] != 0);
   if (seen) *seen = *tls_of(&e);
-  uint64_t id = e.id;
+  actnet_alias alias = e.alias;
   tev_clear(&e);
-  return id;
+  return alias;
 }
 
 void tls_check_contains_at(const tls_str *s, const char *part, const char *what, const char *file, int line) {
@@ -175,7 +175,7 @@ void tls_client_options(actnet_tcp_client_options *c, uint16_t port, const actne
   c->tls_server_name = server_name;
 }
 
-void tls_expect_bytes(tq *q, uint64_t conn, const void *data, size_t len) {
+void tls_expect_bytes(tq *q, actnet_alias conn, const void *data, size_t len) {
   uint8_t *got = malloc(len ? len : 1);
   CHECK(got != NULL);
   size_t have = 0;
@@ -197,33 +197,33 @@ void tls_expect_bytes(tq *q, uint64_t conn, const void *data, size_t len) {
   free(got);
 }
 
-void tls_roundtrip(actnet_node *node, tq *q, uint64_t conn, const void *data, size_t len) {
+void tls_roundtrip(actnet_node *node, tq *q, actnet_alias conn, const void *data, size_t len) {
   CHECK_OK(actnet_tcp_write(node, conn, data, len));
   tls_expect_bytes(q, conn, data, len);
 }
 
-void tls_roundtrip_str(actnet_node *node, tq *q, uint64_t conn, const char *text) {
+void tls_roundtrip_str(actnet_node *node, tq *q, actnet_alias conn, const char *text) {
   tls_roundtrip(node, q, conn, text, strlen(text));
 }
 
-static void expect_reason(tq *q, uint64_t conn, uint32_t reason) {
+static void expect_reason(tq *q, actnet_alias conn, uint32_t reason) {
   tev e;
   tq_expect_for(q, ACTNET_MSG_DISCONNECT, conn, &e);
   if (e.reason != reason) {
-    fprintf(stderr, "DISCONNECT of %llu with reason %u (%s), wanted %u (%s)\n", (unsigned long long)conn, e.reason,
+    fprintf(stderr, "DISCONNECT of %llu with reason %u (%s), wanted %u (%s)\n", (unsigned long long)conn.id, e.reason,
             actnet_disconnect_reason_str(e.reason), reason, actnet_disconnect_reason_str(reason));
     exit(1);
   }
   tev_clear(&e);
 }
 
-void tls_close_pair(actnet_node *node, tq *cq, uint64_t conn, tq *sq, uint64_t sconn) {
+void tls_close_pair(actnet_node *node, tq *cq, actnet_alias conn, tq *sq, actnet_alias sconn) {
   CHECK_OK(actnet_meta_terminate(node, conn));
   expect_reason(cq, conn, ACTNET_DISCONNECT_REASON_CLOSED);
   expect_reason(sq, sconn, ACTNET_DISCONNECT_REASON_PEER_CLOSED);
 }
 
-const char *tls_expect_refused(actnet_node *node, tq *q, actnet_status status, uint64_t conn) {
+const char *tls_expect_refused(actnet_node *node, tq *q, actnet_status status, actnet_alias conn) {
   if (status != ACTNET_STATUS_OK) {
     if (status != ACTNET_STATUS_CERTIFICATE_INVALID && status != ACTNET_STATUS_TLS_ERROR) {
       fprintf(stderr, "a refused TLS client: actnet_tcp_connect returned %u (%s)\n", (unsigned)status,
@@ -264,15 +264,15 @@ const char *tls_expect_refused(actnet_node *node, tq *q, actnet_status status, u
   }
 }
 
-void tls_check_inspect_none(actnet_node *node, uint64_t id, const char *key) {
+void tls_check_inspect_none(actnet_node *node, actnet_alias id, const char *key) {
   char v[256] = "";
   if (inspect_value(node, id, key, v, sizeof v) && v[0] != 0) {
-    fprintf(stderr, "inspect %llu: \"%s\" is \"%s\", wanted it empty or absent\n", (unsigned long long)id, key, v);
+    fprintf(stderr, "inspect %llu: \"%s\" is \"%s\", wanted it empty or absent\n", (unsigned long long)id.id, key, v);
     exit(1);
   }
 }
 
-bool tls_wait_count(actnet_node *node, uint64_t id, const char *key, uint64_t want, int timeout_ms) {
+bool tls_wait_count(actnet_node *node, actnet_alias id, const char *key, uint64_t want, int timeout_ms) {
   int64_t end = now_ms() + timeout_ms;
   uint64_t v = 0;
   for (;;) {
@@ -281,7 +281,7 @@ bool tls_wait_count(actnet_node *node, uint64_t id, const char *key, uint64_t wa
     if (now_ms() >= end) break;
     sleep_ms(1);
   }
-  fprintf(stderr, "inspect %llu: \"%s\" is %llu, waited for %llu\n", (unsigned long long)id, key,
+  fprintf(stderr, "inspect %llu: \"%s\" is %llu, waited for %llu\n", (unsigned long long)id.id, key,
           (unsigned long long)v, (unsigned long long)want);
   return false;
 }

@@ -58,7 +58,7 @@ tq *tls_tq_new(bool echo);
 const tls_seen *tls_of(const tev *e);
 /* Expects CONNECT next (within WAIT_MS), copies its TLS fields into *seen if not NULL, and
  * returns the connection alias. */
-uint64_t tls_expect_connect(tq *q, tls_seen *seen);
+actnet_alias tls_expect_connect(tq *q, tls_seen *seen);
 /* Fails the test unless s is set and contains `part`. */
 #define CHECK_CONTAINS(str, part) tls_check_contains_at(&(str), (part), #str, __FILE__, __LINE__)
 void tls_check_contains_at(const tls_str *s, const char *part, const char *what, const char *file, int line);
@@ -75,18 +75,18 @@ void tls_server_options(actnet_tcp_server_options *o, const actnet_certmanager *
 void tls_client_options(actnet_tcp_client_options *c, uint16_t port, const actnet_certmanager *m,
                         const char *server_name);
 /* Expects exactly these bytes as the next DATA events of conn on q (possibly split). */
-void tls_expect_bytes(tq *q, uint64_t conn, const void *data, size_t len);
+void tls_expect_bytes(tq *q, actnet_alias conn, const void *data, size_t len);
 /* Writes `len` bytes to conn and expects exactly them back as DATA on q (raw mode: the
  * DATA may be split), with nothing else in between. */
-void tls_roundtrip(actnet_node *node, tq *q, uint64_t conn, const void *data, size_t len);
+void tls_roundtrip(actnet_node *node, tq *q, actnet_alias conn, const void *data, size_t len);
 /* As tls_roundtrip with a string. */
-void tls_roundtrip_str(actnet_node *node, tq *q, uint64_t conn, const char *text);
+void tls_roundtrip_str(actnet_node *node, tq *q, actnet_alias conn, const char *text);
 
 /* Closes client connection `conn` (actnet_meta_terminate) and expects DISCONNECT CLOSED for
  * it on cq and DISCONNECT PEER_CLOSED for the server's end `sconn` on sq (skipping nothing:
  * they must be the next events of each queue). Quicker than expect_disconnect_once, which
  * also waits to see that nothing follows. */
-void tls_close_pair(actnet_node *node, tq *cq, uint64_t conn, tq *sq, uint64_t sconn);
+void tls_close_pair(actnet_node *node, tq *cq, actnet_alias conn, tq *sq, actnet_alias sconn);
 
 /* A TLS client refused by the server (mutual TLS): either actnet_tcp_connect failed with
  * CERTIFICATE_INVALID or TLS_ERROR (then `q` gets nothing), or (TLS 1.3: the client finishes
@@ -94,14 +94,14 @@ void tls_close_pair(actnet_node *node, tq *cq, uint64_t conn, tq *sq, uint64_t s
  * CONNECT then one DISCONNECT soon after (TLS_ERROR, RESET or PEER_CLOSED), with no DATA, and
  * the alias is gone afterwards. `status`/`conn` are what actnet_tcp_connect returned. Returns
  * a description of what happened. */
-const char *tls_expect_refused(actnet_node *node, tq *q, actnet_status status, uint64_t conn);
+const char *tls_expect_refused(actnet_node *node, tq *q, actnet_status status, actnet_alias conn);
 
 /* CHECKs that inspect of `id` shows no value for `key`: the key is absent or empty (a TLS
  * detail that does not apply, e.g. "tls alpn" when none was negotiated). */
-void tls_check_inspect_none(actnet_node *node, uint64_t id, const char *key);
+void tls_check_inspect_none(actnet_node *node, actnet_alias id, const char *key);
 
 /* Polls the integer inspect key of `id` until it is at least `want`; false on timeout. */
-bool tls_wait_count(actnet_node *node, uint64_t id, const char *key, uint64_t want, int timeout_ms);
+bool tls_wait_count(actnet_node *node, actnet_alias id, const char *key, uint64_t want, int timeout_ms);
 
 /* ---------------------------------------------------------------- raw peers */
 
