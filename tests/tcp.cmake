@@ -13,6 +13,9 @@ set(ACTNET_TCP_C_TESTS
   test_tcp_cascade
   test_tcp_flow
   test_tcp_disconnect
+  # The 0.2 ABI: options from older layouts, ids of the wrong kind.
+  test_options_growth
+  test_wrong_kind
 )
 
 foreach(t IN LISTS ACTNET_TCP_C_TESTS)
