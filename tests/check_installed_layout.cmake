@@ -1,18 +1,13 @@
 # Checks the installed library: the file names, the symlink chain
 #   libactnet.so -> libactnet.so.SOVERSION -> libactnet.so.MAJOR.MINOR.PATCH
-# and the SONAME recorded in the library (libactnet.so.SOVERSION: MAJOR from 1.0, 0.MINOR
-# before), plus the other installed files.
-#   cmake -DPREFIX=<prefix> -DLIBDIR=lib -DINCLUDEDIR=include -DVERSION=0.1.0 -DREADELF=readelf
-#         -P check_installed_layout.cmake
-string(REGEX MATCH "^([0-9]+)\\.([0-9]+)" _ "${VERSION}")
-if(CMAKE_MATCH_1 EQUAL 0)
-  set(soversion "0.${CMAKE_MATCH_2}")
-else()
-  set(soversion "${CMAKE_MATCH_1}")
-endif()
+# and the SONAME recorded in the library, plus the other installed files. SONAME is the
+# name CMake expects (cmake/Cargo.cmake: MAJOR from 1.0, 0.MINOR before); build.rs writes
+# the one in the library by the same rule, so this checks that the two agree.
+#   cmake -DPREFIX=<prefix> -DLIBDIR=lib -DINCLUDEDIR=include -DVERSION=0.2.0
+#         -DSONAME=libactnet.so.0.2 -DREADELF=readelf -P check_installed_layout.cmake
 set(lib "${PREFIX}/${LIBDIR}")
 set(real "libactnet.so.${VERSION}")
-set(soname "libactnet.so.${soversion}")
+set(soname "${SONAME}")
 set(errors "")
 
 if(NOT EXISTS "${lib}/${real}" OR IS_SYMLINK "${lib}/${real}")

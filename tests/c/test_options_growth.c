@@ -173,26 +173,6 @@ static size_t wait_for_data(int count, int timeout_ms) {
   return len;
 }
 
-static const char *process_info(actnet_node *node, actnet_pid pid, const char *key, char *out, size_t len) {
-  actnet_info *info;
-  CHECK_OK(actnet_process_inspect(node, pid, &info));
-  const char *value = actnet_info_get(info, key);
-  CHECK(value != NULL);
-  snprintf(out, len, "%s", value);
-  CHECK_OK(actnet_info_free(info));
-  return out;
-}
-
-static const char *meta_info(actnet_node *node, actnet_alias alias, const char *key, char *out, size_t len) {
-  actnet_info *info;
-  CHECK_OK(actnet_meta_inspect(node, alias, &info));
-  const char *value = actnet_info_get(info, key);
-  CHECK(value != NULL);
-  snprintf(out, len, "%s", value);
-  CHECK_OK(actnet_info_free(info));
-  return out;
-}
-
 static actnet_node *start_node_from_older_options(void) {
   old_node_options old = {sizeof old, 1, "grown", ACTNET_LOG_LEVEL_WARN, 16};
   guarded g;
@@ -235,14 +215,13 @@ static actnet_pid spawn_from_older_options(actnet_node *node, actnet_behavior *b
   actnet_pid pid = {0};
   CHECK_OK(actnet_process_spawn(node, behavior, GUARDED_COPY(g, old), &pid));
   guarded_free(&g);
-  char value[64];
-  CHECK(strcmp(process_info(node, pid, "name", value, sizeof value), "old-spawn") == 0);
-  CHECK(strcmp(process_info(node, pid, "mailbox capacity", value, sizeof value), "7") == 0);
-  CHECK(strcmp(process_info(node, pid, "trap exits", value, sizeof value), "false") == 0);
+  CHECK(strcmp(inspect_str(node, pid, "name"), "old-spawn") == 0);
+  CHECK(strcmp(inspect_str(node, pid, "mailbox capacity"), "7") == 0);
+  CHECK(strcmp(inspect_str(node, pid, "trap exits"), "false") == 0);
 
   actnet_pid defaults = {0};
   CHECK_OK(actnet_process_spawn(node, behavior, NULL, &defaults));
-  CHECK(strcmp(process_info(node, defaults, "mailbox capacity", value, sizeof value), "16") == 0);
+  CHECK(strcmp(inspect_str(node, defaults, "mailbox capacity"), "16") == 0);
   CHECK_OK(actnet_process_stop(node, defaults));
 
   actnet_spawn_options bad;
@@ -272,8 +251,7 @@ static void supervisor_from_older_child_specs(actnet_node *node, actnet_behavior
   CHECK_OK(actnet_name_lookup(node, "old-child-a", &a));
   CHECK_OK(actnet_name_lookup(node, "old-child-b", &b));
   CHECK(a.id != b.id);
-  char value[64];
-  CHECK(strcmp(process_info(node, b, "mailbox capacity", value, sizeof value), "16") == 0);
+  CHECK(strcmp(inspect_str(node, b, "mailbox capacity"), "16") == 0);
   CHECK_OK(actnet_process_stop(node, supervisor));
 }
 
@@ -287,8 +265,7 @@ static void tcp_from_older_options(actnet_node *node, actnet_pid owner) {
   actnet_alias listener = {0};
   uint16_t port = 0;
   CHECK_OK(actnet_tcp_server_spawn(node, owner, GUARDED_COPY(g_server, server), &listener, &port));
-  char value[64];
-  CHECK(strcmp(meta_info(node, listener, "tls", value, sizeof value), "off") == 0);
+  CHECK(strcmp(inspect_str(node, listener, "tls"), "off") == 0);
 
   /* A 100,000-byte frame: over no limit, since max_length defaulted to 0. */
   enum { PAYLOAD = 100000 };
